@@ -1,0 +1,55 @@
+//! The Bidline dashboard as a Leptos application.
+//!
+//! Compiled twice: with `ssr` into the server (which renders every page and answers
+//! server functions) and with `hydrate` into the browser's wasm (which takes over the
+//! server-rendered page). Nothing here may depend on the server crate; what server
+//! functions need from the server arrives through [`backend::Backend`] in context.
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+mod pages;
+pub mod status;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+/// Name of the wasm bundle and its JS glue under `/pkg`, and of the stylesheet.
+pub const OUTPUT_NAME: &str = "bidline";
+
+/// The HTML document around the app, rendered only on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="bidline" href=format!("/pkg/{OUTPUT_NAME}.css") />
+        <Title text="Bidline" />
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=StaticSegment("") view=pages::Home />
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,218 @@
+//! The command line and environment: every setting Bidline reads at start.
+//!
+//! Settings are validated here, before anything starts, so that a bad value ends the
+//! process with one line naming the setting and the problem. Nothing in this module may
+//! print a secret (the database URL can hold a password).
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "bidline", version, about = "Pay-per-call tracking and routing")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Address (IP:PORT) the HTTP server listens on; port 0 picks a free one.
+    #[arg(
+        long = "http",
+        env = "BIDLINE_HTTP_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true,
+        value_name = "ADDR"
+    )]
+    pub http_addr: SocketAddr,
+
+    /// Address (IP:PORT) of the SIP edge (UDP and TCP); reserved until the SIP edge lands.
+    #[arg(
+        long = "sip",
+        env = "BIDLINE_SIP_ADDR",
+        default_value = "127.0.0.1:5060",
+        global = true,
+        value_name = "ADDR"
+    )]
+    pub sip_addr: SocketAddr,
+
+    /// Database: sqlite://PATH (file and folder are created) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/bidline.db",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Log lines for people (`pretty`) or for log collectors (`json`).
+    #[arg(long, env = "BIDLINE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
+    /// Folder holding the built site (`pkg/` with the wasm, JS and CSS; public files).
+    #[arg(
+        long,
+        env = "BIDLINE_SITE_ROOT",
+        default_value = "site",
+        global = true,
+        value_name = "DIR"
+    )]
+    pub site_root: PathBuf,
+
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
+    #[arg(
+        long = "shutdown-grace",
+        env = "BIDLINE_SHUTDOWN_GRACE",
+        default_value_t = 10,
+        global = true,
+        value_name = "SECONDS"
+    )]
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    #[default]
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the data lives, checked for a supported scheme.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "invalid --database-url (DATABASE_URL): unsupported scheme {0:?}; use sqlite://PATH or postgres://USER@HOST/DATABASE"
+    )]
+    UnsupportedDatabase(String),
+    #[error("invalid --database-url (DATABASE_URL): it is empty")]
+    EmptyDatabaseUrl,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(ConfigError::EmptyDatabaseUrl);
+        }
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Self::Sqlite(url.to_owned())),
+            "postgres" | "postgresql" => Ok(Self::Postgres(url.to_owned())),
+            _ => Err(ConfigError::UnsupportedDatabase(scheme.to_owned())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Sqlite(url) | Self::Postgres(url) => url,
+        }
+    }
+}
+
+/// Shows the URL with any password replaced, so it can be logged.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact_password(self.as_str()))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+impl Cli {
+    pub fn database_url(&self) -> Result<DatabaseUrl, ConfigError> {
+        DatabaseUrl::parse(&self.database_url)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_seconds)
+    }
+}
+
+/// Turns clap's multi-line error report into the one line an operator needs.
+pub fn one_line(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    let first = rendered.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_recognised_by_scheme() {
+        assert!(matches!(
+            DatabaseUrl::parse("sqlite://data/bidline.db"),
+            Ok(DatabaseUrl::Sqlite(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://postgres@127.0.0.1/test"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
+    }
+
+    #[test]
+    fn an_unsupported_database_is_named_without_echoing_the_url() {
+        let error = DatabaseUrl::parse("mysql://root:hunter2@db/x").unwrap_err().to_string();
+        assert!(error.contains("\"mysql\""), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/bidline").unwrap();
+        assert_eq!(url.to_string(), "postgres://app:***@db.internal:5432/bidline");
+        let url = DatabaseUrl::parse("postgres://app@db/bidline").unwrap();
+        assert_eq!(url.to_string(), "postgres://app@db/bidline");
+    }
+
+    #[test]
+    fn a_bad_address_is_one_line_naming_the_flag() {
+        let error = Cli::try_parse_from(["bidline", "serve", "--http", "nonsense"]).unwrap_err();
+        let line = one_line(&error);
+        assert!(line.contains("--http"), "{line}");
+        assert!(line.contains("nonsense"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn serve_is_the_default_command() {
+        let cli = Cli::try_parse_from(["bidline", "--http", "127.0.0.1:0"]).unwrap();
+        assert_eq!(cli.command.unwrap_or_default(), Command::Serve);
+    }
+}

@@ -1,0 +1,179 @@
+//! The database: one pool, SQLite or PostgreSQL, chosen by the URL.
+//!
+//! Bidline keeps typed pools ([`Db::Sqlite`], [`Db::Postgres`]) rather than sqlx's `Any`
+//! driver, because `Any` cannot carry UUIDs or timestamps. Query code is still written
+//! once: [`with_pool!`] expands the same body for each backend, so SQL that fits only one
+//! of them fails to compile or fails the tests of the other. Both backends accept `$1`
+//! placeholders, which all queries use.
+//!
+//! Column types per backend: ids are `UUID` (PostgreSQL) / 16-byte `BLOB` (SQLite), times
+//! are `TIMESTAMPTZ` / RFC 3339 UTC `TEXT`, money is `BIGINT` / `INTEGER` cents. The
+//! `migrations_match_on_both_backends` test keeps the two migration sets equivalent.
+
+pub mod nodes;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    PgPool, SqlitePool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::config::DatabaseUrl;
+
+/// How long a query may wait for a free connection before it fails.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long SQLite waits on a lock held by another writer.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("invalid --database-url (DATABASE_URL): {0}")]
+    Url(#[source] sqlx::Error),
+    #[error("cannot create the folder {path} for the SQLite database: {source}")]
+    Folder {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot connect to the {backend} database at {url}: {source}")]
+    Connect {
+        backend: &'static str,
+        url: DatabaseUrl,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`, once per backend.
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+impl Db {
+    /// Opens a pool. SQLite gets its file (and folder) created, WAL journaling, foreign
+    /// keys enforced and a busy timeout; PostgreSQL is used as configured by the URL.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
+        let connect_error = |backend: Backend| {
+            let url = url.clone();
+            move |source| DbError::Connect { backend: backend.name(), url, source }
+        };
+        match url {
+            DatabaseUrl::Sqlite(raw) => {
+                let options = SqliteConnectOptions::from_str(raw)
+                    .map_err(DbError::Url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                create_parent_folder(options.get_filename())?;
+                let pool = SqlitePoolOptions::new()
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error(Backend::Sqlite))?;
+                Ok(Self::Sqlite(pool))
+            }
+            DatabaseUrl::Postgres(raw) => {
+                let options = PgConnectOptions::from_str(raw).map_err(DbError::Url)?;
+                let pool = PgPoolOptions::new()
+                    .acquire_timeout(ACQUIRE_TIMEOUT)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error(Backend::Postgres))?;
+                Ok(Self::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations of this backend that the database has not seen yet.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Self::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// One round trip to the database.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        with_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
+    }
+
+    /// Waits for queries in flight, then closes every connection (SQLite checkpoints
+    /// its WAL on the last close).
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}
+
+fn create_parent_folder(file: &std::path::Path) -> Result<(), DbError> {
+    let in_memory = file.as_os_str() == ":memory:" || file.to_string_lossy().starts_with("file:");
+    match file.parent() {
+        Some(folder) if !in_memory && !folder.as_os_str().is_empty() => {
+            std::fs::create_dir_all(folder)
+                .map_err(|source| DbError::Folder { path: folder.display().to_string(), source })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+pub mod testing {
+    //! Databases for tests: SQLite always, PostgreSQL too when `TEST_DATABASE_URL` is set.
+
+    use bidline_tests::TestDatabase;
+
+    use super::Db;
+    use crate::config::DatabaseUrl;
+
+    /// A migrated database of every backend under test, each new and private to the caller.
+    pub async fn migrated_databases() -> Vec<(TestDatabase, Db)> {
+        let mut databases = Vec::new();
+        for test_db in TestDatabase::all().await {
+            let url = DatabaseUrl::parse(test_db.url()).expect("test database URL");
+            let db = Db::connect(&url).await.expect("connect to the test database");
+            db.migrate().await.expect("migrate the test database");
+            databases.push((test_db, db));
+        }
+        databases
+    }
+}

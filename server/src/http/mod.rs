@@ -1,0 +1,84 @@
+//! The HTTP surface: operations endpoints, the Leptos app (pages, server functions,
+//! static site files), and the layers every request passes through.
+//!
+//! One module per area; each exposes a `router()` merged here.
+
+mod health;
+mod metrics;
+
+use std::sync::Arc;
+
+use axum::{Router, extract::FromRef, http::HeaderName};
+use bidline_app::backend::Backend as AppBackend;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower::ServiceBuilder;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{backend::ServerBackend, db::Db, db::nodes::NodeInfo};
+
+pub use self::metrics::Metrics;
+
+/// What every handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub node: Arc<NodeInfo>,
+    pub leptos: LeptosOptions,
+    pub metrics: Metrics,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(bidline_app::App);
+    let backend: Arc<dyn AppBackend> = Arc::new(ServerBackend::new(&state));
+    let provide_backend = move || provide_context(backend.clone());
+    let leptos_options = state.leptos.clone();
+
+    Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .leptos_routes_with_context(&state, routes, provide_backend.clone(), move || {
+            bidline_app::shell(leptos_options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            provide_backend,
+            bidline_app::shell,
+        ))
+        .layer(axum::middleware::from_fn(metrics::record))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+        .with_state(state)
+}
+
+/// The span around a request: its id, method and path (never the query, which may
+/// carry secrets).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id =
+        request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        request_id,
+        method = %request.method(),
+        path = request.uri().path(),
+    )
+}

@@ -1,0 +1,102 @@
+//! `bidline`: the pay-per-call tracking and routing server.
+//!
+//! Exit status 0 after a clean stop; 2 with one line on stderr when the configuration
+//! is invalid; 1 with one line on stderr when start-up fails (database, port).
+
+mod backend;
+mod config;
+mod db;
+mod http;
+mod serve;
+mod shutdown;
+mod telemetry;
+
+use std::{net::SocketAddr, process::ExitCode};
+
+use clap::{Parser, error::ErrorKind};
+
+use crate::config::{Cli, Command, ConfigError};
+
+/// Why Bidline could not start; each variant prints as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Database(#[from] db::DbError),
+    #[error("cannot listen on {addr} (--http / BIDLINE_HTTP_ADDR): {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot register this node in the database: {0}")]
+    Register(#[source] sqlx::Error),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(#[source] metrics_exporter_prometheus::BuildError),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error)
+            if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) =>
+        {
+            error.exit()
+        }
+        Err(error) => {
+            eprintln!("bidline: {}", config::one_line(&error));
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = cli.database_url() {
+        eprintln!("bidline: {error}");
+        return ExitCode::from(2);
+    }
+    telemetry::init(cli.log_format);
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bidline: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or_default() {
+            Command::Serve => serve::run(&cli).await,
+            Command::Migrate => migrate(&cli).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bidline: {}", one_line(&error));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(cli: &Cli) -> Result<(), StartError> {
+    let database_url = cli.database_url()?;
+    let db = db::Db::connect(&database_url).await?;
+    db.migrate().await?;
+    db.close().await;
+    tracing::info!(database = %database_url, "migrations applied");
+    Ok(())
+}
+
+/// The error and its causes on one line: `a: b: c`, each cause once.
+fn one_line(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line.replace('\n', " ")
+}

@@ -1,0 +1,101 @@
+//! `bidline serve`: open the database, bring it up to date, and serve HTTP until a
+//! signal says stop.
+
+use std::{future::IntoFuture, path::Path, sync::Arc, time::Duration};
+
+use leptos::prelude::LeptosOptions;
+use tokio::net::TcpListener;
+
+use crate::{
+    StartError,
+    config::Cli,
+    db::{self, Db, nodes::NodeInfo},
+    http::{self, AppState, Metrics},
+    shutdown,
+};
+
+pub async fn run(cli: &Cli) -> Result<(), StartError> {
+    let metrics = Metrics::install().map_err(StartError::Metrics)?;
+    let database_url = cli.database_url()?;
+    let db = Db::connect(&database_url).await?;
+    db.migrate().await?;
+
+    let listener = TcpListener::bind(cli.http_addr)
+        .await
+        .map_err(|source| StartError::Listen { addr: cli.http_addr, source })?;
+    let http_addr = listener
+        .local_addr()
+        .map_err(|source| StartError::Listen { addr: cli.http_addr, source })?;
+
+    let node = Arc::new(NodeInfo::new(http_addr));
+    db::nodes::register(&db, &node).await.map_err(StartError::Register)?;
+
+    check_site(&cli.site_root);
+    let leptos = LeptosOptions::builder()
+        .output_name(bidline_app::OUTPUT_NAME)
+        .site_root(cli.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(http_addr)
+        .build();
+    let app = http::router(AppState { db: db.clone(), node: node.clone(), leptos, metrics });
+
+    tracing::info!(
+        http_addr = %http_addr,
+        database = %database_url,
+        node_id = %node.id,
+        version = %node.version,
+        "listening"
+    );
+    tracing::info!(sip_addr = %cli.sip_addr, "the SIP edge is not part of this build yet; --sip is reserved");
+
+    serve_until_signalled(listener, app, cli.shutdown_grace()).await;
+
+    if let Err(error) = db::nodes::mark_stopped(&db, node.id, chrono::Utc::now()).await {
+        tracing::warn!(%error, "could not record this node's stop");
+    }
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves until SIGINT/SIGTERM, then lets requests in flight finish for up to `grace`.
+async fn serve_until_signalled(listener: TcpListener, app: axum::Router, grace: Duration) {
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown::signalled().await;
+            let _ = signalled_tx.send(());
+        })
+        .into_future();
+    tokio::pin!(server);
+
+    tokio::select! {
+        result = &mut server => {
+            if let Err(error) = result {
+                tracing::error!(%error, "the HTTP server stopped");
+            }
+        }
+        _ = signalled_rx => {
+            match tokio::time::timeout(grace, server).await {
+                Ok(Ok(())) => tracing::info!("all requests finished"),
+                Ok(Err(error)) => tracing::error!(%error, "the HTTP server stopped"),
+                Err(_) => tracing::warn!(
+                    grace_seconds = grace.as_secs(),
+                    "requests still in flight after the grace period were cut off"
+                ),
+            }
+        }
+    }
+}
+
+/// Pages render without the built site, but they never hydrate: say so at start.
+fn check_site(site_root: &Path) {
+    let glue = site_root.join("pkg").join(format!("{}.js", bidline_app::OUTPUT_NAME));
+    if !glue.is_file() {
+        tracing::warn!(
+            site_root = %site_root.display(),
+            "no {} in the site root: pages will render but not come alive; build the site with `cargo xtask build`",
+            glue.display()
+        );
+    }
+}

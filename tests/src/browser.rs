@@ -1,0 +1,133 @@
+//! Debian's chromium, headless, driven over WebDriver by `chromedriver`.
+//!
+//! Each [`Browser`] has its own chromedriver on a free port and its own empty profile,
+//! so browser tests run in parallel. Chromium runs with background networking off:
+//! this machine has no internet, and chromium's own update and sync calls only fail.
+
+use std::{net::TcpListener, time::Duration};
+
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use hyper_util::client::legacy::connect::HttpConnector;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Long enough for a debug build's wasm to load and hydrate on a busy 2-core machine.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub struct Browser {
+    client: Client,
+    _driver: Child,
+    _profile: TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        for program in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(program).exists(),
+                "{program} is missing: install Debian's chromium and chromium-driver (scripts/test does)"
+            );
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromedriver");
+
+        let profile = tempfile::tempdir().expect("create a chromium profile folder");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-quic",
+                    "--no-first-run",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = loop {
+            let connected = ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await;
+            match connected {
+                Ok(client) => break client,
+                Err(error) if tokio::time::Instant::now() > deadline => {
+                    panic!("cannot start a chromium session through chromedriver: {error}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Self { client, _driver: driver, _profile: profile }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Opens `url` and waits until the app has hydrated it.
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.expect("open the page");
+        let hydrated =
+            self.client.wait().at_most(WAIT).for_element(Locator::Css("body[data-hydrated]")).await;
+        if let Err(error) = hydrated {
+            panic!("{url} did not hydrate: {error}\n{}", self.source().await);
+        }
+    }
+
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("no element {css}: {error}"))
+    }
+
+    /// Waits until the element's text satisfies `done`, and returns that text.
+    pub async fn wait_for_text(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let text = self.find(css).await.text().await.unwrap_or_default();
+            if done(&text) {
+                return text;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{css} still reads {text:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The page as the browser has it now, for failure messages.
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap_or_else(|error| format!("(no page source: {error})"))
+    }
+
+    /// Ends the WebDriver session (chromium exits) before the driver is killed.
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("find a free port")
+        .port()
+}

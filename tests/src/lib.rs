@@ -1,0 +1,14 @@
+//! The harness of Bidline's black-box tests: the real `bidline` binary on an ephemeral
+//! port ([`Server`]), a private database per test ([`TestDatabase`]), and Debian's
+//! chromium driven over WebDriver ([`Browser`]).
+//!
+//! The binary and the site must be built first (`cargo xtask build`, which
+//! `scripts/test` runs); the harness says so when they are missing.
+
+mod browser;
+mod database;
+mod server;
+
+pub use browser::Browser;
+pub use database::TestDatabase;
+pub use server::{Server, ServerOptions, bidline_binary, workspace_root};

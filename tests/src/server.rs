@@ -1,0 +1,172 @@
+//! The real `bidline` binary, started on an ephemeral port with a private database.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{ExitStatus, Stdio},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+    sync::oneshot,
+};
+
+use crate::TestDatabase;
+
+/// How long the server may take to say it listens.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The repository's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+/// The `bidline` binary built beside this test (`target/<profile>/bidline`), or
+/// `BIDLINE_BIN`.
+pub fn bidline_binary() -> PathBuf {
+    let path = std::env::var_os("BIDLINE_BIN").map(PathBuf::from).unwrap_or_else(|| {
+        let test_exe = std::env::current_exe().expect("the test's own path");
+        // target/<profile>/deps/<test> → target/<profile>/bidline
+        test_exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test binary in target/<profile>/deps")
+            .join("bidline")
+    });
+    assert!(
+        path.is_file(),
+        "{} is missing: build it first with `cargo xtask build` (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+#[derive(Default)]
+pub struct ServerOptions {
+    /// Defaults to a new SQLite database.
+    pub database: Option<TestDatabase>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+pub struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+    database: TestDatabase,
+}
+
+impl Server {
+    /// Starts `bidline serve` on SQLite.
+    pub async fn start() -> Self {
+        Self::start_with(ServerOptions::default()).await
+    }
+
+    pub async fn start_with(options: ServerOptions) -> Self {
+        let database = options.database.unwrap_or_else(TestDatabase::sqlite);
+        let site = workspace_root().join("site");
+        let mut command = Command::new(bidline_binary());
+        command
+            .arg("serve")
+            .args(["--http", "127.0.0.1:0", "--log-format", "json"])
+            .args(["--database-url", database.url()])
+            .arg("--site-root")
+            .arg(&site)
+            .args(&options.args)
+            .env_remove("BIDLINE_HTTP_ADDR")
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "info")
+            .envs(options.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("start bidline");
+
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (listening_tx, listening_rx) = oneshot::channel();
+        let stderr = child.stderr.take().expect("piped stderr");
+        tokio::spawn(collect_log(BufReader::new(stderr), log.clone(), listening_tx));
+
+        let addr = match tokio::time::timeout(START_TIMEOUT, listening_rx).await {
+            Ok(Ok(addr)) => addr,
+            _ => panic!("bidline did not start listening:\n{}", log.lock().unwrap().join("\n")),
+        };
+        Self { child, addr, log, database }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn database(&self) -> &TestDatabase {
+        &self.database
+    }
+
+    /// Every line the server has logged so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits for the process to exit by itself, up to `timeout`.
+    pub async fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(status) => status.expect("wait for bidline"),
+            Err(_) => panic!("bidline did not exit within {timeout:?}:\n{}", self.log().join("\n")),
+        }
+    }
+
+    /// SIGTERM, then the exit status. The database stays until the server is dropped.
+    pub async fn stop(&mut self) -> ExitStatus {
+        self.terminate();
+        self.wait(Duration::from_secs(20)).await
+    }
+}
+
+async fn collect_log(
+    stderr: BufReader<tokio::process::ChildStderr>,
+    log: Arc<Mutex<Vec<String>>>,
+    listening: oneshot::Sender<SocketAddr>,
+) {
+    let mut listening = Some(listening);
+    let mut lines = stderr.lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if let Some(addr) = listening_addr(&line)
+            && let Some(tx) = listening.take()
+        {
+            let _ = tx.send(addr);
+        }
+        log.lock().unwrap().push(line);
+    }
+}
+
+fn listening_addr(line: &str) -> Option<SocketAddr> {
+    let event: serde_json::Value = serde_json::from_str(line).ok()?;
+    if event["message"] != "listening" {
+        return None;
+    }
+    event["http_addr"].as_str()?.parse().ok()
+}

@@ -1,0 +1,90 @@
+//! The command line: invalid configuration ends the process with one clear line.
+
+use std::process::Output;
+
+use bidline_tests::{TestDatabase, bidline_binary};
+
+fn bidline(args: &[&str]) -> Output {
+    std::process::Command::new(bidline_binary())
+        .args(args)
+        .env_remove("BIDLINE_HTTP_ADDR")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run bidline")
+}
+
+/// Asserts a failed run that printed exactly one line on stderr, and returns it.
+fn single_error_line(output: &Output) -> String {
+    assert!(!output.status.success(), "expected a failure, got {:?}", output.status);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line on stderr, got:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    lines[0].to_owned()
+}
+
+#[test]
+fn a_nonsense_http_address_is_one_line_naming_the_setting() {
+    let output = bidline(&["serve", "--http", "nonsense"]);
+    let line = single_error_line(&output);
+    assert!(line.contains("--http") && line.contains("nonsense"), "{line}");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn an_address_from_the_environment_is_checked_too() {
+    let output = std::process::Command::new(bidline_binary())
+        .env("BIDLINE_HTTP_ADDR", "localhost")
+        .output()
+        .expect("run bidline");
+    let line = single_error_line(&output);
+    assert!(line.contains("--http") && line.contains("localhost"), "{line}");
+}
+
+#[test]
+fn an_unknown_log_format_is_refused() {
+    let line = single_error_line(&bidline(&["--log-format", "xml"]));
+    assert!(line.contains("--log-format") && line.contains("xml"), "{line}");
+}
+
+#[test]
+fn an_unsupported_database_is_named_and_its_password_is_not_printed() {
+    let output = bidline(&["serve", "--database-url", "mysql://root:hunter2@127.0.0.1/bidline"]);
+    let line = single_error_line(&output);
+    assert!(line.contains("--database-url") && line.contains("mysql"), "{line}");
+    assert!(!line.contains("hunter2"), "{line}");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_without_the_password() {
+    let output =
+        bidline(&["serve", "--database-url", "postgres://app:hunter2@127.0.0.1:1/bidline"]);
+    let line = single_error_line(&output);
+    assert!(line.contains("cannot connect to the postgres database"), "{line}");
+    assert!(line.contains("app:***@127.0.0.1:1"), "{line}");
+    assert!(!line.contains("hunter2"), "{line}");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn a_port_in_use_is_one_line_naming_the_setting() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let database = TestDatabase::sqlite();
+    let line = single_error_line(&bidline(&["--http", &addr, "--database-url", database.url()]));
+    assert!(line.contains(&addr) && line.contains("--http"), "{line}");
+}
+
+#[test]
+fn migrate_creates_the_sqlite_file_and_its_folder() {
+    let database = TestDatabase::sqlite();
+    let output = bidline(&["migrate", "--database-url", database.url()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let path = database.url().trim_start_matches("sqlite://");
+    assert!(std::path::Path::new(path).is_file(), "{path} was not created");
+
+    // Running it again finds nothing to do and succeeds.
+    let again = bidline(&["migrate", "--database-url", database.url()]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+}

@@ -1,0 +1,189 @@
+//! `cargo xtask build [--release]`: builds everything the `bidline` binary serves.
+//!
+//! 1. the `frontend` crate for `wasm32-unknown-unknown` (the hydrating app);
+//! 2. its JS glue, generated in-process by `wasm-bindgen-cli-support` at the exact
+//!    version of the `wasm-bindgen` pin, so no `wasm-bindgen` CLI install is needed;
+//! 3. for `--release`, `wasm-opt` from npm's `binaryen` when `npm ci` installed it;
+//! 4. `style/main.css` and `public/` into the site folder `site/`;
+//! 5. the server (`bidline`).
+//!
+//! Debug and release differ only in cargo profiles; both produce `site/pkg/bidline.js`
+//! and `site/pkg/bidline_bg.wasm`, the names the server's pages ask for.
+
+use std::{
+    env,
+    ffi::OsStr,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+};
+
+const OUTPUT_NAME: &str = "bidline";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Profile {
+    Debug,
+    Release,
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["build"] => build(Profile::Debug),
+        ["build", "--release"] => build(Profile::Release),
+        _ => Err("usage: cargo xtask build [--release]".to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build(profile: Profile) -> Result {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("xtask is not inside the workspace")?
+        .to_path_buf();
+    let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let site = root.join("site");
+    let pkg = site.join("pkg");
+
+    let wasm_profile = match profile {
+        Profile::Debug => "dev",
+        Profile::Release => "wasm-release",
+    };
+    cargo(
+        &root,
+        &[
+            "build",
+            "--package",
+            "bidline-frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--profile",
+            wasm_profile,
+        ],
+    )?;
+    let wasm_dir = match profile {
+        Profile::Debug => "debug",
+        Profile::Release => "wasm-release",
+    };
+    let wasm = target.join("wasm32-unknown-unknown").join(wasm_dir).join("bidline_frontend.wasm");
+
+    if pkg.exists() {
+        fs::remove_dir_all(&pkg).map_err(|e| format!("cannot empty {}: {e}", pkg.display()))?;
+    }
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)
+        .and_then(|bindgen| {
+            bindgen.out_name(OUTPUT_NAME).debug(profile == Profile::Debug).generate(&pkg)
+        })
+        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", wasm.display()))?;
+
+    let bundle = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
+    if profile == Profile::Release {
+        optimise(&root, &bundle)?;
+    }
+
+    copy(&root.join("style/main.css"), &pkg.join(format!("{OUTPUT_NAME}.css")))?;
+    copy_tree(&root.join("public"), &site)?;
+
+    let mut server = vec!["build", "--package", "bidline"];
+    if profile == Profile::Release {
+        server.push("--release");
+    }
+    cargo(&root, &server)?;
+
+    let size = fs::metadata(&bundle).map_err(|e| e.to_string())?.len();
+    println!("site: {} (wasm {} KiB)", site.display(), size / 1024);
+    Ok(())
+}
+
+/// Runs cargo without the variables `cargo run` gave this process: a child that sees
+/// `CARGO_MANIFEST_DIR` or `CARGO_PKG_*` makes build scripts (ring's, among others)
+/// think their inputs changed and rebuild every time.
+fn cargo(root: &Path, args: &[&str]) -> Result {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command.current_dir(root).args(args);
+    for (key, _) in env::vars_os() {
+        let key = key.to_string_lossy();
+        let from_cargo_run = key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                key.as_ref(),
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            );
+        if from_cargo_run {
+            command.env_remove(key.as_ref());
+        }
+    }
+    let status = command.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("cargo {} failed", args.join(" "))) }
+}
+
+/// Shrinks the release wasm with binaryen's `wasm-opt` from `node_modules` (npm
+/// `binaryen`, pinned in package.json). Debian's binaryen 108 is too old: its output
+/// fails in the browser, so only the pinned one is used.
+fn optimise(root: &Path, wasm: &Path) -> Result {
+    let wasm_opt = root.join("node_modules/.bin/wasm-opt");
+    if !wasm_opt.exists() {
+        println!(
+            "xtask: {} not found (run `npm ci`); the wasm stays unoptimised",
+            wasm_opt.display()
+        );
+        return Ok(());
+    }
+    let features = [
+        "--enable-bulk-memory",
+        "--enable-nontrapping-float-to-int",
+        "--enable-sign-ext",
+        "--enable-reference-types",
+        "--enable-multivalue",
+        "--enable-mutable-globals",
+    ];
+    let status = Command::new(&wasm_opt)
+        .args(features)
+        .arg("-Oz")
+        .arg(wasm)
+        .arg("-o")
+        .arg(wasm)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", wasm_opt.display()))?;
+    if status.success() { Ok(()) } else { Err("wasm-opt failed".to_owned()) }
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    fs::copy(from, to)
+        .map(drop)
+        .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result {
+    let entries = fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == OsStr::new(".gitkeep") {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(&name))?;
+        } else {
+            copy(&path, &to.join(&name))?;
+        }
+    }
+    Ok(())
+}
