@@ -70,23 +70,29 @@ impl Server {
 
     pub async fn start_with(options: ServerOptions) -> Self {
         let database = options.database.unwrap_or_else(TestDatabase::sqlite);
-        let site = workspace_root().join("site");
         let mut command = Command::new(bidline_binary());
+        // As an operator runs it: from the repository root, where the default site root
+        // (`site`) is, with the database in `DATABASE_URL`.
         command
+            .current_dir(workspace_root())
             .arg("serve")
             .args(["--http", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--database-url", database.url()])
-            .arg("--site-root")
-            .arg(&site)
             .args(&options.args)
             .env_remove("BIDLINE_HTTP_ADDR")
-            .env_remove("DATABASE_URL")
+            .env_remove("BIDLINE_SITE_ROOT")
+            .env("DATABASE_URL", database.url())
             .env("RUST_LOG", "info")
             .envs(options.env)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // Leptos can read its options from LEPTOS_* variables; Bidline must not need them.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("LEPTOS_") {
+                command.env_remove(key);
+            }
+        }
         let mut child = command.spawn().expect("start bidline");
 
         let log = Arc::new(Mutex::new(Vec::new()));
