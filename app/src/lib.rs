@@ -8,6 +8,7 @@
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod pages;
+pub mod roles;
 pub mod status;
 
 use leptos::prelude::*;

@@ -70,13 +70,49 @@ pub struct Cli {
     pub shutdown_grace_seconds: u64,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Subcommand)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Subcommand)]
 pub enum Command {
     /// Run the HTTP server (the default).
     #[default]
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization and its owner; prints {"org_id","user_id","api_key"} (an admin key).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A new user is created for a new email; an existing user must give their password.
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long, env = "BIDLINE_OWNER_PASSWORD", hide_env_values = true)]
+        owner_password: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
+pub enum UserCommand {
+    /// Set a user's password; prints {"user_id","password"}.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        /// The new password; without it a random one is generated.
+        #[arg(long, env = "BIDLINE_NEW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -213,6 +249,6 @@ mod tests {
     #[test]
     fn serve_is_the_default_command() {
         let cli = Cli::try_parse_from(["bidline", "--http", "127.0.0.1:0"]).unwrap();
-        assert_eq!(cli.command.unwrap_or_default(), Command::Serve);
+        assert_eq!(cli.command, None);
     }
 }

@@ -3,7 +3,9 @@
 //! Exit status 0 after a clean stop; 2 with one line on stderr when the configuration
 //! is invalid; 1 with one line on stderr when start-up fails (database, port).
 
+mod accounts;
 mod backend;
+mod cli;
 mod config;
 mod db;
 mod http;
@@ -34,6 +36,20 @@ pub enum StartError {
     Register(#[source] sqlx::Error),
     #[error("cannot set up metrics: {0}")]
     Metrics(#[source] metrics_exporter_prometheus::BuildError),
+    #[error(transparent)]
+    Account(#[from] accounts::AccountError),
+}
+
+impl StartError {
+    /// 2 for input the operator must correct, 1 for everything else.
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Config(_) | Self::Account(accounts::AccountError::Invalid { .. }) => {
+                ExitCode::from(2)
+            }
+            _ => ExitCode::FAILURE,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -63,27 +79,20 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command.unwrap_or_default() {
+        match cli.command.clone().unwrap_or_default() {
             Command::Serve => serve::run(&cli).await,
-            Command::Migrate => migrate(&cli).await,
+            Command::Migrate => cli::migrate(&cli).await,
+            Command::Org { command } => cli::org(&cli, command).await,
+            Command::User { command } => cli::user(&cli, command).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("bidline: {}", one_line(&error));
-            ExitCode::FAILURE
+            error.exit_code()
         }
     }
-}
-
-async fn migrate(cli: &Cli) -> Result<(), StartError> {
-    let database_url = cli.database_url()?;
-    let db = db::Db::connect(&database_url).await?;
-    db.migrate().await?;
-    db.close().await;
-    tracing::info!(database = %database_url, "migrations applied");
-    Ok(())
 }
 
 /// The error and its causes on one line: `a: b: c`, each cause once.

@@ -61,6 +61,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
 /// Serves until SIGINT/SIGTERM, then lets requests in flight finish for up to `grace`.
 async fn serve_until_signalled(listener: TcpListener, app: axum::Router, grace: Duration) {
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel();
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown::signalled().await;

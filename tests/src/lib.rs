@@ -5,10 +5,12 @@
 //! The binary and the site must be built first (`cargo xtask build`, which
 //! `scripts/test` runs); the harness says so when they are missing.
 
+mod api;
 mod browser;
 mod database;
 mod server;
 
+pub use api::Api;
 pub use browser::Browser;
 pub use database::TestDatabase;
-pub use server::{Server, ServerOptions, bidline_binary, workspace_root};
+pub use server::{NewOrg, Server, ServerOptions, bidline_binary, bidline_command, workspace_root};

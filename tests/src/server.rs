@@ -14,7 +14,7 @@ use tokio::{
     sync::oneshot,
 };
 
-use crate::TestDatabase;
+use crate::{Api, TestDatabase};
 
 /// How long the server may take to say it listens.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,6 +45,30 @@ pub fn bidline_binary() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Runs `bidline ARGS` with `DATABASE_URL` set.
+pub fn bidline_command(database_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bidline_binary())
+        .current_dir(workspace_root())
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run bidline")
+}
+
+/// What `bidline org create` printed.
+#[derive(Clone, Debug)]
+pub struct NewOrg {
+    pub org_id: String,
+    pub user_id: String,
+    pub api_key: String,
+}
+
+impl NewOrg {
+    /// The owner's password in organizations made by [`Server::create_org`].
+    pub const PASSWORD: &str = "correct horse battery staple";
 }
 
 #[derive(Default)]
@@ -143,6 +167,40 @@ impl Server {
             Ok(status) => status.expect("wait for bidline"),
             Err(_) => panic!("bidline did not exit within {timeout:?}:\n{}", self.log().join("\n")),
         }
+    }
+
+    /// Runs a `bidline` command (`org create …`) on this server's database, and answers
+    /// the JSON object it printed.
+    pub fn command(&self, args: &[&str]) -> serde_json::Value {
+        let output = bidline_command(self.database.url(), args);
+        assert!(
+            output.status.success(),
+            "bidline {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("bidline printed JSON")
+    }
+
+    /// A new organization with its owner (`bidline org create`), and an [`Api`] that
+    /// speaks as its admin key.
+    pub fn create_org(&self, name: &str, owner_email: &str) -> (NewOrg, Api) {
+        let created = self.command(&[
+            "org",
+            "create",
+            "--name",
+            name,
+            "--owner-email",
+            owner_email,
+            "--owner-password",
+            NewOrg::PASSWORD,
+        ]);
+        let org = NewOrg {
+            org_id: created["org_id"].as_str().expect("org_id").to_owned(),
+            user_id: created["user_id"].as_str().expect("user_id").to_owned(),
+            api_key: created["api_key"].as_str().expect("api_key").to_owned(),
+        };
+        let api = Api::new(self.url(""), &org.api_key);
+        (org, api)
     }
 
     /// SIGTERM, then the exit status. The database stays until the server is dropped.

@@ -46,10 +46,7 @@ fn main() -> ExitCode {
 }
 
 fn build(profile: Profile) -> Result {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("xtask is not inside the workspace")?
-        .to_path_buf();
+    let root = workspace_root()?;
     let target = env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let site = root.join("site");
     let pkg = site.join("pkg");
@@ -104,6 +101,24 @@ fn build(profile: Profile) -> Result {
     let size = fs::metadata(&bundle).map_err(|e| e.to_string())?.len();
     println!("site: {} (wasm {} KiB)", site.display(), size / 1024);
     Ok(())
+}
+
+/// The workspace of the current folder. Not this binary's build-time path: one target
+/// folder may serve several checkouts, and the binary may come from another one.
+fn workspace_root() -> Result<PathBuf> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["locate-project", "--workspace", "--message-format", "plain"])
+        .output()
+        .map_err(|e| format!("cannot run cargo locate-project: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo locate-project: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let manifest = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    manifest.parent().map(Path::to_path_buf).ok_or_else(|| "no workspace folder".to_owned())
 }
 
 /// Runs cargo without the variables `cargo run` gave this process: a child that sees

@@ -3,6 +3,7 @@
 //!
 //! One module per area; each exposes a `router()` merged here.
 
+mod api;
 mod health;
 mod metrics;
 
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos.clone();
 
     Router::new()
+        .merge(api::router())
         .merge(health::router())
         .merge(metrics::router())
         .leptos_routes_with_context(&state, routes, provide_backend.clone(), move || {

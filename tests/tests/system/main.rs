@@ -1,8 +1,10 @@
 //! Black-box tests of the whole system: the real `bidline` binary on real sockets,
 //! real SQLite files and PostgreSQL databases, and Debian's chromium.
 
+mod api_keys;
 mod cli;
 mod http;
+mod isolation;
 mod migrations;
 mod pages;
 mod shutdown;

@@ -1,0 +1,58 @@
+//! The operator commands besides `serve`: each opens the database, brings it up to
+//! date, does one thing, and prints its result as one JSON object on stdout.
+
+use serde_json::json;
+
+use crate::{
+    StartError,
+    accounts::{self, Role, api_keys, audit::By},
+    config::{Cli, OrgCommand, UserCommand},
+    db::Db,
+};
+
+async fn open(cli: &Cli) -> Result<Db, StartError> {
+    let db = Db::connect(&cli.database_url()?).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub async fn migrate(cli: &Cli) -> Result<(), StartError> {
+    let db = open(cli).await?;
+    db.close().await;
+    tracing::info!(database = %cli.database_url()?, "migrations applied");
+    Ok(())
+}
+
+pub async fn org(cli: &Cli, command: OrgCommand) -> Result<(), StartError> {
+    let OrgCommand::Create { name, owner_email, owner_password } = command;
+    let db = open(cli).await?;
+    let created = accounts::orgs::create_with_owner(
+        &db,
+        &name,
+        &owner_email,
+        &owner_password,
+        By::operator(),
+    )
+    .await?;
+    let (_, key) = api_keys::create(
+        &db,
+        created.org,
+        "Created by bidline org create",
+        Role::Admin,
+        By::operator(),
+    )
+    .await?;
+    db.close().await;
+    println!("{}", json!({ "org_id": created.org, "user_id": created.owner, "api_key": key }));
+    Ok(())
+}
+
+pub async fn user(cli: &Cli, command: UserCommand) -> Result<(), StartError> {
+    let UserCommand::ResetPassword { email, password } = command;
+    let password = password.unwrap_or_else(accounts::passwords::generate);
+    let db = open(cli).await?;
+    let user = accounts::users::reset_password(&db, &email, &password).await?;
+    db.close().await;
+    println!("{}", json!({ "user_id": user, "password": password }));
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The one error type of `/api/v1`: each variant maps to a status and a JSON body
+//! `{"error": "…"}` (422 adds `"fields"`). Internal failures are logged with the request
+//! id and answered with a generic message: no SQL or stack ever reaches a client.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+
+use crate::accounts::AccountError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or unknown API key")]
+    Unauthorized,
+    #[error("this API key's role ({0}) may not do that")]
+    Forbidden(crate::accounts::Role),
+    /// Also the answer for anything that belongs to another organization.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{message}")]
+    Unprocessable { message: String, fields: BTreeMap<String, String> },
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// A 422 about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Unprocessable {
+            message: format!("invalid {field}: {message}"),
+            fields: BTreeMap::from([(field.to_owned(), message)]),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Internal(Box::new(error))
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Invalid { field, message } => Self::field(field, message),
+            AccountError::ExistingUserPassword | AccountError::UnknownEmail => {
+                Self::BadRequest(error.to_string())
+            }
+            AccountError::Database(error) => error.into(),
+            AccountError::Hash(error) => Self::Internal(Box::new(error)),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal(error) => {
+                tracing::error!(error = %error, "API request failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let body = match &self {
+            Self::Unprocessable { message, fields } => {
+                json!({ "error": message, "fields": fields })
+            }
+            _ => json!({ "error": self.to_string() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

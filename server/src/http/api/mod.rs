@@ -1,0 +1,58 @@
+//! `/api/v1`: the REST API, authenticated by API keys, scoped to the key's organization.
+//!
+//! One module per resource, each with its `router()`. Lists answer
+//! `{"items": […], "next_cursor": …}`; errors `{"error": …}` (see [`error`]).
+
+mod api_keys;
+mod audit;
+mod error;
+mod extract;
+mod me;
+
+use axum::Router;
+
+pub use self::error::ApiError;
+use super::AppState;
+
+pub fn router() -> Router<AppState> {
+    let v1 = Router::new()
+        .merge(me::router())
+        .merge(api_keys::router())
+        .merge(audit::router())
+        .fallback(|| async { ApiError::NotFound });
+    Router::new().nest("/api/v1", v1)
+}
+
+/// `?cursor=&limit=` of list endpoints.
+#[derive(Debug, serde::Deserialize)]
+pub struct Page {
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: i64 = 50;
+    pub const MAX_LIMIT: i64 = 200;
+
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(Self::DEFAULT_LIMIT),
+            Some(limit) if (1..=Self::MAX_LIMIT).contains(&limit) => Ok(limit),
+            Some(_) => {
+                Err(ApiError::field("limit", format!("must be between 1 and {}", Self::MAX_LIMIT)))
+            }
+        }
+    }
+
+    /// The cursor as the id it encodes.
+    pub fn cursor_id(&self) -> Result<Option<uuid::Uuid>, ApiError> {
+        self.cursor
+            .as_deref()
+            .map(|cursor| {
+                cursor
+                    .parse()
+                    .map_err(|_| ApiError::field("cursor", "is not a cursor from this API"))
+            })
+            .transpose()
+    }
+}
