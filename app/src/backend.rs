@@ -3,22 +3,41 @@
 //! The app cannot depend on the server crate (the dependency runs the other way), so
 //! the server implements [`Backend`] and provides it as Leptos context for every
 //! request. Server functions reach it with [`backend`]; they never open connections
-//! of their own.
+//! of their own. The server resolves the session, the organization and the role
+//! itself: a server function never passes them in.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use leptos::prelude::*;
 
-use crate::status::SystemStatus;
+use crate::{
+    api_keys::{ApiKeyView, CreatedApiKey},
+    auth::Viewer,
+    errors::AppError,
+    roles::Role,
+    status::SystemStatus,
+};
+
+type Answer<'a, T> = BoxFuture<'a, Result<T, AppError>>;
 
 pub trait Backend: Send + Sync + 'static {
     /// The same check `GET /healthz` reports.
     fn system_status(&self) -> BoxFuture<'_, SystemStatus>;
+
+    fn viewer(&self) -> Answer<'_, Option<Viewer>>;
+    fn signup(&self, org_name: String, email: String, password: String) -> Answer<'_, ()>;
+    fn login(&self, email: String, password: String) -> Answer<'_, ()>;
+    fn logout(&self) -> Answer<'_, ()>;
+    fn switch_org(&self, org_id: String) -> Answer<'_, ()>;
+
+    fn list_api_keys(&self) -> Answer<'_, Vec<ApiKeyView>>;
+    fn create_api_key(&self, name: String, role: Role) -> Answer<'_, CreatedApiKey>;
+    fn revoke_api_key(&self, id: String) -> Answer<'_, ()>;
 }
 
 /// The backend the server provided for this request.
-pub fn backend() -> Result<Arc<dyn Backend>, ServerFnError> {
+pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
     use_context::<Arc<dyn Backend>>()
-        .ok_or_else(|| ServerFnError::new("the server provided no backend to the app"))
+        .ok_or_else(|| AppError::Internal("the server provided no backend to the app".to_owned()))
 }

@@ -5,8 +5,11 @@
 //! server-rendered page). Nothing here may depend on the server crate; what server
 //! functions need from the server arrives through [`backend::Backend`] in context.
 
+pub mod api_keys;
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod errors;
 mod pages;
 pub mod roles;
 pub mod status;
@@ -14,8 +17,8 @@ pub mod status;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
+    path,
 };
 
 /// Name of the wasm bundle and its JS glue under `/pkg`, and of the stylesheet.
@@ -49,7 +52,13 @@ pub fn App() -> impl IntoView {
         <Title text="Bidline" />
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=StaticSegment("") view=pages::Home />
+                <Route path=path!("/") view=pages::Home />
+                <Route path=path!("/login") view=pages::Login />
+                <Route path=path!("/signup") view=pages::Signup />
+                <ParentRoute path=path!("/app") view=pages::Shell>
+                    <Route path=path!("") view=pages::Overview />
+                    <Route path=path!("api-keys") view=pages::ApiKeys />
+                </ParentRoute>
             </Routes>
         </Router>
     }

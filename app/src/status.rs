@@ -27,6 +27,6 @@ impl SystemStatus {
 }
 
 #[server(prefix = "/fn", endpoint = "check_status")]
-pub async fn check_status() -> Result<SystemStatus, ServerFnError> {
+pub async fn check_status() -> Result<SystemStatus, crate::errors::AppError> {
     Ok(crate::backend::backend()?.system_status().await)
 }

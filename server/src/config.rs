@@ -59,6 +59,10 @@ pub struct Cli {
     )]
     pub site_root: PathBuf,
 
+    /// Mark the session cookie `Secure`: set it when users reach Bidline over HTTPS.
+    #[arg(long, env = "BIDLINE_SECURE_COOKIES", global = true)]
+    pub secure_cookies: bool,
+
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(
         long = "shutdown-grace",

@@ -12,6 +12,7 @@ mod http;
 mod serve;
 mod shutdown;
 mod telemetry;
+mod time;
 
 use std::{net::SocketAddr, process::ExitCode};
 

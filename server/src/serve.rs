@@ -8,9 +8,10 @@ use tokio::net::TcpListener;
 
 use crate::{
     StartError,
+    accounts::throttle::Throttle,
     config::Cli,
     db::{self, Db, nodes::NodeInfo},
-    http::{self, AppState, Metrics},
+    http::{self, AppState, Metrics, session},
     shutdown,
 };
 
@@ -37,7 +38,19 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         .site_pkg_dir("pkg")
         .site_addr(http_addr)
         .build();
-    let app = http::router(AppState { db: db.clone(), node: node.clone(), leptos, metrics });
+    let throttle = Arc::new(Throttle::default());
+    spawn_forgetting(throttle.clone());
+    let sessions = session::Store::new(&db);
+    sessions.spawn_cleanup();
+    let app = http::router(AppState {
+        db: db.clone(),
+        node: node.clone(),
+        leptos,
+        metrics,
+        throttle,
+        sessions,
+        secure_cookies: cli.secure_cookies,
+    });
 
     tracing::info!(
         http_addr = %http_addr,
@@ -87,6 +100,17 @@ async fn serve_until_signalled(listener: TcpListener, app: axum::Router, grace: 
             }
         }
     }
+}
+
+/// Lets the sign-in limits forget addresses and emails that have been quiet a while.
+fn spawn_forgetting(throttle: Arc<Throttle>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            throttle.forget_idle();
+        }
+    });
 }
 
 /// Pages render without the built site, but they never hydrate: say so at start.

@@ -101,6 +101,34 @@ impl Browser {
             .unwrap_or_else(|error| panic!("no element {css}: {error}"))
     }
 
+    /// Types `text` into the input matched by `css`.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let input = self.find(css).await;
+        input.clear().await.unwrap_or_else(|error| panic!("clear {css}: {error}"));
+        input.send_keys(text).await.unwrap_or_else(|error| panic!("type into {css}: {error}"));
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap_or_else(|error| panic!("click {css}: {error}"));
+    }
+
+    /// Waits until the browser is at `path` (and the query, if any).
+    pub async fn wait_for_path(&self, path: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let url = self.client.current_url().await.expect("the current URL");
+            let here = match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_owned(),
+            };
+            if here == path {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "still at {here}, not {path}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the element's text satisfies `done`, and returns that text.
     pub async fn wait_for_text(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = tokio::time::Instant::now() + WAIT;

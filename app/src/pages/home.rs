@@ -14,6 +14,10 @@ pub fn Home() -> impl IntoView {
                     "Pay-per-call tracking and routing: tracking numbers for every visitor, "
                     "real-time bidding for every call, exact accounting for every second."
                 </p>
+                <p class="actions">
+                    <a class="button" href="/signup">"Create an account"</a>
+                    <a class="button secondary" href="/login">"Sign in"</a>
+                </p>
             </header>
             <StatusPanel />
         </main>

@@ -13,7 +13,10 @@ use super::{
     audit::{self, By, insert_event},
     normalize_name, tokens,
 };
-use crate::db::{Db, with_pool};
+use crate::{
+    db::{Db, with_pool},
+    time::rfc3339,
+};
 
 /// Every key starts so, which makes leaked keys easy to find by secret scanners.
 pub const KEY_PREFIX: &str = "bl_";
@@ -32,6 +35,20 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<&ApiKey> for bidline_app::api_keys::ApiKeyView {
+    fn from(key: &ApiKey) -> Self {
+        Self {
+            id: key.id.to_string(),
+            name: key.name.clone(),
+            role: key.role,
+            key_prefix: key.key_prefix.clone(),
+            created_at: rfc3339(key.created_at),
+            last_used_at: key.last_used_at.map(rfc3339),
+            revoked_at: key.revoked_at.map(rfc3339),
+        }
+    }
 }
 
 /// Who a presented key speaks for.

@@ -92,6 +92,10 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
+pub async fn record(db: &Db, event: &Event) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => insert_event!(pool, event))
+}
+
 /// One entry as the audit page and API show it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Entry {

@@ -6,8 +6,11 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod members;
 pub mod orgs;
 pub mod passwords;
+pub mod sign_in;
+pub mod throttle;
 mod tokens;
 pub mod users;
 

@@ -1,7 +1,10 @@
 //! Passwords: the policy a new password must meet, and argon2id hashing.
 //!
 //! Hashing is deliberately slow, so it runs on the blocking pool, never on the async
-//! workers.
+//! workers. A sign-in with an unknown email still verifies against a fixed hash
+//! ([`verify_unknown`]), so it takes as long as a wrong password does.
+
+use std::sync::LazyLock;
 
 use argon2::{
     Argon2,
@@ -87,6 +90,20 @@ pub async fn verify(password: &str, hash: &str) -> bool {
     .unwrap_or(false)
 }
 
+/// Spends the time of one verification and fails: for sign-ins with an unknown email.
+pub async fn verify_unknown(password: &str) -> bool {
+    static DUMMY: LazyLock<String> = LazyLock::new(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"no user has this password", &salt)
+            .expect("hash a constant")
+            .to_string()
+    });
+    let dummy = tokio::task::spawn_blocking(|| DUMMY.clone()).await.unwrap_or_default();
+    verify(password, &dummy).await;
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +126,6 @@ mod tests {
         assert!(verify("correct horse battery", &hash).await);
         assert!(!verify("correct horse battery!", &hash).await);
         assert!(!verify("correct horse battery", "not a hash").await);
+        assert!(!verify_unknown("correct horse battery").await);
     }
 }

@@ -4,8 +4,10 @@
 //! One module per area; each exposes a `router()` merged here.
 
 mod api;
+mod csrf;
 mod health;
 mod metrics;
+pub mod session;
 
 use std::sync::Arc;
 
@@ -20,7 +22,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{backend::ServerBackend, db::Db, db::nodes::NodeInfo};
+use crate::{accounts::throttle::Throttle, backend::ServerBackend, db::Db, db::nodes::NodeInfo};
 
 pub use self::metrics::Metrics;
 
@@ -31,6 +33,10 @@ pub struct AppState {
     pub node: Arc<NodeInfo>,
     pub leptos: LeptosOptions,
     pub metrics: Metrics,
+    pub throttle: Arc<Throttle>,
+    pub sessions: session::Store,
+    /// Whether the session cookie is `Secure` (the site is served over TLS).
+    pub secure_cookies: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -42,22 +48,11 @@ impl FromRef<AppState> for LeptosOptions {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(bidline_app::App);
-    let backend: Arc<dyn AppBackend> = Arc::new(ServerBackend::new(&state));
-    let provide_backend = move || provide_context(backend.clone());
-    let leptos_options = state.leptos.clone();
-
     Router::new()
         .merge(api::router())
         .merge(health::router())
         .merge(metrics::router())
-        .leptos_routes_with_context(&state, routes, provide_backend.clone(), move || {
-            bidline_app::shell(leptos_options.clone())
-        })
-        .fallback(file_and_error_handler_with_context::<AppState, _>(
-            provide_backend,
-            bidline_app::shell,
-        ))
+        .merge(dashboard(&state))
         .layer(axum::middleware::from_fn(metrics::record))
         .layer(
             ServiceBuilder::new()
@@ -70,6 +65,26 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
         .with_state(state)
+}
+
+/// The Leptos app: pages, server functions and the site's files, behind the session
+/// and cross-site request layers (the only part of Bidline that uses cookies).
+fn dashboard(state: &AppState) -> Router<AppState> {
+    let routes = generate_route_list(bidline_app::App);
+    let backend: Arc<dyn AppBackend> = Arc::new(ServerBackend::new(state));
+    let provide_backend = move || provide_context(backend.clone());
+    let leptos_options = state.leptos.clone();
+
+    Router::new()
+        .leptos_routes_with_context(state, routes, provide_backend.clone(), move || {
+            bidline_app::shell(leptos_options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            provide_backend,
+            bidline_app::shell,
+        ))
+        .layer(axum::middleware::from_fn(csrf::guard))
+        .layer(session::layer(state.sessions.clone(), state.secure_cookies))
 }
 
 /// The span around a request: its id, method and path (never the query, which may

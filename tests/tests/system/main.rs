@@ -3,8 +3,10 @@
 
 mod api_keys;
 mod cli;
+mod dashboard;
 mod http;
 mod isolation;
 mod migrations;
 mod pages;
+mod sessions;
 mod shutdown;

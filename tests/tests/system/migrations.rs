@@ -23,6 +23,10 @@ struct Table {
 
 type Schema = BTreeMap<String, Table>;
 
+/// Columns whose storage a third-party crate decides, differently per backend:
+/// tower-sessions-sqlx-store keeps the expiry as Unix seconds on SQLite.
+const STORED_BY_OTHERS: &[(&str, &str, &str)] = &[("sessions", "expiry_date", "INTEGER")];
+
 fn migrate(database: &TestDatabase) {
     let output = std::process::Command::new(bidline_binary())
         .args(["migrate", "--database-url", database.url()])
@@ -153,7 +157,11 @@ async fn postgres_schema(url: &str) -> Schema {
         .await
         .unwrap();
         for (name, data_type, nullable) in columns {
-            t.columns.insert(name, (sqlite_storage_of(&data_type).to_owned(), nullable == "YES"));
+            let storage = STORED_BY_OTHERS
+                .iter()
+                .find(|(t, c, _)| *t == table && *c == name)
+                .map_or_else(|| sqlite_storage_of(&data_type), |(_, _, storage)| storage);
+            t.columns.insert(name, (storage.to_owned(), nullable == "YES"));
         }
 
         let unique_constraints: (i64,) = sqlx::query_as(

@@ -7,6 +7,7 @@ use axum::{
     http::StatusCode,
     routing::{delete, get},
 };
+use bidline_app::api_keys::ApiKeyView;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,15 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn to_json(key: &api_keys::ApiKey) -> Value {
-    json!({
-        "id": key.id,
-        "name": key.name,
-        "role": key.role,
-        "key_prefix": key.key_prefix,
-        "created_at": key.created_at,
-        "last_used_at": key.last_used_at,
-        "revoked_at": key.revoked_at,
-    })
+    serde_json::to_value(ApiKeyView::from(key)).expect("an API key serialises")
 }
 
 async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, ApiError> {

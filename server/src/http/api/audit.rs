@@ -12,6 +12,7 @@ use super::{ApiError, Page, extract::ApiCaller};
 use crate::{
     accounts::{Permission, audit},
     http::AppState,
+    time::rfc3339,
 };
 
 pub fn router() -> Router<AppState> {
@@ -33,7 +34,7 @@ async fn list(
         .map(|entry| {
             json!({
                 "id": entry.id,
-                "at": entry.at,
+                "at": rfc3339(entry.at),
                 "actor": { "email": entry.actor_email, "api_key": entry.actor_api_key },
                 "action": entry.action,
                 "detail": entry.detail.0,

@@ -1,0 +1,65 @@
+//! Pieces of the dashboard's forms: labelled fields with their errors, and the
+//! message of a failed action.
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+
+/// A labelled input whose error (from the action's last answer) shows beneath it and
+/// is announced by screen readers.
+#[component]
+pub fn Field(
+    /// The input's `name`, which is also the server function's argument.
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional)] hint: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let message = move || error.get().and_then(|error| error.field_message(name));
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                required=true
+                autocomplete=autocomplete
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+            />
+            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id role="alert">
+                {message}
+            </p>
+        </div>
+    }
+}
+
+/// The message of an action's error, unless it belongs to one field (shown there).
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move || match error.get() {
+        Some(AppError::Invalid(fields)) if !fields.is_empty() => None,
+        Some(error) => Some(error.to_string()),
+        None => None,
+    };
+    view! {
+        <p class="form-error" role="alert">
+            {message}
+        </p>
+    }
+}
+
+/// The error of an action's latest answer, as a signal.
+pub fn last_error<T: Send + Sync + 'static>(
+    value: MappedSignal<Option<Result<T, AppError>>>,
+) -> Signal<Option<AppError>> {
+    Signal::derive(move || {
+        value.with(|answer| answer.as_ref().and_then(|r| r.as_ref().err().cloned()))
+    })
+}

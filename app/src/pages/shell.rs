@@ -1,0 +1,119 @@
+//! The signed-in layout: top bar (organization switcher, user menu), navigation, and
+//! the page. Only signed-in members see it; anyone else is sent to the sign-in page.
+//! Navigation lists only pages that exist and that the member's role may open; the
+//! server enforces the same rules on every server function.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+
+use crate::{
+    auth::{Logout, SwitchOrg, Viewer, current_viewer},
+    errors::AppError,
+    roles::Permission,
+};
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let switch = ServerAction::<SwitchOrg>::new();
+    let viewer = Resource::new(
+        move || (logout.version().get(), switch.version().get()),
+        |_| current_viewer(),
+    );
+
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(viewer)) => {
+                        provide_context(viewer.clone());
+                        view! { <Layout viewer logout switch /> }.into_any()
+                    }
+                    Ok(None) | Err(AppError::SignedOut) => {
+                        view! { <Redirect path="/login" /> }.into_any()
+                    }
+                    Err(error) => {
+                        view! {
+                            <main class="page narrow">
+                                <p class="form-error" role="alert">{error.to_string()}</p>
+                            </main>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Layout(
+    viewer: Viewer,
+    logout: ServerAction<Logout>,
+    switch: ServerAction<SwitchOrg>,
+) -> impl IntoView {
+    let administers = viewer.role.allows(Permission::Administer);
+    view! {
+        <a class="skip" href="#main">"Skip to content"</a>
+        <div class="app">
+            <header class="topbar">
+                <a class="brand" href="/app">"Bidline"</a>
+                <OrgSwitcher viewer=viewer.clone() switch />
+                <details class="user-menu">
+                    <summary>
+                        <span class="email">{viewer.email.clone()}</span>
+                        <span class="role">{viewer.role.as_str()}</span>
+                    </summary>
+                    <div class="menu">
+                        <ActionForm action=logout>
+                            <button type="submit" id="sign-out">"Sign out"</button>
+                        </ActionForm>
+                    </div>
+                </details>
+            </header>
+            <div class="frame">
+                <nav class="sidenav" aria-label="Main">
+                    <A href="/app" exact=true>"Overview"</A>
+                    {administers.then(|| view! { <A href="/app/api-keys">"API keys"</A> })}
+                </nav>
+                <main id="main" class="content">
+                    <Outlet />
+                </main>
+            </div>
+        </div>
+    }
+}
+
+/// The current organization; a menu of the others when the user has several.
+#[component]
+fn OrgSwitcher(viewer: Viewer, switch: ServerAction<SwitchOrg>) -> impl IntoView {
+    if viewer.orgs.len() < 2 {
+        return view! { <span class="org-name">{viewer.org_name}</span> }.into_any();
+    }
+    let current = viewer.org_id.clone();
+    view! {
+        <label class="org-switcher">
+            <span class="visually-hidden">"Organization"</span>
+            <select
+                id="org-switcher"
+                on:change=move |event| {
+                    switch.dispatch(SwitchOrg { org_id: event_target_value(&event) });
+                }
+            >
+                {viewer
+                    .orgs
+                    .into_iter()
+                    .map(|org| {
+                        let selected = org.id == current;
+                        view! {
+                            <option value=org.id selected=selected>
+                                {org.name}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+    .into_any()
+}

@@ -1,0 +1,187 @@
+//! The server's side of the app's [`Backend`]: what the dashboard's server functions
+//! call. Each method resolves the session and the member itself, checks the role, and
+//! calls the same account functions the REST API calls.
+//!
+//! Errors leave with the HTTP status that matches them ([`answer`]), so a client that is
+//! not the app (a script, a test) reads the same answer from the status line.
+
+mod api_keys;
+mod auth;
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    time::Duration,
+};
+
+use axum::{
+    extract::ConnectInfo,
+    http::{HeaderValue, StatusCode, header, request::Parts},
+};
+use bidline_app::{
+    api_keys::{ApiKeyView, CreatedApiKey},
+    auth::Viewer,
+    backend::Backend,
+    errors::AppError,
+    roles::Role,
+    status::SystemStatus,
+};
+use futures::future::BoxFuture;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use tower_sessions::Session;
+
+use crate::{
+    accounts::{AccountError, Permission, members::Member},
+    db::{Db, nodes::NodeInfo},
+    http::{AppState, session},
+    time::rfc3339,
+};
+
+/// A health check that takes longer than this is a failed one: a load balancer must
+/// hear "unavailable" promptly, not time out.
+const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub struct ServerBackend {
+    state: AppState,
+}
+
+impl ServerBackend {
+    pub fn new(state: &AppState) -> Self {
+        Self { state: state.clone() }
+    }
+}
+
+type Answer<'a, T> = BoxFuture<'a, Result<T, AppError>>;
+
+impl Backend for ServerBackend {
+    fn system_status(&self) -> BoxFuture<'_, SystemStatus> {
+        Box::pin(system_status(&self.state.db, &self.state.node))
+    }
+
+    fn viewer(&self) -> Answer<'_, Option<Viewer>> {
+        Box::pin(answer(auth::viewer(&self.state)))
+    }
+
+    fn signup(&self, org_name: String, email: String, password: String) -> Answer<'_, ()> {
+        Box::pin(answer(auth::signup(&self.state, org_name, email, password)))
+    }
+
+    fn login(&self, email: String, password: String) -> Answer<'_, ()> {
+        Box::pin(answer(auth::login(&self.state, email, password)))
+    }
+
+    fn logout(&self) -> Answer<'_, ()> {
+        Box::pin(answer(auth::logout(&self.state)))
+    }
+
+    fn switch_org(&self, org_id: String) -> Answer<'_, ()> {
+        Box::pin(answer(auth::switch_org(&self.state, org_id)))
+    }
+
+    fn list_api_keys(&self) -> Answer<'_, Vec<ApiKeyView>> {
+        Box::pin(answer(api_keys::list(&self.state)))
+    }
+
+    fn create_api_key(&self, name: String, role: Role) -> Answer<'_, CreatedApiKey> {
+        Box::pin(answer(api_keys::create(&self.state, name, role)))
+    }
+
+    fn revoke_api_key(&self, id: String) -> Answer<'_, ()> {
+        Box::pin(answer(api_keys::revoke(&self.state, id)))
+    }
+}
+
+pub async fn system_status(db: &Db, node: &NodeInfo) -> SystemStatus {
+    let error = match tokio::time::timeout(DATABASE_CHECK_TIMEOUT, db.ping()).await {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(error.to_string()),
+        Err(_) => Some(format!("no answer within {} s", DATABASE_CHECK_TIMEOUT.as_secs())),
+    };
+    if let Some(error) = &error {
+        tracing::warn!(database = db.backend().name(), %error, "health check: database unavailable");
+    }
+    SystemStatus {
+        status: if error.is_none() { "ok" } else { "unavailable" }.to_owned(),
+        database: db.backend().name().to_owned(),
+        error,
+        version: node.version.clone(),
+        node_id: node.id.to_string(),
+        checked_at: rfc3339(chrono::Utc::now()),
+    }
+}
+
+/// Runs a server function's work and gives its error the matching HTTP status.
+async fn answer<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+    // Taken before the first await, while the request's context is current.
+    let response = use_context::<ResponseOptions>();
+    let result = work.await;
+    if let (Err(error), Some(response)) = (&result, response) {
+        response.set_status(match error {
+            AppError::SignedOut | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        });
+        if let AppError::RateLimited { retry_after_seconds } = error {
+            response.insert_header(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+    }
+    result
+}
+
+/// The request behind the server function being answered.
+struct Caller {
+    session: Session,
+    ip: Option<IpAddr>,
+}
+
+async fn caller() -> Result<Caller, AppError> {
+    let parts = use_context::<Parts>();
+    let ip = parts
+        .as_ref()
+        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>())
+        .map(|ConnectInfo(addr)| addr.ip());
+    let session = parts
+        .and_then(|parts| parts.extensions.get::<Session>().cloned())
+        .ok_or_else(|| internal("the request has no session layer"))?;
+    Ok(Caller { session, ip })
+}
+
+/// The signed-in member, holding `permission`.
+async fn member(
+    state: &AppState,
+    caller: &Caller,
+    permission: Permission,
+) -> Result<Member, AppError> {
+    let member = session::member(&caller.session, &state.db)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::SignedOut)?;
+    if member.role.allows(permission) { Ok(member) } else { Err(AppError::Forbidden) }
+}
+
+/// Logs a failure and answers with a message that reveals nothing of it.
+fn internal(error: impl std::fmt::Display) -> AppError {
+    tracing::error!(%error, "server function failed");
+    AppError::Internal("please try again".to_owned())
+}
+
+impl From<AccountError> for AppError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Invalid { field, message } => AppError::field(field, message),
+            AccountError::ExistingUserPassword => {
+                AppError::field("email", "already has an account: give its password, or sign in")
+            }
+            AccountError::UnknownEmail => AppError::field("email", "has no account"),
+            AccountError::Database(error) => internal(error),
+            AccountError::Hash(error) => internal(error),
+        }
+    }
+}
+
+fn waited(wait: Duration) -> AppError {
+    AppError::RateLimited { retry_after_seconds: wait.as_secs().max(1) }
+}
