@@ -13,8 +13,10 @@ use leptos::prelude::*;
 
 use crate::{
     api_keys::{ApiKeyView, CreatedApiKey},
+    audit::AuditPage,
     auth::Viewer,
     errors::AppError,
+    members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     roles::Role,
     status::SystemStatus,
 };
@@ -34,6 +36,24 @@ pub trait Backend: Send + Sync + 'static {
     fn list_api_keys(&self) -> Answer<'_, Vec<ApiKeyView>>;
     fn create_api_key(&self, name: String, role: Role) -> Answer<'_, CreatedApiKey>;
     fn revoke_api_key(&self, id: String) -> Answer<'_, ()>;
+
+    fn list_members(&self) -> Answer<'_, Vec<MemberView>>;
+    fn change_member_role(&self, user_id: String, role: Role) -> Answer<'_, ()>;
+    fn remove_member(&self, user_id: String) -> Answer<'_, ()>;
+    fn list_invitations(&self) -> Answer<'_, Vec<InvitationView>>;
+    fn create_invitation(&self, role: Role) -> Answer<'_, CreatedInvitation>;
+    fn revoke_invitation(&self, id: String) -> Answer<'_, ()>;
+    fn open_invitation(&self, token: String) -> Answer<'_, Option<InviteView>>;
+    fn accept_invitation(
+        &self,
+        token: String,
+        email: String,
+        password: String,
+        new_account: bool,
+    ) -> Answer<'_, ()>;
+
+    fn change_password(&self, current_password: String, new_password: String) -> Answer<'_, ()>;
+    fn list_audit_events(&self, cursor: Option<String>) -> Answer<'_, AuditPage>;
 }
 
 /// The backend the server provided for this request.

@@ -6,12 +6,15 @@
 //! functions need from the server arrives through [`backend::Backend`] in context.
 
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod errors;
+pub mod members;
 mod pages;
 pub mod roles;
+pub mod settings;
 pub mod status;
 
 use leptos::prelude::*;
@@ -55,9 +58,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::Home />
                 <Route path=path!("/login") view=pages::Login />
                 <Route path=path!("/signup") view=pages::Signup />
+                <Route path=path!("/invite/:token") view=pages::Invite />
                 <ParentRoute path=path!("/app") view=pages::Shell>
                     <Route path=path!("") view=pages::Overview />
+                    <Route path=path!("members") view=pages::Members />
                     <Route path=path!("api-keys") view=pages::ApiKeys />
+                    <Route path=path!("audit") view=pages::AuditLog />
+                    <Route path=path!("settings") view=pages::Settings />
                 </ParentRoute>
             </Routes>
         </Router>

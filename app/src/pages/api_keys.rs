@@ -182,7 +182,7 @@ fn KeyRow(key: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoView 
 }
 
 /// `2026-11-25T09:30:00.000Z` → `2026-11-25 09:30 UTC`.
-fn day(rfc3339: &str) -> String {
+pub(super) fn day(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
         (Some(date), Some(time)) => format!("{date} {time} UTC"),
         _ => rfc3339.to_owned(),

@@ -1,18 +1,26 @@
 //! One module per page of the dashboard, plus the pieces pages share.
 
 mod api_keys;
+mod audit;
 mod forms;
 mod home;
+mod invite;
 mod login;
+mod members;
 mod not_found;
 mod overview;
+mod settings;
 mod shell;
 mod signup;
 
 pub use api_keys::ApiKeys;
+pub use audit::AuditLog;
 pub use home::Home;
+pub use invite::Invite;
 pub use login::Login;
+pub use members::Members;
 pub use not_found::NotFound;
 pub use overview::Overview;
+pub use settings::Settings;
 pub use shell::Shell;
 pub use signup::Signup;

@@ -74,7 +74,15 @@ fn Layout(
             <div class="frame">
                 <nav class="sidenav" aria-label="Main">
                     <A href="/app" exact=true>"Overview"</A>
-                    {administers.then(|| view! { <A href="/app/api-keys">"API keys"</A> })}
+                    {administers
+                        .then(|| {
+                            view! {
+                                <A href="/app/members">"Members"</A>
+                                <A href="/app/api-keys">"API keys"</A>
+                                <A href="/app/audit">"Audit log"</A>
+                            }
+                        })}
+                    <A href="/app/settings">"Settings"</A>
                 </nav>
                 <main id="main" class="content">
                     <Outlet />

@@ -1,8 +1,12 @@
-//! Members: a user in an organization, with a role.
+//! Members: a user in an organization, with a role; listing them and changing them.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 
-use super::{OrgId, Role, UserId};
+use super::{
+    AccountError, OrgId, Permission, Role, UserId,
+    audit::{self, By, insert_event},
+};
 use crate::db::{Db, with_pool};
 
 #[derive(Clone, Debug)]
@@ -84,5 +88,112 @@ pub async fn password_changed_at(
             .bind(user)
             .fetch_optional(pool)
             .await
+    })
+}
+
+/// A row of the members page.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub user: UserId,
+    pub email: String,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// The organization's members, by email.
+pub async fn list(db: &Db, org: OrgId) -> Result<Vec<Listed>, sqlx::Error> {
+    let rows: Vec<(UserId, String, String, DateTime<Utc>)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT u.id, u.email, m.role, m.created_at FROM memberships m \
+             JOIN users u ON u.id = m.user_id \
+             WHERE m.organization_id = $1 ORDER BY u.email",
+        )
+        .bind(org)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user, email, role, joined_at)| {
+            Some(Listed { user, email, role: Role::parse(&role)?, joined_at })
+        })
+        .collect())
+}
+
+/// A change of one member: a new role, or removal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Role(Role),
+    Remove,
+}
+
+/// Changes `target`'s membership, by `actor` (a member of the same organization).
+/// Only owners touch owners; nobody grants above their own role; the last owner stays.
+pub async fn change(
+    db: &Db,
+    actor: &Member,
+    target: UserId,
+    change: Change,
+    by: By,
+) -> Result<(), AccountError> {
+    if !actor.role.allows(Permission::Administer) {
+        return Err(AccountError::NotAllowed("only owners and admins manage members"));
+    }
+    let current = member(db, target, actor.org).await?.ok_or(AccountError::NotFound)?;
+    let touches_owner = current.role == Role::Owner || change == Change::Role(Role::Owner);
+    if touches_owner && actor.role != Role::Owner {
+        return Err(AccountError::NotAllowed("only owners change owners"));
+    }
+    if let Change::Role(role) = change
+        && !actor.role.may_grant(role)
+    {
+        return Err(AccountError::NotAllowed("nobody grants a role above their own"));
+    }
+    let (action, detail) = match change {
+        Change::Role(role) => (
+            "member.role_changed",
+            json!({ "email": current.email, "from": current.role, "to": role }),
+        ),
+        Change::Remove => {
+            ("member.removed", json!({ "email": current.email, "role": current.role }))
+        }
+    };
+    let event = audit::Event::new(actor.org, by, action, detail);
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        match change {
+            Change::Role(role) => {
+                sqlx::query("UPDATE memberships SET role = $1 WHERE organization_id = $2 AND user_id = $3")
+                    .bind(role.as_str())
+                    .bind(actor.org)
+                    .bind(target)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Change::Remove => {
+                sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND user_id = $2")
+                    .bind(actor.org)
+                    .bind(target)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        // Checked after the change, inside the transaction, so two owners demoting
+        // each other at once cannot leave the organization without one.
+        let owners: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM memberships WHERE organization_id = $1 AND role = 'owner'",
+        )
+        .bind(actor.org)
+        .fetch_one(&mut *tx)
+        .await?;
+        if owners == 0 {
+            return Err(AccountError::Invalid {
+                field: "role",
+                message: "is needed: the organization must keep at least one owner".to_owned(),
+            });
+        }
+        insert_event!(&mut *tx, &event)?;
+        tx.commit().await?;
+        Ok(())
     })
 }

@@ -6,6 +6,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod passwords;
@@ -50,6 +51,11 @@ pub enum AccountError {
     ExistingUserPassword,
     #[error("no user has this email")]
     UnknownEmail,
+    /// Not there, or not in the caller's organization.
+    #[error("not found")]
+    NotFound,
+    #[error("not allowed: {0}")]
+    NotAllowed(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

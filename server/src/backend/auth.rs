@@ -67,7 +67,7 @@ pub async fn login(state: &AppState, email: String, password: String) -> Result<
     Ok(())
 }
 
-async fn start_session(
+pub(super) async fn start_session(
     state: &AppState,
     caller: &Caller,
     user: crate::accounts::UserId,

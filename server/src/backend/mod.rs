@@ -6,7 +6,10 @@
 //! not the app (a script, a test) reads the same answer from the status line.
 
 mod api_keys;
+mod audit;
 mod auth;
+mod members;
+mod settings;
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -19,9 +22,11 @@ use axum::{
 };
 use bidline_app::{
     api_keys::{ApiKeyView, CreatedApiKey},
+    audit::AuditPage,
     auth::Viewer,
     backend::Backend,
     errors::AppError,
+    members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     roles::Role,
     status::SystemStatus,
 };
@@ -31,7 +36,10 @@ use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 
 use crate::{
-    accounts::{AccountError, Permission, members::Member},
+    accounts::{
+        AccountError, Permission,
+        members::{Change, Member},
+    },
     db::{Db, nodes::NodeInfo},
     http::{AppState, session},
     time::rfc3339,
@@ -88,6 +96,58 @@ impl Backend for ServerBackend {
 
     fn revoke_api_key(&self, id: String) -> Answer<'_, ()> {
         Box::pin(answer(api_keys::revoke(&self.state, id)))
+    }
+
+    fn list_members(&self) -> Answer<'_, Vec<MemberView>> {
+        Box::pin(answer(members::list(&self.state)))
+    }
+
+    fn change_member_role(&self, user_id: String, role: Role) -> Answer<'_, ()> {
+        Box::pin(answer(members::change(&self.state, user_id, Change::Role(role))))
+    }
+
+    fn remove_member(&self, user_id: String) -> Answer<'_, ()> {
+        Box::pin(answer(members::change(&self.state, user_id, Change::Remove)))
+    }
+
+    fn list_invitations(&self) -> Answer<'_, Vec<InvitationView>> {
+        Box::pin(answer(members::list_invitations(&self.state)))
+    }
+
+    fn create_invitation(&self, role: Role) -> Answer<'_, CreatedInvitation> {
+        Box::pin(answer(members::create_invitation(&self.state, role)))
+    }
+
+    fn revoke_invitation(&self, id: String) -> Answer<'_, ()> {
+        Box::pin(answer(members::revoke_invitation(&self.state, id)))
+    }
+
+    fn open_invitation(&self, token: String) -> Answer<'_, Option<InviteView>> {
+        Box::pin(answer(members::open_invitation(&self.state, token)))
+    }
+
+    fn accept_invitation(
+        &self,
+        token: String,
+        email: String,
+        password: String,
+        new_account: bool,
+    ) -> Answer<'_, ()> {
+        Box::pin(answer(members::accept_invitation(
+            &self.state,
+            token,
+            email,
+            password,
+            new_account,
+        )))
+    }
+
+    fn change_password(&self, current_password: String, new_password: String) -> Answer<'_, ()> {
+        Box::pin(answer(settings::change_password(&self.state, current_password, new_password)))
+    }
+
+    fn list_audit_events(&self, cursor: Option<String>) -> Answer<'_, AuditPage> {
+        Box::pin(answer(audit::list(&self.state, cursor)))
     }
 }
 
@@ -176,6 +236,8 @@ impl From<AccountError> for AppError {
                 AppError::field("email", "already has an account: give its password, or sign in")
             }
             AccountError::UnknownEmail => AppError::field("email", "has no account"),
+            AccountError::NotFound => AppError::NotFound,
+            AccountError::NotAllowed(_) => AppError::Forbidden,
             AccountError::Database(error) => internal(error),
             AccountError::Hash(error) => internal(error),
         }

@@ -1,4 +1,5 @@
-//! The signed-in dashboard in chromium: sign up, create an API key, sign out, sign in.
+//! The signed-in dashboard in chromium: sign up, create an API key, sign out, sign in,
+//! invite an analyst, and the analyst's limits.
 
 use bidline_tests::{Api, Browser, Server};
 
@@ -54,5 +55,55 @@ async fn a_new_user_signs_up_creates_an_api_key_signs_out_and_back_in() {
     browser.click("#login-form button[type=submit]").await;
     browser.wait_for_path("/app").await;
     browser.wait_for_text("main h1", |text| text == "Acme Leads").await;
+
+    // Invite a second user as analyst.
+    browser.click("nav a[href='/app/members']").await;
+    browser.wait_for_path("/app/members").await;
+    browser.wait_for_text("#members", |text| text.contains("dana@acme.example")).await;
+    browser.click("#invite-form button[type=submit]").await;
+    let link = browser.find("#invite-link").await.prop("value").await.unwrap().expect("a link");
+    assert!(link.starts_with(&server.url("/invite/inv_")), "{link}");
+    browser.wait_for_text("#invitations", |text| text.contains("analyst")).await;
+
+    // The invitee opens the link in their own browser and creates an account.
+    let invitee = Browser::start().await;
+    invitee.open(&link).await;
+    invitee.wait_for_text("main h1", |text| text == "Join Acme Leads").await;
+    invitee.fill("#field-email", "sam@acme.example").await;
+    invitee.fill("#field-password", "analyst horse battery").await;
+    invitee.click("#join-new-form button[type=submit]").await;
+    invitee.wait_for_path("/app").await;
+    invitee.wait_for_text(".user-menu .role", |text| text == "analyst").await;
+
+    // The analyst's navigation offers no administration, and the server refuses it
+    // even when asked directly from the analyst's signed-in page.
+    let nav = invitee.find("nav.sidenav").await.text().await.unwrap();
+    assert!(!nav.contains("API keys") && !nav.contains("Members"), "{nav}");
+    invitee.client().goto(&server.url("/app/api-keys")).await.unwrap();
+    invitee
+        .wait_for_text("section[aria-labelledby=key-list]", |text| {
+            text.contains("role does not allow")
+        })
+        .await;
+    let status = invitee
+        .client()
+        .execute(
+            "return fetch('/fn/create_api_key', {method: 'POST', body: new URLSearchParams({name: 'x', role: 'analyst'})})\
+             .then(response => response.status)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 403);
+    invitee.close().await;
+
+    // The owner sees the new member, and the link is used up.
+    browser.client().refresh().await.unwrap();
+    browser.wait_for_text("#members", |text| text.contains("sam@acme.example")).await;
+    browser
+        .wait_for_text("section[aria-labelledby=pending]", |text| {
+            text.contains("No pending invitations")
+        })
+        .await;
     browser.close().await;
 }

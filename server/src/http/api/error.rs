@@ -17,8 +17,8 @@ use crate::accounts::AccountError;
 pub enum ApiError {
     #[error("missing or unknown API key")]
     Unauthorized,
-    #[error("this API key's role ({0}) may not do that")]
-    Forbidden(crate::accounts::Role),
+    #[error("{0}")]
+    Forbidden(String),
     /// Also the answer for anything that belongs to another organization.
     #[error("not found")]
     NotFound,
@@ -54,6 +54,8 @@ impl From<AccountError> for ApiError {
             AccountError::ExistingUserPassword | AccountError::UnknownEmail => {
                 Self::BadRequest(error.to_string())
             }
+            AccountError::NotFound => Self::NotFound,
+            AccountError::NotAllowed(why) => Self::Forbidden(why.to_owned()),
             AccountError::Database(error) => error.into(),
             AccountError::Hash(error) => Self::Internal(Box::new(error)),
         }

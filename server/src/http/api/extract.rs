@@ -37,7 +37,11 @@ impl ApiCaller {
     }
 
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.role.allows(permission) { Ok(()) } else { Err(ApiError::Forbidden(self.role)) }
+        if self.role.allows(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this API key's role ({}) may not do that", self.role)))
+        }
     }
 }
 

@@ -1,0 +1,46 @@
+//! The user's own settings: change password.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::forms::{Field, FormError, last_error};
+use crate::{auth::Viewer, settings::ChangePassword};
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let change = ServerAction::<ChangePassword>::new();
+    let error = last_error(change.value());
+    view! {
+        <Title text="Settings · Bidline" />
+        <h1>"Settings"</h1>
+        <p class="lede">"Signed in as " {viewer.email}</p>
+        <section class="panel" aria-labelledby="password">
+            <h2 id="password">"Change password"</h2>
+            <p>"Every other session of yours ends; this one stays signed in."</p>
+            <ActionForm action=change attr:class="stack" attr:id="password-form">
+                <Field
+                    name="current_password"
+                    label="Current password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error
+                />
+                <Field
+                    name="new_password"
+                    label="New password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint="At least 10 characters; a passphrase is best."
+                    error
+                />
+                <FormError error />
+                <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+            </ActionForm>
+            {move || {
+                matches!(change.value().get(), Some(Ok(())))
+                    .then(|| view! { <p class="success" role="status">"Your password is changed."</p> })
+            }}
+        </section>
+    }
+}
