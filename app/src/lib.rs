@@ -20,6 +20,7 @@ pub mod status;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
@@ -59,7 +60,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::Login />
                 <Route path=path!("/signup") view=pages::Signup />
                 <Route path=path!("/invite/:token") view=pages::Invite />
-                <ParentRoute path=path!("/app") view=pages::Shell>
+                // Rendered whole before the first byte leaves, so a signed-out visitor
+                // gets a real 302 to /login and a refused page its 403.
+                <ParentRoute path=path!("/app") view=pages::Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::Overview />
                     <Route path=path!("members") view=pages::Members />
                     <Route path=path!("api-keys") view=pages::ApiKeys />

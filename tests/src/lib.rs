@@ -9,8 +9,10 @@ mod api;
 mod browser;
 mod database;
 mod server;
+mod session;
 
 pub use api::Api;
 pub use browser::Browser;
 pub use database::TestDatabase;
 pub use server::{NewOrg, Server, ServerOptions, bidline_binary, bidline_command, workspace_root};
+pub use session::SessionClient;

@@ -1,10 +1,27 @@
-//! Tenant isolation: a key of organization B, given organization A's ids, finds
-//! nothing and changes nothing. Each route that takes an id is listed here; the test
-//! walks all of them on both backends.
+//! Tenant isolation: organization B's user and API key, given organization A's ids,
+//! find nothing and change nothing. Every route and server function that takes an id
+//! is probed here; the test runs on both backends.
 
-use bidline_tests::{Server, ServerOptions, TestDatabase};
+use bidline_tests::{Api, NewOrg, Server, ServerOptions, SessionClient, TestDatabase};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// One way of reaching an object by id.
+enum Probe {
+    /// `/api/v1{path}` with B's admin key.
+    Api(Method, String),
+    /// A server function with B's owner session.
+    Function(&'static str, Vec<(&'static str, String)>),
+}
+
+/// A's objects, as A sees them.
+async fn snapshot(a_api: &Api, a_owner: &SessionClient) -> (Value, Value, Value) {
+    (
+        a_api.get("/api-keys").await.1,
+        a_owner.call("list_members", &[]).await.1,
+        a_owner.call("list_invitations", &[]).await.1,
+    )
+}
 
 #[tokio::test]
 async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
@@ -13,31 +30,87 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         let server =
             Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
                 .await;
-        let (_, a) = server.create_org("Org A", "a@a.example");
-        let (_, b) = server.create_org("Org B", "b@b.example");
+        let (a, a_api) = server.create_org("Org A", "a@a.example");
+        let (_, b_api) = server.create_org("Org B", "b@b.example");
+        let a_owner =
+            SessionClient::signed_in(server.url(""), "a@a.example", NewOrg::PASSWORD).await;
+        let b_owner =
+            SessionClient::signed_in(server.url(""), "b@b.example", NewOrg::PASSWORD).await;
 
-        let (_, a_key) = a.post("/api-keys", &json!({"name": "A's key", "role": "analyst"})).await;
-        let a_key_id = a_key["id"].as_str().unwrap().to_owned();
-
-        // Every (method, route with an id) of /api/v1, with A's id in it.
-        let matrix = [(Method::DELETE, format!("/api-keys/{a_key_id}"))];
-        for (method, path) in &matrix {
-            let (status, body) = b.call(method.clone(), path, None).await;
-            assert_eq!(status, 404, "{backend}: {method} {path} by B: {body}");
-        }
-
-        // Nothing of A changed, and B's lists show none of A's rows.
-        let (_, a_keys) = a.get("/api-keys").await;
-        let still = a_keys["items"]
+        // A has a key, a member besides its owner, and a pending invitation.
+        let (_, key) =
+            a_api.post("/api-keys", &json!({"name": "A's key", "role": "analyst"})).await;
+        let key_id = key["id"].as_str().unwrap().to_owned();
+        let (_, joined) = a_owner.call("create_invitation", &[("role", "analyst")]).await;
+        let token = joined["path"].as_str().unwrap().trim_start_matches("/invite/").to_owned();
+        let sam = SessionClient::new(server.url(""));
+        let accepted = [
+            ("token", token.as_str()),
+            ("email", "sam@a.example"),
+            ("password", "member horse battery"),
+        ];
+        assert_eq!(
+            sam.call(
+                "accept_invitation",
+                &[accepted[0], accepted[1], accepted[2], ("new_account", "true")]
+            )
+            .await
+            .0,
+            200
+        );
+        let (_, pending) = a_owner.call("create_invitation", &[("role", "manager")]).await;
+        let invitation_id = pending["invitation"]["id"].as_str().unwrap().to_owned();
+        let (_, members) = a_owner.call("list_members", &[]).await;
+        let sam_id = members
             .as_array()
             .unwrap()
             .iter()
-            .find(|k| k["id"] == a_key_id.as_str())
-            .unwrap();
-        assert!(still["revoked_at"].is_null(), "{backend}: {still}");
-        let (_, b_keys) = b.get("/api-keys").await;
-        assert!(!b_keys.to_string().contains(&a_key_id), "{backend}: {b_keys}");
-        let (_, b_log) = b.get("/audit-events").await;
-        assert!(!b_log.to_string().contains("Org A"), "{backend}: {b_log}");
+            .find(|m| m["email"] == "sam@a.example")
+            .unwrap()["user_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let before = snapshot(&a_api, &a_owner).await;
+
+        let probes = [
+            Probe::Api(Method::DELETE, format!("/api-keys/{key_id}")),
+            Probe::Function("revoke_api_key", vec![("id", key_id.clone())]),
+            Probe::Function("revoke_invitation", vec![("id", invitation_id.clone())]),
+            Probe::Function(
+                "change_member_role",
+                vec![("user_id", sam_id.clone()), ("role", "admin".into())],
+            ),
+            Probe::Function("remove_member", vec![("user_id", sam_id.clone())]),
+            Probe::Function("switch_org", vec![("org_id", a.org_id.clone())]),
+        ];
+        for probe in &probes {
+            match probe {
+                Probe::Api(method, path) => {
+                    let (status, body) = b_api.call(method.clone(), path, None).await;
+                    assert_eq!(status, 404, "{backend}: {method} {path} by B: {body}");
+                }
+                Probe::Function(name, args) => {
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    let (status, body) = b_owner.call(name, &args).await;
+                    assert_eq!(status, 404, "{backend}: {name} by B: {body}");
+                }
+            }
+        }
+
+        assert_eq!(snapshot(&a_api, &a_owner).await, before, "{backend}: A changed");
+        let (_, b_viewer) = b_owner.call("current_viewer", &[]).await;
+        assert_eq!(b_viewer["org_name"], "Org B", "{backend}");
+        for (name, listed) in [
+            ("api keys", b_api.get("/api-keys").await.1),
+            ("audit", b_api.get("/audit-events").await.1),
+            ("members", b_owner.call("list_members", &[]).await.1),
+        ] {
+            let text = listed.to_string();
+            assert!(
+                !text.contains(&key_id) && !text.contains("a.example"),
+                "{backend}: B's {name} show A: {text}"
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod dashboard;
 mod http;
 mod isolation;
+mod members;
 mod migrations;
 mod pages;
 mod sessions;

@@ -144,3 +144,55 @@ async fn server_functions_refuse_the_signed_out() {
     let listed = client.post(server.url("/fn/list_api_keys")).send().await.unwrap();
     assert_eq!(listed.status(), 200);
 }
+
+#[tokio::test]
+async fn dashboard_pages_are_refused_on_the_server() {
+    let server = Server::start().await;
+    server.create_org("Acme Leads", "dana@acme.example");
+    let no_redirects = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    for page in ["/app", "/app/members", "/app/settings"] {
+        let response = no_redirects
+            .get(server.url(page))
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "{page}: {:?}", response.headers());
+        assert_eq!(response.headers()[header::LOCATION], "/login", "{page}");
+    }
+
+    // An analyst's request for an admin page is answered 403 by the server.
+    let owner = bidline_tests::SessionClient::signed_in(
+        server.url(""),
+        "dana@acme.example",
+        NewOrg::PASSWORD,
+    )
+    .await;
+    let (_, created) = owner.call("create_invitation", &[("role", "analyst")]).await;
+    let token = created["path"].as_str().unwrap().trim_start_matches("/invite/");
+    let joined = no_redirects
+        .post(server.url("/fn/accept_invitation"))
+        .form(&[
+            ("token", token),
+            ("email", "sam@acme.example"),
+            ("password", "member horse battery"),
+            ("new_account", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 200);
+    let page = no_redirects
+        .get(server.url("/app/members"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 403);
+    assert!(!page.text().await.unwrap().contains("dana@acme.example"));
+    assert_eq!(no_redirects.get(server.url("/app")).send().await.unwrap().status(), 200);
+}
