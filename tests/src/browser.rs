@@ -55,6 +55,7 @@ impl Browser {
                     "--disable-sync",
                     "--disable-quic",
                     "--no-first-run",
+                    "--window-size=1280,900",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
             }),

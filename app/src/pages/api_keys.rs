@@ -174,7 +174,7 @@ fn KeyRow(key: ApiKeyView, revoke: ServerAction<RevokeApiKey>) -> impl IntoView 
             <td>
                 <code>{key.key_prefix}"…"</code>
             </td>
-            <td>{day(&key.created_at)}</td>
+            <td class="when">{day(&key.created_at)}</td>
             <td>{key.last_used_at.as_deref().map(day).unwrap_or_else(|| "never".to_owned())}</td>
             <td>{status}</td>
         </tr>

@@ -48,7 +48,7 @@ pub fn AuditLog() -> impl IntoView {
                                         children=|entry| {
                                             view! {
                                                 <tr>
-                                                    <td>{day(&entry.at)}</td>
+                                                    <td class="when">{day(&entry.at)}</td>
                                                     <td>{entry.actor}</td>
                                                     <td>
                                                         <code>{entry.action}</code>

@@ -201,8 +201,9 @@ fn MemberRow(
     change: ServerAction<ChangeMemberRole>,
     remove: ServerAction<RemoveMember>,
 ) -> impl IntoView {
-    // A role outside what the viewer may grant is shown, not offered.
-    let editable = grantable.contains(&member.role);
+    // A role outside what the viewer may grant is shown, not offered; nor is one's own
+    // membership, which the server would refuse to leave without an owner anyway.
+    let editable = grantable.contains(&member.role) && !member.is_you;
     let user_id = member.user_id.clone();
     let remove_id = member.user_id.clone();
     let role_label = format!("Role of {}", member.email);
@@ -239,7 +240,7 @@ fn MemberRow(
                 {member.is_you.then(|| view! { <span class="muted">" (you)"</span> })}
             </td>
             <td>{role_cell}</td>
-            <td>{day(&member.joined_at)}</td>
+            <td class="when">{day(&member.joined_at)}</td>
             <td>
                 {editable
                     .then(|| {
@@ -285,7 +286,7 @@ fn InvitationTable(
                             <tr>
                                 <td>{invitation.role.as_str()}</td>
                                 <td>{invitation.created_by.unwrap_or_default()}</td>
-                                <td>{day(&invitation.expires_at)}</td>
+                                <td class="when">{day(&invitation.expires_at)}</td>
                                 <td>
                                     <button
                                         class="secondary"

@@ -1,5 +1,5 @@
 //! The signed-in dashboard in chromium: sign up, create an API key, sign out, sign in,
-//! invite an analyst, and the analyst's limits.
+//! invite an analyst, the analyst's limits, and switching organizations.
 
 use bidline_tests::{Api, Browser, Server};
 
@@ -105,5 +105,20 @@ async fn a_new_user_signs_up_creates_an_api_key_signs_out_and_back_in() {
             text.contains("No pending invitations")
         })
         .await;
+
+    // Dana owns a second organization; the switcher moves her dashboard there.
+    server.command(&[
+        "org",
+        "create",
+        "--name",
+        "Zenith Calls",
+        "--owner-email",
+        "dana@acme.example",
+        "--owner-password",
+        "correct horse battery",
+    ]);
+    browser.open(&server.url("/app")).await;
+    browser.find("#org-switcher").await.select_by_label("Zenith Calls").await.unwrap();
+    browser.wait_for_text("main h1", |text| text == "Zenith Calls").await;
     browser.close().await;
 }

@@ -39,6 +39,8 @@ async fn signing_in_sets_a_http_only_lax_cookie_and_a_new_id_each_time() {
     assert!(first_cookie.contains("HttpOnly"), "{first_cookie}");
     assert!(first_cookie.contains("SameSite=Lax"), "{first_cookie}");
     assert!(!first_cookie.contains("Secure"), "{first_cookie}");
+    // Idle expiry: the cookie, like the stored session, lives 12 hours past the last use.
+    assert!(first_cookie.contains("Max-Age=43200"), "{first_cookie}");
 
     let second = login(&client, &server, "dana@acme.example", NewOrg::PASSWORD).await;
     let second_cookie = session_cookie(&second).expect("a new session cookie");
