@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::{
     StartError,
-    accounts::{self, Role, api_keys, audit::By},
+    accounts::{self, Role, api_keys, audit::By, orgs::Creator},
     config::{Cli, OrgCommand, UserCommand},
     db::Db,
 };
@@ -31,7 +31,7 @@ pub async fn org(cli: &Cli, command: OrgCommand) -> Result<(), StartError> {
         &name,
         &owner_email,
         &owner_password,
-        By::operator(),
+        Creator::Operator,
     )
     .await?;
     let (_, key) = api_keys::create(

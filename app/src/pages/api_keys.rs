@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::forms::{FormError, last_error};
+use super::forms::{FormError, failure, last_error, loading};
 use crate::{
     api_keys::{ApiKeyView, CreateApiKey, RevokeApiKey, list_api_keys},
     auth::Viewer,
@@ -84,7 +84,7 @@ pub fn ApiKeys() -> impl IntoView {
         <section aria-labelledby="key-list">
             <h2 id="key-list">"Keys"</h2>
             <FormError error=revoke_error />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match keys.await {
                         Ok(keys) if keys.is_empty() => {
@@ -98,10 +98,7 @@ pub fn ApiKeys() -> impl IntoView {
                                 .into_any()
                         }
                         Ok(keys) => view! { <KeyTable keys revoke /> }.into_any(),
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                .into_any()
-                        }
+                        Err(error) => failure(&error),
                     }
                 })}
             </Suspense>

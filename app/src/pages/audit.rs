@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::api_keys::day;
+use super::{
+    api_keys::day,
+    forms::{failure, loading},
+};
 use crate::audit::{AuditEntryView, list_audit_events};
 
 #[component]
@@ -24,7 +27,7 @@ pub fn AuditLog() -> impl IntoView {
         <Title text="Audit log · Bidline" />
         <h1>"Audit log"</h1>
         <p class="lede">"Sign-ins, API keys, members and roles: who did what, when, from where."</p>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match first.await {
                     Ok(page) => {
@@ -74,9 +77,7 @@ pub fn AuditLog() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Err(error) => {
-                        view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
-                    }
+                    Err(error) => failure(&error),
                 }
             })}
         </Suspense>

@@ -63,3 +63,13 @@ pub fn last_error<T: Send + Sync + 'static>(
         value.with(|answer| answer.as_ref().and_then(|r| r.as_ref().err().cloned()))
     })
 }
+
+/// What a section shows while its data loads.
+pub fn loading() -> impl IntoView {
+    view! { <p class="loading">"Loading…"</p> }
+}
+
+/// What a section shows when its data could not be had.
+pub fn failure(error: &AppError) -> AnyView {
+    view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
+}

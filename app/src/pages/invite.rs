@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::forms::{Field, FormError, last_error};
+use super::forms::{Field, FormError, failure, last_error, loading};
 use crate::{
     auth::current_viewer,
     members::{AcceptInvitation, open_invitation},
@@ -29,7 +29,7 @@ pub fn Invite() -> impl IntoView {
     view! {
         <Title text="Invitation · Bidline" />
         <main class="page narrow">
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     let token = token();
                     match (invitation.await, viewer.await) {
@@ -100,10 +100,7 @@ pub fn Invite() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        (Err(error), _) | (_, Err(error)) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                .into_any()
-                        }
+                        (Err(error), _) | (_, Err(error)) => failure(&error),
                     }
                 })}
             </Suspense>

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::{
     api_keys::day,
-    forms::{FormError, last_error},
+    forms::{FormError, failure, last_error, loading},
 };
 use crate::{
     auth::Viewer,
@@ -45,7 +45,7 @@ pub fn Members() -> impl IntoView {
         <section aria-labelledby="member-list">
             <h2 id="member-list" class="visually-hidden">"Members"</h2>
             <FormError error=member_error />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=loading>
                 {
                     let grantable = table_grantable;
                     move || {
@@ -55,10 +55,7 @@ pub fn Members() -> impl IntoView {
                                 Ok(members) => {
                                     view! { <MemberTable members grantable change remove /> }.into_any()
                                 }
-                                Err(error) => {
-                                    view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                        .into_any()
-                                }
+                                Err(error) => failure(&error),
                             }
                         })
                     }
@@ -107,7 +104,7 @@ pub fn Members() -> impl IntoView {
         <section aria-labelledby="pending">
             <h2 id="pending">"Pending invitations"</h2>
             <FormError error=last_error(revoke.value()) />
-            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match invitations.await {
                         Ok(pending) if pending.is_empty() => {
@@ -119,10 +116,7 @@ pub fn Members() -> impl IntoView {
                                 .into_any()
                         }
                         Ok(pending) => view! { <InvitationTable pending revoke /> }.into_any(),
-                        Err(error) => {
-                            view! { <p class="form-error" role="alert">{error.to_string()}</p> }
-                                .into_any()
-                        }
+                        Err(error) => failure(&error),
                     }
                 })}
             </Suspense>

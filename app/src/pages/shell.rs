@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 
+use super::forms::{failure, loading};
 use crate::{
     auth::{Logout, SwitchOrg, Viewer, current_viewer},
     errors::AppError,
@@ -22,7 +23,7 @@ pub fn Shell() -> impl IntoView {
     );
 
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(viewer)) => {
@@ -32,14 +33,7 @@ pub fn Shell() -> impl IntoView {
                     Ok(None) | Err(AppError::SignedOut) => {
                         view! { <Redirect path="/login" /> }.into_any()
                     }
-                    Err(error) => {
-                        view! {
-                            <main class="page narrow">
-                                <p class="form-error" role="alert">{error.to_string()}</p>
-                            </main>
-                        }
-                            .into_any()
-                    }
+                    Err(error) => view! { <main class="page narrow">{failure(&error)}</main> }.into_any(),
                 }
             })}
         </Suspense>

@@ -17,6 +17,15 @@ pub struct NewOrg {
     pub owner: UserId,
 }
 
+/// Who creates an organization, for the audit log.
+#[derive(Clone, Copy, Debug)]
+pub enum Creator {
+    /// The command line.
+    Operator,
+    /// Its owner, signing up from `ip`.
+    Owner { ip: Option<std::net::IpAddr> },
+}
+
 /// Creates an organization owned by the user with `email`. A new email gets a new user
 /// with `password` (which must meet the policy); an existing user must give their
 /// current password, and becomes owner of one more organization.
@@ -25,7 +34,7 @@ pub async fn create_with_owner(
     name: &str,
     email: &str,
     password: &str,
-    by: By,
+    creator: Creator,
 ) -> Result<NewOrg, AccountError> {
     let name = normalize_name("name", name)?;
     let email = normalize_email(email)?;
@@ -35,17 +44,17 @@ pub async fn create_with_owner(
             .fetch_optional(pool)
             .await
     })?;
-    let (owner, new_user, password_hash) = match existing {
+    let (owner, password_hash) = match existing {
         Some((user, hash)) => {
             if !passwords::verify(password, &hash).await {
                 return Err(AccountError::ExistingUserPassword);
             }
-            (user, false, None)
+            (user, None)
         }
         None => {
             passwords::check_policy(password, &email)
                 .map_err(|e| AccountError::Invalid { field: "password", message: e.to_string() })?;
-            (UserId(Uuid::now_v7()), true, Some(passwords::hash(password).await?))
+            (UserId(Uuid::now_v7()), Some(passwords::hash(password).await?))
         }
     };
 
@@ -53,7 +62,10 @@ pub async fn create_with_owner(
     let now = Utc::now();
     let event = audit::Event::new(
         org,
-        if new_user { By { actor: Actor::User(owner), ..by } } else { by },
+        match creator {
+            Creator::Operator => By::operator(),
+            Creator::Owner { ip } => By { actor: Actor::User(owner), ip },
+        },
         "organization.created",
         json!({ "name": name, "owner_email": email }),
     );

@@ -21,26 +21,7 @@ pub async fn reset_password(db: &Db, email: &str, password: &str) -> Result<User
         sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(pool).await
     })?;
     let (user,) = user.ok_or(AccountError::UnknownEmail)?;
-    let hash = passwords::hash(password).await?;
-    let now = Utc::now();
-    with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-            .bind(&hash)
-            .bind(now)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-        let orgs: Vec<(OrgId,)> = sqlx::query_as("SELECT organization_id FROM memberships WHERE user_id = $1")
-            .bind(user)
-            .fetch_all(&mut *tx)
-            .await?;
-        for (org,) in orgs {
-            let event = audit::Event::new(org, By::operator(), "user.password_reset", json!({ "email": email }));
-            insert_event!(&mut *tx, &event)?;
-        }
-        tx.commit().await
-    })?;
+    store_password(db, user, &email, password, By::operator(), "user.password_reset").await?;
     Ok(user)
 }
 
@@ -81,7 +62,7 @@ pub async fn change_password(
     user: UserId,
     current: &str,
     new: &str,
-    by: audit::By,
+    by: By,
 ) -> Result<DateTime<Utc>, AccountError> {
     let row: Option<(String, String)> = with_pool!(db, pool => {
         sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1").bind(user).fetch_optional(pool).await
@@ -95,7 +76,20 @@ pub async fn change_password(
     }
     passwords::check_policy(new, &email)
         .map_err(|e| AccountError::Invalid { field: "new_password", message: e.to_string() })?;
-    let hash = passwords::hash(new).await?;
+    store_password(db, user, &email, new, by, "user.password_changed").await
+}
+
+/// Hashes and stores a password, and records `action` in each of the user's
+/// organizations, in one transaction. Returns the new `password_changed_at`.
+async fn store_password(
+    db: &Db,
+    user: UserId,
+    email: &str,
+    password: &str,
+    by: By,
+    action: &'static str,
+) -> Result<DateTime<Utc>, AccountError> {
+    let hash = passwords::hash(password).await?;
     let now = Utc::now();
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
@@ -110,7 +104,7 @@ pub async fn change_password(
             .fetch_all(&mut *tx)
             .await?;
         for (org,) in orgs {
-            let event = audit::Event::new(org, by, "user.password_changed", json!({ "email": email }));
+            let event = audit::Event::new(org, by, action, json!({ "email": email }));
             insert_event!(&mut *tx, &event)?;
         }
         tx.commit().await

@@ -9,10 +9,7 @@ use uuid::Uuid;
 
 use super::{caller, internal, member};
 use crate::{
-    accounts::{
-        Permission, api_keys,
-        audit::{Actor, By},
-    },
+    accounts::{Permission, api_keys},
     http::AppState,
 };
 
@@ -36,7 +33,7 @@ pub async fn create(state: &AppState, name: String, role: Role) -> Result<Create
             format!("is above what you may grant ({})", member.role),
         ));
     }
-    let by = By { actor: Actor::User(member.user), ip: caller.ip };
+    let by = caller.by(member.user);
     let (key, secret) = api_keys::create(&state.db, member.org, &name, role, by).await?;
     Ok(CreatedApiKey { key: ApiKeyView::from(&key), secret })
 }
@@ -45,7 +42,7 @@ pub async fn revoke(state: &AppState, id: String) -> Result<(), AppError> {
     let caller = caller().await?;
     let member = member(state, &caller, Permission::Administer).await?;
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let by = By { actor: Actor::User(member.user), ip: caller.ip };
+    let by = caller.by(member.user);
     if api_keys::revoke(&state.db, member.org, id, by).await.map_err(internal)? {
         Ok(())
     } else {

@@ -9,11 +9,7 @@ use uuid::Uuid;
 
 use super::{Caller, caller, internal, waited};
 use crate::{
-    accounts::{
-        OrgId,
-        audit::{self, Actor, By},
-        members, orgs, sign_in,
-    },
+    accounts::{OrgId, audit, members, orgs, sign_in},
     http::{AppState, session},
 };
 
@@ -43,8 +39,8 @@ pub async fn signup(
 ) -> Result<(), AppError> {
     let caller = caller().await?;
     state.throttle.attempt(caller.ip, Some(&email)).map_err(waited)?;
-    let by = By { actor: Actor::Operator, ip: caller.ip };
-    let created = orgs::create_with_owner(&state.db, &org_name, &email, &password, by).await?;
+    let creator = orgs::Creator::Owner { ip: caller.ip };
+    let created = orgs::create_with_owner(&state.db, &org_name, &email, &password, creator).await?;
     start_session(state, &caller, created.owner, created.org).await
 }
 
@@ -60,7 +56,7 @@ pub async fn login(state: &AppState, email: String, password: String) -> Result<
         return Err(AppError::BadCredentials);
     };
     start_session(state, &caller, user, first.org).await?;
-    let by = By { actor: Actor::User(user), ip: caller.ip };
+    let by = caller.by(user);
     audit::record(&state.db, &audit::Event::new(first.org, by, "user.login", json!({})))
         .await
         .map_err(internal)?;

@@ -10,9 +10,7 @@ use uuid::Uuid;
 use super::{caller, internal, member, waited};
 use crate::{
     accounts::{
-        Permission, UserId,
-        audit::{Actor, By},
-        invitations,
+        Permission, UserId, invitations,
         members::{self, Change},
         sign_in, users,
     },
@@ -40,7 +38,7 @@ pub async fn change(state: &AppState, user_id: String, change: Change) -> Result
     let caller = caller().await?;
     let member = member(state, &caller, Permission::Administer).await?;
     let target = UserId(user_id.parse::<Uuid>().map_err(|_| AppError::NotFound)?);
-    let by = By { actor: Actor::User(member.user), ip: caller.ip };
+    let by = caller.by(member.user);
     members::change(&state.db, &member, target, change, by).await?;
     Ok(())
 }
@@ -74,7 +72,7 @@ pub async fn create_invitation(
             format!("is above what you may grant ({})", member.role),
         ));
     }
-    let by = By { actor: Actor::User(member.user), ip: caller.ip };
+    let by = caller.by(member.user);
     let (id, token) =
         invitations::create(&state.db, member.org, role, by).await.map_err(internal)?;
     let now = chrono::Utc::now();
@@ -94,7 +92,7 @@ pub async fn revoke_invitation(state: &AppState, id: String) -> Result<(), AppEr
     let caller = caller().await?;
     let member = member(state, &caller, Permission::Administer).await?;
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
-    let by = By { actor: Actor::User(member.user), ip: caller.ip };
+    let by = caller.by(member.user);
     if invitations::revoke(&state.db, member.org, id, by).await.map_err(internal)? {
         Ok(())
     } else {
@@ -137,7 +135,7 @@ pub async fn accept_invitation(
                 .ok_or(AppError::BadCredentials)?
         }
     };
-    let by = By { actor: Actor::User(user), ip: caller.ip };
+    let by = caller.by(user);
     let org = invitations::accept(&state.db, &token, user, by).await?.ok_or(AppError::NotFound)?;
     super::auth::start_session(state, &caller, user, org).await
 }

@@ -37,7 +37,8 @@ use tower_sessions::Session;
 
 use crate::{
     accounts::{
-        AccountError, Permission,
+        AccountError, Permission, UserId,
+        audit::{Actor, By},
         members::{Change, Member},
     },
     db::{Db, nodes::NodeInfo},
@@ -195,6 +196,13 @@ async fn answer<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T,
 struct Caller {
     session: Session,
     ip: Option<IpAddr>,
+}
+
+impl Caller {
+    /// `user`, acting through this request, for the audit log.
+    fn by(&self, user: UserId) -> By {
+        By { actor: Actor::User(user), ip: self.ip }
+    }
 }
 
 async fn caller() -> Result<Caller, AppError> {

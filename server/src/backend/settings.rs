@@ -4,11 +4,7 @@ use bidline_app::errors::AppError;
 
 use super::{caller, internal, member};
 use crate::{
-    accounts::{
-        Permission,
-        audit::{Actor, By},
-        users,
-    },
+    accounts::{Permission, users},
     http::{AppState, session},
 };
 
@@ -20,7 +16,7 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     let caller = caller().await?;
     let member = member(state, &caller, Permission::Read).await?;
-    let by = By { actor: Actor::User(member.user), ip: caller.ip };
+    let by = caller.by(member.user);
     let changed_at = users::change_password(&state.db, member.user, &current, &new, by).await?;
     session::sign_in(&caller.session, member.user, member.org, changed_at).await.map_err(internal)
 }
