@@ -8,6 +8,7 @@
 mod api;
 mod browser;
 mod database;
+pub mod isolation;
 mod server;
 mod session;
 

@@ -57,6 +57,7 @@ pub fn Invite() -> impl IntoView {
                                             .into_any()
                                     }
                                     None => {
+                                        let sign_in = format!("/login?next=/invite/{token}");
                                         view! {
                                             <section class="panel">
                                                 <h2>"New to Bidline"</h2>
@@ -78,8 +79,13 @@ pub fn Invite() -> impl IntoView {
                                             <section class="panel">
                                                 <h2>"Already have an account"</h2>
                                                 <p>
-                                                    <a href="/login">"Sign in"</a>
-                                                    " first, then open this link again."
+                                                    <a
+                                                        id="sign-in-to-join"
+                                                        href=sign_in
+                                                    >
+                                                        "Sign in"
+                                                    </a>
+                                                    ", and you will come back here to join."
                                                 </p>
                                             </section>
                                         }

@@ -99,3 +99,28 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         path = request.uri().path(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use bidline_tests::isolation::{ID_FREE_FUNCTIONS, ID_TAKING_FUNCTIONS};
+
+    /// Every server function is classified for the tenant-isolation matrix: one that
+    /// takes an object's id must be probed with another organization's ids.
+    #[test]
+    fn every_server_function_is_classified_for_the_isolation_matrix() {
+        let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path.trim_start_matches("/fn/").to_owned())
+            .collect();
+        let classified: BTreeSet<String> = ID_TAKING_FUNCTIONS
+            .iter()
+            .chain(ID_FREE_FUNCTIONS)
+            .map(|name| (*name).to_owned())
+            .collect();
+        assert_eq!(
+            registered, classified,
+            "classify new server functions in tests/src/isolation.rs"
+        );
+    }
+}

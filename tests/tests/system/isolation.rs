@@ -2,7 +2,9 @@
 //! find nothing and change nothing. Every route and server function that takes an id
 //! is probed here; the test runs on both backends.
 
-use bidline_tests::{Api, NewOrg, Server, ServerOptions, SessionClient, TestDatabase};
+use bidline_tests::{
+    Api, NewOrg, Server, ServerOptions, SessionClient, TestDatabase, isolation::ID_TAKING_FUNCTIONS,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -83,6 +85,18 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Function("remove_member", vec![("user_id", sam_id.clone())]),
             Probe::Function("switch_org", vec![("org_id", a.org_id.clone())]),
         ];
+        let probed: std::collections::BTreeSet<&str> = probes
+            .iter()
+            .filter_map(|probe| match probe {
+                Probe::Function(name, _) => Some(*name),
+                Probe::Api(..) => None,
+            })
+            .collect();
+        assert_eq!(
+            probed,
+            ID_TAKING_FUNCTIONS.iter().copied().collect(),
+            "the matrix misses a function"
+        );
         for probe in &probes {
             match probe {
                 Probe::Api(method, path) => {

@@ -193,3 +193,46 @@ async fn a_user_in_two_organizations_switches_between_them() {
     let (_, viewer) = dana.call("current_viewer", &[]).await;
     assert_eq!(viewer["org_name"], "Zenith Calls");
 }
+
+#[tokio::test]
+async fn someone_with_an_account_joins_signed_in_or_by_signing_in() {
+    let server = Server::start().await;
+    server.create_org("Acme Leads", "dana@acme.example");
+    server.create_org("Zenith Calls", "zed@zenith.example");
+    server.create_org("Yonder Media", "yan@yonder.example");
+    let owner =
+        SessionClient::signed_in(server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
+
+    // Signed in already: the session's user joins and lands in the new organization.
+    let zed =
+        SessionClient::signed_in(server.url(""), "zed@zenith.example", NewOrg::PASSWORD).await;
+    let token = invite(&owner, "manager").await;
+    let accepted =
+        [("token", token.as_str()), ("email", ""), ("password", ""), ("new_account", "false")];
+    assert_eq!(zed.call("accept_invitation", &accepted).await.0, 200);
+    let (_, viewer) = zed.call("current_viewer", &[]).await;
+    assert_eq!(viewer["org_name"], "Acme Leads");
+    assert_eq!(viewer["role"], "manager");
+    assert_eq!(viewer["orgs"].as_array().unwrap().len(), 2);
+
+    // Signed out: the invitee signs in with the link, and a wrong password joins no one.
+    let token = invite(&owner, "analyst").await;
+    let yan = SessionClient::new(server.url(""));
+    let wrong = [
+        ("token", token.as_str()),
+        ("email", "yan@yonder.example"),
+        ("password", "not her password"),
+        ("new_account", "false"),
+    ];
+    assert_eq!(yan.call("accept_invitation", &wrong).await.0, 401);
+    let right = [
+        ("token", token.as_str()),
+        ("email", "yan@yonder.example"),
+        ("password", NewOrg::PASSWORD),
+        ("new_account", "false"),
+    ];
+    assert_eq!(yan.call("accept_invitation", &right).await.0, 200);
+    let (_, viewer) = yan.call("current_viewer", &[]).await;
+    assert_eq!(viewer["org_name"], "Acme Leads");
+    assert_eq!(viewer["role"], "analyst");
+}

@@ -1,0 +1,28 @@
+//! Which server functions reach an organization's objects by id. The isolation test
+//! (`tests/system/isolation.rs`) probes exactly [`ID_TAKING_FUNCTIONS`] with another
+//! organization's ids, and a unit test of the server checks that every registered
+//! server function is listed here, so a new one cannot slip past the matrix unclassified.
+
+/// Server functions with an argument that names an object of an organization.
+pub const ID_TAKING_FUNCTIONS: &[&str] =
+    &["revoke_api_key", "revoke_invitation", "change_member_role", "remove_member", "switch_org"];
+
+/// Server functions without such an argument. (`list_audit_events` takes a cursor, but it
+/// only bounds the caller's own list; `open_invitation` and `accept_invitation` take a
+/// secret token, not an id.)
+pub const ID_FREE_FUNCTIONS: &[&str] = &[
+    "check_status",
+    "current_viewer",
+    "signup",
+    "login",
+    "logout",
+    "list_api_keys",
+    "create_api_key",
+    "list_members",
+    "list_invitations",
+    "create_invitation",
+    "open_invitation",
+    "accept_invitation",
+    "change_password",
+    "list_audit_events",
+];
