@@ -115,3 +115,19 @@ async fn an_unknown_page_is_a_404_page() {
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Page not found"));
 }
+
+#[tokio::test]
+async fn the_wasm_is_sent_gzipped_to_clients_that_accept_it() {
+    let server = Server::start().await;
+    let plain =
+        reqwest::get(server.url("/pkg/bidline_bg.wasm")).await.unwrap().bytes().await.unwrap();
+    let gzipped = reqwest::Client::new()
+        .get(server.url("/pkg/bidline_bg.wasm"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let compressed = gzipped.bytes().await.unwrap();
+    assert!(compressed.len() * 2 < plain.len(), "{} of {} bytes", compressed.len(), plain.len());
+}
