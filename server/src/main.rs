@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod db;
 mod http;
+mod network;
 mod serve;
 mod shutdown;
 mod telemetry;

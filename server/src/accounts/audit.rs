@@ -43,7 +43,7 @@ impl By {
         }
     }
 
-    pub(crate) fn api_key(&self) -> Option<Uuid> {
+    pub fn api_key(&self) -> Option<Uuid> {
         match self.actor {
             Actor::ApiKey(key) => Some(key),
             _ => None,

@@ -72,10 +72,16 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             .as_str()
             .unwrap()
             .to_owned();
+        let (_, buyer) = a_api.post("/buyers", &json!({"name": "A's buyer"})).await;
+        let buyer_id = buyer["id"].as_str().unwrap().to_owned();
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
             Probe::Api(Method::DELETE, format!("/api-keys/{key_id}")),
+            Probe::Api(Method::GET, format!("/buyers/{buyer_id}")),
+            Probe::Api(Method::PATCH, format!("/buyers/{buyer_id}")),
+            Probe::Api(Method::DELETE, format!("/buyers/{buyer_id}")),
+            Probe::Api(Method::GET, format!("/buyers/{buyer_id}/history")),
             Probe::Function("revoke_api_key", vec![("id", key_id.clone())]),
             Probe::Function("revoke_invitation", vec![("id", invitation_id.clone())]),
             Probe::Function(
@@ -100,7 +106,8 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         for probe in &probes {
             match probe {
                 Probe::Api(method, path) => {
-                    let (status, body) = b_api.call(method.clone(), path, None).await;
+                    let body = (method == Method::PATCH).then(|| json!({"name": "Taken by B"}));
+                    let (status, body) = b_api.call(method.clone(), path, body.as_ref()).await;
                     assert_eq!(status, 404, "{backend}: {method} {path} by B: {body}");
                 }
                 Probe::Function(name, args) => {
@@ -117,12 +124,13 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         assert_eq!(b_viewer["org_name"], "Org B", "{backend}");
         for (name, listed) in [
             ("api keys", b_api.get("/api-keys").await.1),
+            ("buyers", b_api.get("/buyers").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("members", b_owner.call("list_members", &[]).await.1),
         ] {
             let text = listed.to_string();
             assert!(
-                !text.contains(&key_id) && !text.contains("a.example"),
+                !text.contains(&key_id) && !text.contains(&buyer_id) && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"
             );
         }

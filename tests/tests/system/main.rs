@@ -2,6 +2,7 @@
 //! real SQLite files and PostgreSQL databases, and Debian's chromium.
 
 mod api_keys;
+mod buyers;
 mod cli;
 mod dashboard;
 mod http;

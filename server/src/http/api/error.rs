@@ -62,6 +62,30 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<crate::network::NetworkError> for ApiError {
+    fn from(error: crate::network::NetworkError) -> Self {
+        use crate::network::NetworkError;
+        match error {
+            NetworkError::Invalid(invalid) => {
+                let fields: BTreeMap<String, String> = invalid
+                    .0
+                    .into_iter()
+                    .map(|(field, message)| (field.to_owned(), message))
+                    .collect();
+                let message = match fields.iter().next() {
+                    Some((field, message)) if fields.len() == 1 => {
+                        format!("invalid {field}: {message}")
+                    }
+                    _ => "invalid input: see fields".to_owned(),
+                };
+                Self::Unprocessable { message, fields }
+            }
+            NetworkError::NotFound => Self::NotFound,
+            NetworkError::Database(error) => error.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {

@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod audit;
+mod buyers;
 mod error;
 mod extract;
 mod me;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(me::router())
         .merge(api_keys::router())
         .merge(audit::router())
+        .merge(buyers::router())
         .fallback(|| async { ApiError::NotFound });
     Router::new().nest("/api/v1", v1)
 }

@@ -1,0 +1,71 @@
+//! The configuration a network lives in: campaigns, publishers, buyers, targets,
+//! numbers and trunks (built one resource at a time), and the history of its changes.
+//!
+//! Every function takes the caller's [`OrgId`](crate::accounts::OrgId) and puts it in the
+//! query, so another organization's object is simply not found. Every change writes a
+//! [`history`] row in the same transaction.
+
+pub mod buyers;
+pub mod history;
+
+use std::collections::BTreeMap;
+
+/// Input that breaks rules: field → message, all of them at once.
+#[derive(Debug, Default, thiserror::Error)]
+#[error("invalid input")]
+pub struct Invalid(pub BTreeMap<&'static str, String>);
+
+impl Invalid {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.entry(field).or_insert_with(|| message.into());
+    }
+
+    /// `Err(self)` when anything was added.
+    pub fn into_result(self) -> Result<(), Invalid> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// A configuration object's on/off switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Paused,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Paused => "paused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(Self::Active),
+            "paused" => Some(Self::Paused),
+            _ => None,
+        }
+    }
+}
+
+/// For `PATCH` bodies: absent (`None`), `null` (`Some(None)`), or a value.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
