@@ -10,6 +10,7 @@ mod config;
 mod db;
 mod http;
 mod network;
+mod routing;
 mod serve;
 mod shutdown;
 mod telemetry;
@@ -34,6 +35,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot load the routing configuration: {0}")]
+    Routing(#[source] sqlx::Error),
     #[error("cannot register this node in the database: {0}")]
     Register(#[source] sqlx::Error),
     #[error("cannot set up metrics: {0}")]

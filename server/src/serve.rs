@@ -12,6 +12,7 @@ use crate::{
     config::Cli,
     db::{self, Db, nodes::NodeInfo},
     http::{self, AppState, Metrics, session},
+    routing::snapshot::Routing,
     shutdown,
 };
 
@@ -38,6 +39,8 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         .site_pkg_dir("pkg")
         .site_addr(http_addr)
         .build();
+    let routing = Routing::load(&db).await.map_err(StartError::Routing)?;
+    routing.spawn_refresh(db.clone());
     let throttle = Arc::new(Throttle::default());
     spawn_forgetting(throttle.clone());
     let sessions = session::Store::new(&db);
@@ -48,6 +51,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         leptos,
         metrics,
         throttle,
+        routing,
         sessions,
         secure_cookies: cli.secure_cookies,
     });

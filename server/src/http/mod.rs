@@ -23,7 +23,10 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{accounts::throttle::Throttle, backend::ServerBackend, db::Db, db::nodes::NodeInfo};
+use crate::{
+    accounts::throttle::Throttle, backend::ServerBackend, db::Db, db::nodes::NodeInfo,
+    routing::snapshot::Routing,
+};
 
 pub use self::metrics::Metrics;
 
@@ -35,6 +38,7 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub metrics: Metrics,
     pub throttle: Arc<Throttle>,
+    pub routing: Routing,
     pub sessions: session::Store,
     /// Whether the session cookie is `Secure` (the site is served over TLS).
     pub secure_cookies: bool,

@@ -184,7 +184,7 @@ pub async fn create(db: &Db, org: OrgId, input: Input, by: By) -> Result<Buyer, 
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        insert_change!(&mut *tx, &change)?;
+        insert_change!(tx, &change)?;
         tx.commit().await
     })?;
     Ok(buyer)
@@ -283,7 +283,7 @@ pub async fn update(
         if updated == 0 {
             return Err(NetworkError::NotFound);
         }
-        insert_change!(&mut *tx, &change)?;
+        insert_change!(tx, &change)?;
         tx.commit().await
     })?;
     Ok(buyer)
@@ -312,7 +312,7 @@ pub async fn delete(db: &Db, org: OrgId, id: Uuid, by: By) -> Result<(), Network
         if deleted == 0 {
             return Err(NetworkError::NotFound);
         }
-        insert_change!(&mut *tx, &change)?;
+        insert_change!(tx, &change)?;
         tx.commit().await
     })?;
     Ok(())

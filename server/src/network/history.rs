@@ -1,5 +1,6 @@
 //! The change history of configuration objects: who changed what, when, from what to
-//! what. Written by [`insert_change!`] inside the transaction that makes the change.
+//! what. Written by [`insert_change!`] inside the transaction that makes the change,
+//! which also moves the routing snapshot's version.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -39,10 +40,15 @@ pub struct Change<'a> {
     pub after: Option<&'a Value>,
 }
 
-/// Inserts a [`Change`] with any executor (a pool or an open transaction).
+/// Inserts a [`Change`] and bumps the routing configuration's version, in the
+/// caller's transaction (`$tx`, a `&mut` transaction), so every node rebuilds its
+/// routing snapshot after the change commits.
 macro_rules! insert_change {
-    ($executor:expr, $change:expr) => {{
+    ($tx:expr, $change:expr) => {{
         let change: &$crate::network::history::Change = $change;
+        sqlx::query("UPDATE routing_config_version SET version = version + 1 WHERE id = 1")
+            .execute(&mut *$tx)
+            .await?;
         sqlx::query(
             "INSERT INTO config_changes \
              (id, organization_id, object_kind, object_id, at, actor_user_id, actor_api_key_id, action, before, after) \
@@ -58,7 +64,7 @@ macro_rules! insert_change {
         .bind(change.action.as_str())
         .bind(change.before.map(sqlx::types::Json))
         .bind(change.after.map(sqlx::types::Json))
-        .execute($executor)
+        .execute(&mut *$tx)
         .await
         .map(drop)
     }};

@@ -10,5 +10,6 @@ mod isolation;
 mod members;
 mod migrations;
 mod pages;
+mod routing;
 mod sessions;
 mod shutdown;

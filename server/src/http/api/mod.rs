@@ -9,6 +9,7 @@ mod buyers;
 mod error;
 mod extract;
 mod me;
+mod routing;
 
 use axum::Router;
 
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(api_keys::router())
         .merge(audit::router())
         .merge(buyers::router())
+        .merge(routing::router())
         .fallback(|| async { ApiError::NotFound });
     Router::new().nest("/api/v1", v1)
 }
