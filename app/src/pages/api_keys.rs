@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::forms::{FormError, failure, last_error, loading};
+use super::forms::{FormError, RoleSelect, ShownOnce, failure, last_error, loading};
 use crate::{
     api_keys::{ApiKeyView, CreateApiKey, RevokeApiKey, list_api_keys},
     auth::Viewer,
@@ -41,18 +41,7 @@ pub fn ApiKeys() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="key-role">"Role"</label>
-                    <select id="key-role" name="role">
-                        {grantable
-                            .into_iter()
-                            .map(|role| {
-                                view! {
-                                    <option value=role.as_str() selected=role == Role::Analyst>
-                                        {role.as_str()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
+                    <RoleSelect id="key-role" name="role" roles=grantable selected=Role::Analyst />
                 </div>
                 <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
             </ActionForm>
@@ -64,18 +53,13 @@ pub fn ApiKeys() -> impl IntoView {
                     .and_then(Result::ok)
                     .map(|created| {
                         view! {
-                            <div class="secret" role="status">
-                                <p>
-                                    <strong>"Copy this key now."</strong>
-                                    " It is shown only once; Bidline keeps only a fingerprint of it."
-                                </p>
-                                <input
-                                    id="new-key-secret"
-                                    readonly=true
-                                    aria-label="The new API key"
-                                    value=created.secret
-                                />
-                            </div>
+                            <ShownOnce
+                                id="new-key-secret"
+                                label="The new API key"
+                                heading="Copy this key now."
+                                note="It is shown only once; Bidline keeps only a fingerprint of it."
+                                value=created.secret
+                            />
                         }
                     })
             }}

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::errors::AppError;
+use crate::{errors::AppError, roles::Role};
 
 /// A labelled input whose error (from the action's last answer) shows beneath it and
 /// is announced by screen readers.
@@ -72,4 +72,50 @@ pub fn loading() -> impl IntoView {
 /// What a section shows when its data could not be had.
 pub fn failure(error: &AppError) -> AnyView {
     view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any()
+}
+
+/// A secret shown once (a new API key, an invite link), ready to copy.
+#[component]
+pub fn ShownOnce(
+    id: &'static str,
+    label: &'static str,
+    /// What the reader must do, e.g. "Copy this key now."
+    heading: &'static str,
+    note: &'static str,
+    value: String,
+) -> impl IntoView {
+    view! {
+        <div class="secret" role="status">
+            <p>
+                <strong>{heading}</strong>
+                " "
+                {note}
+            </p>
+            <input id=id readonly=true aria-label=label value=value />
+        </div>
+    }
+}
+
+/// A choice among `roles`, as a form field named `name`.
+#[component]
+pub fn RoleSelect(
+    id: &'static str,
+    name: &'static str,
+    roles: Vec<Role>,
+    selected: Role,
+) -> impl IntoView {
+    view! {
+        <select id=id name=name>
+            {roles
+                .into_iter()
+                .map(|role| {
+                    view! {
+                        <option value=role.as_str() selected=role == selected>
+                            {role.as_str()}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
 }

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::{
     api_keys::day,
-    forms::{FormError, failure, last_error, loading},
+    forms::{FormError, RoleSelect, ShownOnce, failure, last_error, loading},
 };
 use crate::{
     auth::Viewer,
@@ -84,18 +84,13 @@ pub fn Members() -> impl IntoView {
                     .and_then(Result::ok)
                     .map(|created| {
                         view! {
-                            <div class="secret" role="status">
-                                <p>
-                                    <strong>"Copy this link now."</strong>
-                                    " It is shown only once."
-                                </p>
-                                <input
-                                    id="invite-link"
-                                    readonly=true
-                                    aria-label="The invite link"
-                                    value=absolute(&created.path)
-                                />
-                            </div>
+                            <ShownOnce
+                                id="invite-link"
+                                label="The invite link"
+                                heading="Copy this link now."
+                                note="It is shown only once."
+                                value=absolute(&created.path)
+                            />
                         }
                     })
             }}
@@ -131,29 +126,6 @@ fn absolute(path: &str) -> String {
         return format!("{origin}{path}");
     }
     path.to_owned()
-}
-
-#[component]
-fn RoleSelect(
-    id: &'static str,
-    name: &'static str,
-    roles: Vec<Role>,
-    selected: Role,
-) -> impl IntoView {
-    view! {
-        <select id=id name=name>
-            {roles
-                .into_iter()
-                .map(|role| {
-                    view! {
-                        <option value=role.as_str() selected=role == selected>
-                            {role.as_str()}
-                        </option>
-                    }
-                })
-                .collect_view()}
-        </select>
-    }
 }
 
 #[component]
