@@ -5,3 +5,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 pub fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
+
+/// For `#[serde(serialize_with = …)]` on times the API shows.
+pub fn serialize<S: serde::Serializer>(
+    at: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&rfc3339(*at))
+}

@@ -19,12 +19,14 @@ use crate::{Api, TestDatabase};
 /// How long the server may take to say it listens.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The repository's root folder.
+/// The repository's root folder. Taken from the `CARGO_MANIFEST_DIR` that cargo and
+/// nextest set when they run a test, not the one of the build: a target folder shared
+/// by several checkouts can hand this binary to another checkout.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().expect("tests/ is in the workspace").to_path_buf()
 }
 
 /// The `bidline` binary built beside this test (`target/<profile>/bidline`), or

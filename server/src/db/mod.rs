@@ -80,6 +80,34 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// An open transaction of either backend, for code that writes through several
+/// functions before it commits.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$tx` bound to the concrete transaction behind `$txn` (a `&mut Tx`),
+/// once per backend.
+macro_rules! with_tx {
+    ($txn:expr, $tx:ident => $body:expr) => {
+        match $txn {
+            $crate::db::Tx::Sqlite($tx) => $body,
+            $crate::db::Tx::Postgres($tx) => $body,
+        }
+    };
+}
+pub(crate) use with_tx;
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
 impl Db {
     /// Opens a pool. SQLite gets its file (and folder) created, WAL journaling, foreign
     /// keys enforced and a busy timeout; PostgreSQL is used as configured by the URL.
@@ -131,6 +159,13 @@ impl Db {
             Self::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// One round trip to the database.

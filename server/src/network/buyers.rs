@@ -2,21 +2,16 @@
 //! arrive with the targets resource.
 
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::{
-    Invalid, NetworkError, Status, double_option,
-    history::{self, Action, Change, insert_change},
-};
+use super::{Invalid, Status, double_option, resource::Resource};
 use crate::{
-    accounts::{OrgId, audit::By, normalize_email},
-    db::{Db, with_pool},
-    time::rfc3339,
+    accounts::{OrgId, normalize_email},
+    db::{Tx, with_tx},
 };
 
-const KIND: &str = "buyer";
 const MAX_NAME: usize = 100;
 const MAX_CONTACT: usize = 200;
 
@@ -27,8 +22,10 @@ pub struct Buyer {
     pub name: String,
     pub status: Status,
     pub contact: Contact,
-    pub created_at: String,
-    pub updated_at: String,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +56,7 @@ pub struct ContactInput {
 }
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub struct Row {
     id: Uuid,
     name: String,
     status: String,
@@ -70,8 +67,17 @@ struct Row {
     updated_at: DateTime<Utc>,
 }
 
-impl From<Row> for Buyer {
-    fn from(row: Row) -> Self {
+impl Resource for Buyer {
+    const KIND: &'static str = "buyer";
+    const TABLE: &'static str = "buyers";
+    type Row = Row;
+    type Input = Input;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn from_row(row: Row) -> Self {
         Self {
             id: row.id,
             name: row.name,
@@ -82,9 +88,60 @@ impl From<Row> for Buyer {
                 email: row.contact_email,
                 phone: row.contact_phone,
             },
-            created_at: rfc3339(row.created_at),
-            updated_at: rfc3339(row.updated_at),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
         }
+    }
+
+    fn apply(current: Option<&Self>, input: Input) -> Result<Self, Invalid> {
+        let (name, status, contact) = apply(current, input)?;
+        // Stored to the microsecond, as PostgreSQL keeps it, so what is answered now is
+        // what is read back later.
+        let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
+            .expect("a time in range");
+        Ok(match current {
+            Some(current) => Buyer { name, status, contact, updated_at: now, ..current.clone() },
+            None => Buyer {
+                id: Uuid::now_v7(),
+                name,
+                status,
+                contact,
+                created_at: now,
+                updated_at: now,
+            },
+        })
+    }
+
+    fn save<'a>(
+        tx: &'a mut Tx,
+        org: OrgId,
+        buyer: &'a Self,
+        new: bool,
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let sql = if new {
+                "INSERT INTO buyers \
+                 (name, status, contact_name, contact_email, contact_phone, updated_at, organization_id, id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)"
+            } else {
+                "UPDATE buyers SET name = $1, status = $2, contact_name = $3, contact_email = $4, \
+                 contact_phone = $5, updated_at = $6 WHERE organization_id = $7 AND id = $8"
+            };
+            with_tx!(tx, tx => {
+                sqlx::query(sql)
+                    .bind(&buyer.name)
+                    .bind(buyer.status.as_str())
+                    .bind(&buyer.contact.name)
+                    .bind(&buyer.contact.email)
+                    .bind(&buyer.contact.phone)
+                    .bind(buyer.updated_at)
+                    .bind(org)
+                    .bind(buyer.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|done| done.rows_affected())
+            })
+        })
     }
 }
 
@@ -142,188 +199,6 @@ fn apply(current: Option<&Buyer>, input: Input) -> Result<(String, Status, Conta
     Ok((name, status, contact))
 }
 
-fn snapshot(buyer: &Buyer) -> Value {
-    serde_json::to_value(buyer).expect("a buyer serialises")
-}
-
-pub async fn create(db: &Db, org: OrgId, input: Input, by: By) -> Result<Buyer, NetworkError> {
-    let (name, status, contact) = apply(None, input)?;
-    let now = Utc::now();
-    let buyer = Buyer {
-        id: Uuid::now_v7(),
-        name,
-        status,
-        contact,
-        created_at: rfc3339(now),
-        updated_at: rfc3339(now),
-    };
-    let after = snapshot(&buyer);
-    let change = Change {
-        org,
-        kind: KIND,
-        object: buyer.id,
-        by,
-        action: Action::Created,
-        before: None,
-        after: Some(&after),
-    };
-    with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO buyers \
-             (id, organization_id, name, status, contact_name, contact_email, contact_phone, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-        )
-        .bind(buyer.id)
-        .bind(org)
-        .bind(&buyer.name)
-        .bind(buyer.status.as_str())
-        .bind(&buyer.contact.name)
-        .bind(&buyer.contact.email)
-        .bind(&buyer.contact.phone)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        insert_change!(tx, &change)?;
-        tx.commit().await
-    })?;
-    Ok(buyer)
-}
-
-pub async fn get(db: &Db, org: OrgId, id: Uuid) -> Result<Buyer, NetworkError> {
-    let row: Option<Row> = with_pool!(db, pool => {
-        sqlx::query_as("SELECT * FROM buyers WHERE organization_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-    })?;
-    row.map(Buyer::from).ok_or(NetworkError::NotFound)
-}
-
-/// Filters of the list: `name` matches a part of the name, any case.
-#[derive(Debug, Default)]
-pub struct Filter {
-    pub name: Option<String>,
-    pub status: Option<Status>,
-}
-
-/// Up to `limit` buyers after the cursor `after`, oldest first (ids are UUIDv7).
-pub async fn list(
-    db: &Db,
-    org: OrgId,
-    filter: &Filter,
-    after: Option<Uuid>,
-    limit: i64,
-) -> Result<Vec<Buyer>, NetworkError> {
-    let pattern =
-        filter.name.as_ref().map(|name| format!("%{}%", escape_like(&name.to_lowercase())));
-    let rows: Vec<Row> = with_pool!(db, pool => {
-        sqlx::query_as(
-            "SELECT * FROM buyers WHERE organization_id = $1 \
-             AND ($2 IS NULL OR id > $2) \
-             AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\') \
-             AND ($4 IS NULL OR status = $4) \
-             ORDER BY id LIMIT $5",
-        )
-        .bind(org)
-        .bind(after)
-        .bind(&pattern)
-        .bind(filter.status.map(Status::as_str))
-        .bind(limit)
-        .fetch_all(pool)
-        .await
-    })?;
-    Ok(rows.into_iter().map(Buyer::from).collect())
-}
-
-/// `%`, `_` and `\` in a search are literal characters, not patterns.
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
-pub async fn update(
-    db: &Db,
-    org: OrgId,
-    id: Uuid,
-    input: Input,
-    by: By,
-) -> Result<Buyer, NetworkError> {
-    let current = get(db, org, id).await?;
-    let (name, status, contact) = apply(Some(&current), input)?;
-    let now = Utc::now();
-    let buyer = Buyer { name, status, contact, updated_at: rfc3339(now), ..current.clone() };
-    let (before, after) = (snapshot(&current), snapshot(&buyer));
-    let change = Change {
-        org,
-        kind: KIND,
-        object: id,
-        by,
-        action: Action::Updated,
-        before: Some(&before),
-        after: Some(&after),
-    };
-    with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE buyers SET name = $1, status = $2, contact_name = $3, contact_email = $4, \
-             contact_phone = $5, updated_at = $6 WHERE organization_id = $7 AND id = $8",
-        )
-        .bind(&buyer.name)
-        .bind(buyer.status.as_str())
-        .bind(&buyer.contact.name)
-        .bind(&buyer.contact.email)
-        .bind(&buyer.contact.phone)
-        .bind(now)
-        .bind(org)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated == 0 {
-            return Err(NetworkError::NotFound);
-        }
-        insert_change!(tx, &change)?;
-        tx.commit().await
-    })?;
-    Ok(buyer)
-}
-
-pub async fn delete(db: &Db, org: OrgId, id: Uuid, by: By) -> Result<(), NetworkError> {
-    let current = get(db, org, id).await?;
-    let before = snapshot(&current);
-    let change = Change {
-        org,
-        kind: KIND,
-        object: id,
-        by,
-        action: Action::Deleted,
-        before: Some(&before),
-        after: None,
-    };
-    with_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM buyers WHERE organization_id = $1 AND id = $2")
-            .bind(org)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(NetworkError::NotFound);
-        }
-        insert_change!(tx, &change)?;
-        tx.commit().await
-    })?;
-    Ok(())
-}
-
-/// The buyer's changes, newest first; only for a buyer that exists.
-pub async fn history(db: &Db, org: OrgId, id: Uuid) -> Result<Vec<history::Entry>, NetworkError> {
-    get(db, org, id).await?;
-    Ok(history::of(db, org, KIND, id).await?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,8 +235,8 @@ mod tests {
             name,
             status,
             contact,
-            created_at: String::new(),
-            updated_at: String::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
         };
         let (name, status, contact) = apply(
             Some(&buyer),
@@ -371,10 +246,5 @@ mod tests {
         assert_eq!((name.as_str(), status), ("Acme Insurance", Status::Paused));
         assert_eq!(contact.phone, None);
         assert_eq!(contact.email.as_deref(), Some("buy@acme.example"));
-    }
-
-    #[test]
-    fn searches_treat_pattern_characters_literally() {
-        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
     }
 }

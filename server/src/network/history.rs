@@ -1,6 +1,6 @@
 //! The change history of configuration objects: who changed what, when, from what to
-//! what. Written by [`insert_change!`] inside the transaction that makes the change,
-//! which also moves the routing snapshot's version.
+//! what. Written by [`record`] inside the transaction that makes the change, which
+//! also moves the routing snapshot's version.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{OrgId, audit::By},
-    db::{Db, with_pool},
+    db::{Db, Tx, with_pool, with_tx},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,36 +40,33 @@ pub struct Change<'a> {
     pub after: Option<&'a Value>,
 }
 
-/// Inserts a [`Change`] and bumps the routing configuration's version, in the
-/// caller's transaction (`$tx`, a `&mut` transaction), so every node rebuilds its
-/// routing snapshot after the change commits.
-macro_rules! insert_change {
-    ($tx:expr, $change:expr) => {{
-        let change: &$crate::network::history::Change = $change;
+/// Writes a [`Change`] and bumps the routing configuration's version, in the caller's
+/// transaction, so every node rebuilds its routing snapshot after the change commits.
+pub async fn record(tx: &mut Tx, change: &Change<'_>) -> Result<(), sqlx::Error> {
+    with_tx!(tx, tx => {
         sqlx::query("UPDATE routing_config_version SET version = version + 1 WHERE id = 1")
-            .execute(&mut *$tx)
+            .execute(&mut **tx)
             .await?;
         sqlx::query(
             "INSERT INTO config_changes \
              (id, organization_id, object_kind, object_id, at, actor_user_id, actor_api_key_id, action, before, after) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(uuid::Uuid::now_v7())
+        .bind(Uuid::now_v7())
         .bind(change.org)
         .bind(change.kind)
         .bind(change.object)
-        .bind(chrono::Utc::now())
+        .bind(Utc::now())
         .bind(change.by.user())
         .bind(change.by.api_key())
         .bind(change.action.as_str())
         .bind(change.before.map(sqlx::types::Json))
         .bind(change.after.map(sqlx::types::Json))
-        .execute(&mut *$tx)
+        .execute(&mut **tx)
         .await
         .map(drop)
-    }};
+    })
 }
-pub(crate) use insert_change;
 
 /// A change as the history shows it.
 #[derive(Clone, Debug, sqlx::FromRow)]

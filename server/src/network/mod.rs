@@ -7,6 +7,7 @@
 
 pub mod buyers;
 pub mod history;
+pub mod resource;
 
 use std::collections::BTreeMap;
 

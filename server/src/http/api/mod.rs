@@ -5,23 +5,24 @@
 
 mod api_keys;
 mod audit;
-mod buyers;
 mod error;
 mod extract;
 mod me;
+mod resources;
 mod routing;
 
 use axum::Router;
 
 pub use self::error::ApiError;
 use super::AppState;
+use crate::network::buyers::Buyer;
 
 pub fn router() -> Router<AppState> {
     let v1 = Router::new()
         .merge(me::router())
         .merge(api_keys::router())
         .merge(audit::router())
-        .merge(buyers::router())
+        .merge(resources::routes::<Buyer>("buyers"))
         .merge(routing::router())
         .fallback(|| async { ApiError::NotFound });
     Router::new().nest("/api/v1", v1)

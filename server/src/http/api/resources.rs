@@ -1,6 +1,7 @@
-//! `/api/v1/buyers`: list (cursor, `?name=`, `?status=`), create, read, update
-//! (`PATCH`, any subset of fields), delete, and `/{id}/history`. Reading takes any role;
-//! changing takes manager or above.
+//! The REST routes every configuration object has, written once for all of them:
+//! `GET /{plural}` (cursor, `?name=`, `?status=`), `POST /{plural}`, `GET`, `PATCH`
+//! (any subset of fields) and `DELETE /{plural}/{id}`, and `GET /{plural}/{id}/history`.
+//! Reading takes any role; changing takes manager or above.
 
 use axum::{
     Json, Router,
@@ -21,16 +22,16 @@ use crate::{
     http::AppState,
     network::{
         Status,
-        buyers::{self, Buyer, Filter, Input},
+        resource::{self, Filter, Resource},
     },
     time::rfc3339,
 };
 
-pub fn router() -> Router<AppState> {
+pub fn routes<R: Resource>(plural: &str) -> Router<AppState> {
     Router::new()
-        .route("/buyers", get(list).post(create))
-        .route("/buyers/{id}", get(read).patch(update).delete(remove))
-        .route("/buyers/{id}/history", get(history))
+        .route(&format!("/{plural}"), get(list::<R>).post(create::<R>))
+        .route(&format!("/{plural}/{{id}}"), get(read::<R>).patch(update::<R>).delete(remove::<R>))
+        .route(&format!("/{plural}/{{id}}/history"), get(history::<R>))
 }
 
 /// `Page`'s fields spelled out: serde's `flatten` loses numbers in query strings.
@@ -47,7 +48,7 @@ fn id(text: &str) -> Result<Uuid, ApiError> {
     text.parse().map_err(|_| ApiError::NotFound)
 }
 
-async fn list(
+async fn list<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
     Query(query): Query<ListQuery>,
@@ -63,57 +64,58 @@ async fn list(
         None => None,
     };
     let filter = Filter { name: query.name, status };
-    let buyers = buyers::list(&state.db, caller.org, &filter, page.cursor_id()?, limit).await?;
-    let next_cursor = (buyers.len() as i64 == limit).then(|| buyers.last().map(|b| b.id)).flatten();
-    Ok(Json(json!({ "items": buyers, "next_cursor": next_cursor })))
+    let items: Vec<R> =
+        resource::list(&state.db, caller.org, &filter, page.cursor_id()?, limit).await?;
+    let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(R::id)).flatten();
+    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
 }
 
-async fn create(
+async fn create<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
-    ApiJson(input): ApiJson<Input>,
-) -> Result<(StatusCode, Json<Buyer>), ApiError> {
+    ApiJson(input): ApiJson<R::Input>,
+) -> Result<(StatusCode, Json<R>), ApiError> {
     caller.require(Permission::EditConfiguration)?;
-    let buyer = buyers::create(&state.db, caller.org, input, caller.by()).await?;
-    Ok((StatusCode::CREATED, Json(buyer)))
+    let object = resource::create::<R>(&state.db, caller.org, input, caller.by()).await?;
+    Ok((StatusCode::CREATED, Json(object)))
 }
 
-async fn read(
+async fn read<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(text): Path<String>,
-) -> Result<Json<Buyer>, ApiError> {
+) -> Result<Json<R>, ApiError> {
     caller.require(Permission::Read)?;
-    Ok(Json(buyers::get(&state.db, caller.org, id(&text)?).await?))
+    Ok(Json(resource::get::<R>(&state.db, caller.org, id(&text)?).await?))
 }
 
-async fn update(
+async fn update<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(text): Path<String>,
-    ApiJson(input): ApiJson<Input>,
-) -> Result<Json<Buyer>, ApiError> {
+    ApiJson(input): ApiJson<R::Input>,
+) -> Result<Json<R>, ApiError> {
     caller.require(Permission::EditConfiguration)?;
-    Ok(Json(buyers::update(&state.db, caller.org, id(&text)?, input, caller.by()).await?))
+    Ok(Json(resource::update::<R>(&state.db, caller.org, id(&text)?, input, caller.by()).await?))
 }
 
-async fn remove(
+async fn remove<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(text): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Permission::EditConfiguration)?;
-    buyers::delete(&state.db, caller.org, id(&text)?, caller.by()).await?;
+    resource::delete::<R>(&state.db, caller.org, id(&text)?, caller.by()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn history(
+async fn history<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(text): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    let entries = buyers::history(&state.db, caller.org, id(&text)?).await?;
+    let entries = resource::history::<R>(&state.db, caller.org, id(&text)?).await?;
     let items: Vec<Value> = entries
         .into_iter()
         .map(|entry| {

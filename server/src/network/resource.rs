@@ -1,0 +1,200 @@
+//! What every configuration object shares: its own table with `organization_id` and a
+//! UUIDv7 `id`; reading, listing (cursor, name and status filters), deleting and its
+//! history work the same for all of them and live here once. Writing differs per
+//! object (its columns), so each implements [`Resource::save`].
+
+use futures::future::BoxFuture;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
+use sqlx::{FromRow, postgres::PgRow, sqlite::SqliteRow};
+use uuid::Uuid;
+
+use super::{
+    Invalid, NetworkError, Status,
+    history::{self, Action, Change},
+};
+use crate::{
+    accounts::{OrgId, audit::By},
+    db::{Db, Tx, with_pool, with_tx},
+};
+
+pub trait Resource: Serialize + Clone + Send + Sync + Sized + 'static {
+    /// The name of the kind in the history (`buyer`).
+    const KIND: &'static str;
+    /// Its table; a constant of ours, never input.
+    const TABLE: &'static str;
+    type Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin;
+    /// A `POST` (complete) or `PATCH` (partial) body.
+    type Input: DeserializeOwned + Send;
+
+    fn id(&self) -> Uuid;
+    fn from_row(row: Self::Row) -> Self;
+    /// `input` applied to `current` (`None` when creating), as the object to store, or
+    /// every problem with it.
+    fn apply(current: Option<&Self>, input: Self::Input) -> Result<Self, Invalid>;
+    /// Writes the object: an `INSERT` when `new`, else an `UPDATE` scoped to `org`.
+    /// Answers the rows written.
+    fn save<'a>(
+        tx: &'a mut Tx,
+        org: OrgId,
+        object: &'a Self,
+        new: bool,
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
+}
+
+/// Filters of a list: `name` matches a part of the name, any case.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub name: Option<String>,
+    pub status: Option<Status>,
+}
+
+fn json(object: &impl Serialize) -> Value {
+    serde_json::to_value(object).expect("configuration objects serialise")
+}
+
+pub async fn create<R: Resource>(
+    db: &Db,
+    org: OrgId,
+    input: R::Input,
+    by: By,
+) -> Result<R, NetworkError> {
+    let object = R::apply(None, input)?;
+    let after = json(&object);
+    let change = Change {
+        org,
+        kind: R::KIND,
+        object: object.id(),
+        by,
+        action: Action::Created,
+        before: None,
+        after: Some(&after),
+    };
+    let mut tx = db.begin().await?;
+    R::save(&mut tx, org, &object, true).await?;
+    history::record(&mut tx, &change).await?;
+    tx.commit().await?;
+    Ok(object)
+}
+
+pub async fn get<R: Resource>(db: &Db, org: OrgId, id: Uuid) -> Result<R, NetworkError> {
+    let sql = format!("SELECT * FROM {} WHERE organization_id = $1 AND id = $2", R::TABLE);
+    let row: Option<R::Row> = with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(org).bind(id).fetch_optional(pool).await
+    })?;
+    row.map(R::from_row).ok_or(NetworkError::NotFound)
+}
+
+/// Up to `limit` objects after the cursor `after`, oldest first (ids are UUIDv7).
+pub async fn list<R: Resource>(
+    db: &Db,
+    org: OrgId,
+    filter: &Filter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<R>, NetworkError> {
+    let pattern =
+        filter.name.as_ref().map(|name| format!("%{}%", escape_like(&name.to_lowercase())));
+    let sql = format!(
+        "SELECT * FROM {} WHERE organization_id = $1 \
+         AND ($2 IS NULL OR id > $2) \
+         AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\') \
+         AND ($4 IS NULL OR status = $4) \
+         ORDER BY id LIMIT $5",
+        R::TABLE
+    );
+    let rows: Vec<R::Row> = with_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(org)
+            .bind(after)
+            .bind(&pattern)
+            .bind(filter.status.map(Status::as_str))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows.into_iter().map(R::from_row).collect())
+}
+
+/// `%`, `_` and `\` in a search are literal characters, not patterns.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+pub async fn update<R: Resource>(
+    db: &Db,
+    org: OrgId,
+    id: Uuid,
+    input: R::Input,
+    by: By,
+) -> Result<R, NetworkError> {
+    let current: R = get(db, org, id).await?;
+    let object = R::apply(Some(&current), input)?;
+    let (before, after) = (json(&current), json(&object));
+    let change = Change {
+        org,
+        kind: R::KIND,
+        object: id,
+        by,
+        action: Action::Updated,
+        before: Some(&before),
+        after: Some(&after),
+    };
+    let mut tx = db.begin().await?;
+    if R::save(&mut tx, org, &object, false).await? == 0 {
+        return Err(NetworkError::NotFound);
+    }
+    history::record(&mut tx, &change).await?;
+    tx.commit().await?;
+    Ok(object)
+}
+
+pub async fn delete<R: Resource>(
+    db: &Db,
+    org: OrgId,
+    id: Uuid,
+    by: By,
+) -> Result<(), NetworkError> {
+    let current: R = get(db, org, id).await?;
+    let before = json(&current);
+    let change = Change {
+        org,
+        kind: R::KIND,
+        object: id,
+        by,
+        action: Action::Deleted,
+        before: Some(&before),
+        after: None,
+    };
+    let sql = format!("DELETE FROM {} WHERE organization_id = $1 AND id = $2", R::TABLE);
+    let mut tx = db.begin().await?;
+    let deleted = with_tx!(&mut tx, tx => {
+        sqlx::query(&sql).bind(org).bind(id).execute(&mut **tx).await?.rows_affected()
+    });
+    if deleted == 0 {
+        return Err(NetworkError::NotFound);
+    }
+    history::record(&mut tx, &change).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The object's changes, newest first; only for an object that exists.
+pub async fn history<R: Resource>(
+    db: &Db,
+    org: OrgId,
+    id: Uuid,
+) -> Result<Vec<history::Entry>, NetworkError> {
+    get::<R>(db, org, id).await?;
+    Ok(history::of(db, org, R::KIND, id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_like;
+
+    #[test]
+    fn searches_treat_pattern_characters_literally() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+}
