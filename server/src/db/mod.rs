@@ -7,7 +7,8 @@
 //! placeholders, which all queries use.
 //!
 //! Column types per backend: ids are `UUID` (PostgreSQL) / 16-byte `BLOB` (SQLite), times
-//! are `TIMESTAMPTZ` / RFC 3339 UTC `TEXT`, money is `BIGINT` / `INTEGER` cents. The
+//! are `TIMESTAMPTZ` / RFC 3339 UTC `TEXT`, money is `BIGINT` / `INTEGER` cents, and
+//! every other integer is `BIGINT` too, so it decodes as the `i64` SQLite gives. The
 //! `migrations_match_on_both_backends` test keeps the two migration sets equivalent.
 
 pub mod nodes;

@@ -6,13 +6,12 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Invalid, Status, double_option, resource::Resource};
+use super::{Invalid, Status, double_option, name_field, now, resource::Resource, status_field};
 use crate::{
     accounts::{OrgId, normalize_email},
     db::{Tx, with_tx},
 };
 
-const MAX_NAME: usize = 100;
 const MAX_CONTACT: usize = 200;
 
 /// A buyer as the API answers it.
@@ -95,10 +94,7 @@ impl Resource for Buyer {
 
     fn apply(current: Option<&Self>, input: Input) -> Result<Self, Invalid> {
         let (name, status, contact) = apply(current, input)?;
-        // Stored to the microsecond, as PostgreSQL keeps it, so what is answered now is
-        // what is read back later.
-        let now = DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
-            .expect("a time in range");
+        let now = now();
         Ok(match current {
             Some(current) => Buyer { name, status, contact, updated_at: now, ..current.clone() },
             None => Buyer {
@@ -148,31 +144,9 @@ impl Resource for Buyer {
 /// `input` applied to `current` (or to an empty buyer), checked field by field.
 fn apply(current: Option<&Buyer>, input: Input) -> Result<(String, Status, Contact), Invalid> {
     let mut invalid = Invalid::default();
-    let name = match input.name.map(|name| name.trim().to_owned()) {
-        Some(name) if name.is_empty() => {
-            invalid.add("name", "must not be empty");
-            String::new()
-        }
-        Some(name) if name.chars().count() > MAX_NAME => {
-            invalid.add("name", format!("must be at most {MAX_NAME} characters"));
-            String::new()
-        }
-        Some(name) => name,
-        None => match current {
-            Some(buyer) => buyer.name.clone(),
-            None => {
-                invalid.add("name", "is required");
-                String::new()
-            }
-        },
-    };
-    let status = match input.status.as_deref() {
-        Some(text) => Status::parse(text).unwrap_or_else(|| {
-            invalid.add("status", "must be active or paused");
-            Status::Active
-        }),
-        None => current.map_or(Status::Active, |buyer| buyer.status),
-    };
+    let name = name_field(current.map(|buyer| buyer.name.as_str()), input.name, &mut invalid);
+    let status =
+        status_field(current.map(|buyer| buyer.status), input.status.as_deref(), &mut invalid);
     let mut contact = current.map(|buyer| buyer.contact.clone()).unwrap_or_default();
     if let Some(change) = input.contact {
         let mut text =

@@ -7,6 +7,7 @@
 
 pub mod buyers;
 pub mod history;
+pub mod publishers;
 pub mod resource;
 
 use std::collections::BTreeMap;
@@ -60,6 +61,42 @@ impl Status {
             _ => None,
         }
     }
+}
+
+const MAX_NAME: usize = 100;
+
+/// The name after `input`: trimmed, 1 to 100 characters; required when creating.
+pub fn name_field(current: Option<&str>, input: Option<String>, invalid: &mut Invalid) -> String {
+    match input.map(|name| name.trim().to_owned()) {
+        Some(name) if name.is_empty() => invalid.add("name", "must not be empty"),
+        Some(name) if name.chars().count() > MAX_NAME => {
+            invalid.add("name", format!("must be at most {MAX_NAME} characters"))
+        }
+        Some(name) => return name,
+        None => match current {
+            Some(name) => return name.to_owned(),
+            None => invalid.add("name", "is required"),
+        },
+    }
+    String::new()
+}
+
+/// The status after `input`; `active` when creating without one.
+pub fn status_field(current: Option<Status>, input: Option<&str>, invalid: &mut Invalid) -> Status {
+    match input {
+        Some(text) => Status::parse(text).unwrap_or_else(|| {
+            invalid.add("status", "must be active or paused");
+            Status::Active
+        }),
+        None => current.unwrap_or(Status::Active),
+    }
+}
+
+/// Now, to the microsecond: PostgreSQL keeps no more, so what is answered when an
+/// object is saved is exactly what is read back later.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
+        .expect("a time in range")
 }
 
 /// For `PATCH` bodies: absent (`None`), `null` (`Some(None)`), or a value.

@@ -74,6 +74,13 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             .to_owned();
         let (_, buyer) = a_api.post("/buyers", &json!({"name": "A's buyer"})).await;
         let buyer_id = buyer["id"].as_str().unwrap().to_owned();
+        let (_, publisher) = a_api
+            .post(
+                "/publishers",
+                &json!({"name": "A's publisher", "payout": {"kind": "fixed", "cents": 100}}),
+            )
+            .await;
+        let publisher_id = publisher["id"].as_str().unwrap().to_owned();
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
@@ -82,6 +89,10 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::PATCH, format!("/buyers/{buyer_id}")),
             Probe::Api(Method::DELETE, format!("/buyers/{buyer_id}")),
             Probe::Api(Method::GET, format!("/buyers/{buyer_id}/history")),
+            Probe::Api(Method::GET, format!("/publishers/{publisher_id}")),
+            Probe::Api(Method::PATCH, format!("/publishers/{publisher_id}")),
+            Probe::Api(Method::DELETE, format!("/publishers/{publisher_id}")),
+            Probe::Api(Method::GET, format!("/publishers/{publisher_id}/history")),
             Probe::Function("revoke_api_key", vec![("id", key_id.clone())]),
             Probe::Function("revoke_invitation", vec![("id", invitation_id.clone())]),
             Probe::Function(
@@ -125,12 +136,16 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         for (name, listed) in [
             ("api keys", b_api.get("/api-keys").await.1),
             ("buyers", b_api.get("/buyers").await.1),
+            ("publishers", b_api.get("/publishers").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("members", b_owner.call("list_members", &[]).await.1),
         ] {
             let text = listed.to_string();
             assert!(
-                !text.contains(&key_id) && !text.contains(&buyer_id) && !text.contains("a.example"),
+                !text.contains(&key_id)
+                    && !text.contains(&buyer_id)
+                    && !text.contains(&publisher_id)
+                    && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"
             );
         }

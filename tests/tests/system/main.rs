@@ -10,6 +10,7 @@ mod isolation;
 mod members;
 mod migrations;
 mod pages;
+mod publishers;
 mod routing;
 mod sessions;
 mod shutdown;

@@ -15,7 +15,7 @@ use axum::Router;
 
 pub use self::error::ApiError;
 use super::AppState;
-use crate::network::buyers::Buyer;
+use crate::network::{buyers::Buyer, publishers::Publisher};
 
 pub fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(api_keys::router())
         .merge(audit::router())
         .merge(resources::routes::<Buyer>("buyers"))
+        .merge(resources::routes::<Publisher>("publishers"))
         .merge(routing::router())
         .fallback(|| async { ApiError::NotFound });
     Router::new().nest("/api/v1", v1)
