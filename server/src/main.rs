@@ -8,6 +8,7 @@ mod backend;
 mod cli;
 mod config;
 mod db;
+mod e164;
 mod http;
 mod network;
 mod routing;

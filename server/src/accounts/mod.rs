@@ -12,7 +12,7 @@ pub mod orgs;
 pub mod passwords;
 pub mod sign_in;
 pub mod throttle;
-mod tokens;
+pub(crate) mod tokens;
 pub mod users;
 
 use uuid::Uuid;

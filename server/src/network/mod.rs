@@ -6,6 +6,7 @@
 //! [`history`] row in the same transaction.
 
 pub mod buyers;
+pub mod campaigns;
 pub mod history;
 pub mod publishers;
 pub mod resource;

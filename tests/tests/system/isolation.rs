@@ -81,6 +81,10 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             )
             .await;
         let publisher_id = publisher["id"].as_str().unwrap().to_owned();
+        let (_, campaign) = a_api
+            .post("/campaigns", &json!({"name": "A's campaign", "time_zone": "America/New_York"}))
+            .await;
+        let campaign_id = campaign["id"].as_str().unwrap().to_owned();
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
@@ -89,6 +93,10 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::PATCH, format!("/buyers/{buyer_id}")),
             Probe::Api(Method::DELETE, format!("/buyers/{buyer_id}")),
             Probe::Api(Method::GET, format!("/buyers/{buyer_id}/history")),
+            Probe::Api(Method::GET, format!("/campaigns/{campaign_id}")),
+            Probe::Api(Method::PATCH, format!("/campaigns/{campaign_id}")),
+            Probe::Api(Method::DELETE, format!("/campaigns/{campaign_id}")),
+            Probe::Api(Method::GET, format!("/campaigns/{campaign_id}/history")),
             Probe::Api(Method::GET, format!("/publishers/{publisher_id}")),
             Probe::Api(Method::PATCH, format!("/publishers/{publisher_id}")),
             Probe::Api(Method::DELETE, format!("/publishers/{publisher_id}")),
@@ -137,6 +145,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             ("api keys", b_api.get("/api-keys").await.1),
             ("buyers", b_api.get("/buyers").await.1),
             ("publishers", b_api.get("/publishers").await.1),
+            ("campaigns", b_api.get("/campaigns").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("members", b_owner.call("list_members", &[]).await.1),
         ] {
@@ -145,6 +154,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                 !text.contains(&key_id)
                     && !text.contains(&buyer_id)
                     && !text.contains(&publisher_id)
+                    && !text.contains(&campaign_id)
                     && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"
             );

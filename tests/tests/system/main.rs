@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod buyers;
+mod campaigns;
 mod cli;
 mod dashboard;
 mod http;

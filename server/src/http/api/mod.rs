@@ -15,13 +15,14 @@ use axum::Router;
 
 pub use self::error::ApiError;
 use super::AppState;
-use crate::network::{buyers::Buyer, publishers::Publisher};
+use crate::network::{buyers::Buyer, campaigns::Campaign, publishers::Publisher};
 
 pub fn router() -> Router<AppState> {
     let v1 = Router::new()
         .merge(me::router())
         .merge(api_keys::router())
         .merge(audit::router())
+        .merge(resources::routes::<Campaign>("campaigns"))
         .merge(resources::routes::<Buyer>("buyers"))
         .merge(resources::routes::<Publisher>("publishers"))
         .merge(routing::router())
