@@ -25,6 +25,11 @@ impl E164 {
         }
     }
 
+    /// A number this program normalised and stored; read back without parsing again.
+    pub fn from_stored(e164: String) -> Self {
+        Self(e164)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -85,6 +85,8 @@ fn host_name(text: &str) -> Option<String> {
 impl Resource for Campaign {
     const KIND: &'static str = "campaign";
     const TABLE: &'static str = "campaigns";
+    const USED_BY: &'static [(&'static str, &'static str, &'static str)] =
+        &[("numbers", "campaign_id", "numbers")];
     type Row = Row;
     type Input = Input;
 
@@ -98,8 +100,7 @@ impl Resource for Campaign {
             name: row.name,
             status: Status::parse(&row.status).unwrap_or(Status::Paused),
             time_zone: row.time_zone,
-            // Stored only after it was normalised.
-            default_number: row.default_number.and_then(|number| E164::parse(&number).ok()),
+            default_number: row.default_number.map(E164::from_stored),
             duplicate_window_hours: row.duplicate_window_hours,
             floor_cents: row.floor_cents,
             repeat_caller_same_target: row.repeat_caller_same_target,

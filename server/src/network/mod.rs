@@ -8,6 +8,7 @@
 pub mod buyers;
 pub mod campaigns;
 pub mod history;
+pub mod numbers;
 pub mod publishers;
 pub mod resource;
 
@@ -35,6 +36,9 @@ pub enum NetworkError {
     Invalid(#[from] Invalid),
     #[error("not found")]
     NotFound,
+    /// Deleting it would leave others pointing at nothing.
+    #[error("in use: {0}")]
+    InUse(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

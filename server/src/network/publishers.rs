@@ -115,6 +115,8 @@ pub struct Row {
 impl Resource for Publisher {
     const KIND: &'static str = "publisher";
     const TABLE: &'static str = "publishers";
+    const USED_BY: &'static [(&'static str, &'static str, &'static str)] =
+        &[("numbers", "publisher_id", "numbers")];
     type Row = Row;
     type Input = Input;
 

@@ -32,6 +32,21 @@ pub trait Resource: Serialize + Clone + Send + Sync + Sized + 'static {
     /// `input` applied to `current` (`None` when creating), as the object to store, or
     /// every problem with it.
     fn apply(current: Option<&Self>, input: Self::Input) -> Result<Self, Invalid>;
+    /// Objects that point at this one, as (table, column, what they are called); while
+    /// any exists, deleting answers [`NetworkError::InUse`].
+    const USED_BY: &'static [(&'static str, &'static str, &'static str)] = &[];
+    /// The field a unique index guards, and what to say when a write collides with it.
+    const UNIQUE: Option<(&'static str, &'static str)> = None;
+
+    /// Checks what `apply` cannot see: ids of other objects must name objects of `org`.
+    fn check_references<'a>(
+        _db: &'a Db,
+        _org: OrgId,
+        _object: &'a Self,
+    ) -> BoxFuture<'a, Result<(), NetworkError>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Writes the object: an `INSERT` when `new`, else an `UPDATE` scoped to `org`.
     /// Answers the rows written.
     fn save<'a>(
@@ -53,6 +68,20 @@ fn json(object: &impl Serialize) -> Value {
     serde_json::to_value(object).expect("configuration objects serialise")
 }
 
+/// A unique-index collision as the field error it is, when `R` declares one.
+fn collision<R: Resource>(error: sqlx::Error) -> NetworkError {
+    match (&error, R::UNIQUE) {
+        (sqlx::Error::Database(database), Some((field, message)))
+            if database.is_unique_violation() =>
+        {
+            let mut invalid = Invalid::default();
+            invalid.add(field, message);
+            NetworkError::Invalid(invalid)
+        }
+        _ => NetworkError::Database(error),
+    }
+}
+
 pub async fn create<R: Resource>(
     db: &Db,
     org: OrgId,
@@ -60,6 +89,7 @@ pub async fn create<R: Resource>(
     by: By,
 ) -> Result<R, NetworkError> {
     let object = R::apply(None, input)?;
+    R::check_references(db, org, &object).await?;
     let after = json(&object);
     let change = Change {
         org,
@@ -71,7 +101,7 @@ pub async fn create<R: Resource>(
         after: Some(&after),
     };
     let mut tx = db.begin().await?;
-    R::save(&mut tx, org, &object, true).await?;
+    R::save(&mut tx, org, &object, true).await.map_err(collision::<R>)?;
     history::record(&mut tx, &change).await?;
     tx.commit().await?;
     Ok(object)
@@ -130,6 +160,7 @@ pub async fn update<R: Resource>(
 ) -> Result<R, NetworkError> {
     let current: R = get(db, org, id).await?;
     let object = R::apply(Some(&current), input)?;
+    R::check_references(db, org, &object).await?;
     let (before, after) = (json(&current), json(&object));
     let change = Change {
         org,
@@ -141,7 +172,7 @@ pub async fn update<R: Resource>(
         after: Some(&after),
     };
     let mut tx = db.begin().await?;
-    if R::save(&mut tx, org, &object, false).await? == 0 {
+    if R::save(&mut tx, org, &object, false).await.map_err(collision::<R>)? == 0 {
         return Err(NetworkError::NotFound);
     }
     history::record(&mut tx, &change).await?;
@@ -168,6 +199,18 @@ pub async fn delete<R: Resource>(
     };
     let sql = format!("DELETE FROM {} WHERE organization_id = $1 AND id = $2", R::TABLE);
     let mut tx = db.begin().await?;
+    // Counted inside the transaction that deletes, so nothing can start pointing here
+    // in between unnoticed: the foreign keys refuse that, and this names what remains.
+    for (table, column, what) in R::USED_BY {
+        let count_sql =
+            format!("SELECT count(*) FROM {table} WHERE organization_id = $1 AND {column} = $2");
+        let count: i64 = with_tx!(&mut tx, tx => {
+            sqlx::query_scalar(&count_sql).bind(org).bind(id).fetch_one(&mut **tx).await?
+        });
+        if count > 0 {
+            return Err(NetworkError::InUse(format!("{count} {what} still use it")));
+        }
+    }
     let deleted = with_tx!(&mut tx, tx => {
         sqlx::query(&sql).bind(org).bind(id).execute(&mut **tx).await?.rows_affected()
     });

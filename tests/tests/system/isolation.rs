@@ -85,6 +85,10 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             .post("/campaigns", &json!({"name": "A's campaign", "time_zone": "America/New_York"}))
             .await;
         let campaign_id = campaign["id"].as_str().unwrap().to_owned();
+        let (_, number) = a_api
+            .post("/numbers", &json!({"number": "+15550100777", "campaign_id": campaign_id}))
+            .await;
+        let number_id = number["id"].as_str().unwrap().to_owned();
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
@@ -97,6 +101,10 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::PATCH, format!("/campaigns/{campaign_id}")),
             Probe::Api(Method::DELETE, format!("/campaigns/{campaign_id}")),
             Probe::Api(Method::GET, format!("/campaigns/{campaign_id}/history")),
+            Probe::Api(Method::GET, format!("/numbers/{number_id}")),
+            Probe::Api(Method::PATCH, format!("/numbers/{number_id}")),
+            Probe::Api(Method::DELETE, format!("/numbers/{number_id}")),
+            Probe::Api(Method::GET, format!("/numbers/{number_id}/history")),
             Probe::Api(Method::GET, format!("/publishers/{publisher_id}")),
             Probe::Api(Method::PATCH, format!("/publishers/{publisher_id}")),
             Probe::Api(Method::DELETE, format!("/publishers/{publisher_id}")),
@@ -125,7 +133,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         for probe in &probes {
             match probe {
                 Probe::Api(method, path) => {
-                    let body = (method == Method::PATCH).then(|| json!({"name": "Taken by B"}));
+                    let body = (method == Method::PATCH).then(|| json!({"status": "paused"}));
                     let (status, body) = b_api.call(method.clone(), path, body.as_ref()).await;
                     assert_eq!(status, 404, "{backend}: {method} {path} by B: {body}");
                 }
@@ -146,6 +154,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             ("buyers", b_api.get("/buyers").await.1),
             ("publishers", b_api.get("/publishers").await.1),
             ("campaigns", b_api.get("/campaigns").await.1),
+            ("numbers", b_api.get("/numbers").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("members", b_owner.call("list_members", &[]).await.1),
         ] {
@@ -155,6 +164,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                     && !text.contains(&buyer_id)
                     && !text.contains(&publisher_id)
                     && !text.contains(&campaign_id)
+                    && !text.contains(&number_id)
                     && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"
             );

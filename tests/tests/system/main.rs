@@ -10,6 +10,7 @@ mod http;
 mod isolation;
 mod members;
 mod migrations;
+mod numbers;
 mod pages;
 mod publishers;
 mod routing;

@@ -24,6 +24,8 @@ pub enum ApiError {
     NotFound,
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("{message}")]
     Unprocessable { message: String, fields: BTreeMap<String, String> },
     #[error("internal error")]
@@ -81,6 +83,7 @@ impl From<crate::network::NetworkError> for ApiError {
                 Self::Unprocessable { message, fields }
             }
             NetworkError::NotFound => Self::NotFound,
+            NetworkError::InUse(why) => Self::Conflict(format!("cannot delete: {why}")),
             NetworkError::Database(error) => error.into(),
         }
     }
@@ -93,6 +96,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(error) => {
                 tracing::error!(error = %error, "API request failed");

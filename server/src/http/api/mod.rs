@@ -15,7 +15,7 @@ use axum::Router;
 
 pub use self::error::ApiError;
 use super::AppState;
-use crate::network::{buyers::Buyer, campaigns::Campaign, publishers::Publisher};
+use crate::network::{buyers::Buyer, campaigns::Campaign, numbers::Number, publishers::Publisher};
 
 pub fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(resources::routes::<Campaign>("campaigns"))
         .merge(resources::routes::<Buyer>("buyers"))
+        .merge(resources::routes::<Number>("numbers"))
         .merge(resources::routes::<Publisher>("publishers"))
         .merge(routing::router())
         .fallback(|| async { ApiError::NotFound });

@@ -1,0 +1,186 @@
+//! Tracking numbers: an E.164 number, unique in its organization, sending its calls to
+//! one campaign, perhaps on behalf of one publisher.
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Invalid, NetworkError, Status, double_option, now, resource::Resource, status_field};
+use crate::{
+    accounts::OrgId,
+    db::{Db, Tx, with_pool, with_tx},
+    e164::E164,
+};
+
+const MAX_PROVIDER: usize = 50;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Number {
+    pub id: Uuid,
+    pub number: E164,
+    pub campaign_id: Uuid,
+    pub publisher_id: Option<Uuid>,
+    /// Who the number was bought from, for people (`"Twilio"`, `"Bandwidth"`, …).
+    pub provider: String,
+    pub status: Status,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::serialize")]
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    pub number: Option<String>,
+    pub campaign_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub publisher_id: Option<Option<Uuid>>,
+    pub provider: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct Row {
+    id: Uuid,
+    number: String,
+    campaign_id: Uuid,
+    publisher_id: Option<Uuid>,
+    provider: String,
+    status: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Whether `table` has a row `id` in `org`.
+async fn exists(db: &Db, table: &str, org: OrgId, id: Uuid) -> Result<bool, sqlx::Error> {
+    let sql = format!("SELECT count(*) FROM {table} WHERE organization_id = $1 AND id = $2");
+    let count: i64 = with_pool!(db, pool => {
+        sqlx::query_scalar(&sql).bind(org).bind(id).fetch_one(pool).await
+    })?;
+    Ok(count > 0)
+}
+
+impl Resource for Number {
+    const KIND: &'static str = "number";
+    const TABLE: &'static str = "numbers";
+    const UNIQUE: Option<(&'static str, &'static str)> =
+        Some(("number", "is already in this organization"));
+    type Row = Row;
+    type Input = Input;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn from_row(row: Row) -> Self {
+        Self {
+            id: row.id,
+            number: E164::from_stored(row.number),
+            campaign_id: row.campaign_id,
+            publisher_id: row.publisher_id,
+            provider: row.provider,
+            status: Status::parse(&row.status).unwrap_or(Status::Paused),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    fn apply(current: Option<&Self>, input: Input) -> Result<Self, Invalid> {
+        let mut invalid = Invalid::default();
+        let number = match (input.number, current) {
+            (Some(text), _) => E164::parse(&text).map_err(|why| invalid.add("number", why)).ok(),
+            (None, Some(current)) => Some(current.number.clone()),
+            (None, None) => {
+                invalid.add("number", "is required");
+                None
+            }
+        };
+        let campaign_id = input.campaign_id.or(current.map(|n| n.campaign_id));
+        if campaign_id.is_none() {
+            invalid.add("campaign_id", "is required");
+        }
+        let publisher_id = match input.publisher_id {
+            Some(publisher) => publisher,
+            None => current.and_then(|n| n.publisher_id),
+        };
+        let provider = input
+            .provider
+            .map(|p| p.trim().to_owned())
+            .or(current.map(|n| n.provider.clone()))
+            .unwrap_or_default();
+        if provider.chars().count() > MAX_PROVIDER {
+            invalid.add("provider", format!("must be at most {MAX_PROVIDER} characters"));
+        }
+        let status = status_field(current.map(|n| n.status), input.status.as_deref(), &mut invalid);
+        match (number, campaign_id) {
+            (Some(number), Some(campaign_id)) if invalid.0.is_empty() => {
+                let now = now();
+                let (id, created_at) =
+                    current.map_or((Uuid::now_v7(), now), |n| (n.id, n.created_at));
+                Ok(Self {
+                    id,
+                    number,
+                    campaign_id,
+                    publisher_id,
+                    provider,
+                    status,
+                    created_at,
+                    updated_at: now,
+                })
+            }
+            _ => Err(invalid),
+        }
+    }
+
+    fn check_references<'a>(
+        db: &'a Db,
+        org: OrgId,
+        number: &'a Self,
+    ) -> BoxFuture<'a, Result<(), NetworkError>> {
+        Box::pin(async move {
+            let mut invalid = Invalid::default();
+            if !exists(db, "campaigns", org, number.campaign_id).await? {
+                invalid.add("campaign_id", "is not a campaign of this organization");
+            }
+            if let Some(publisher) = number.publisher_id
+                && !exists(db, "publishers", org, publisher).await?
+            {
+                invalid.add("publisher_id", "is not a publisher of this organization");
+            }
+            Ok(invalid.into_result()?)
+        })
+    }
+
+    fn save<'a>(
+        tx: &'a mut Tx,
+        org: OrgId,
+        number: &'a Self,
+        new: bool,
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+        Box::pin(async move {
+            let sql = if new {
+                "INSERT INTO numbers (number, campaign_id, publisher_id, provider, status, updated_at, \
+                 organization_id, id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)"
+            } else {
+                "UPDATE numbers SET number = $1, campaign_id = $2, publisher_id = $3, provider = $4, \
+                 status = $5, updated_at = $6 WHERE organization_id = $7 AND id = $8"
+            };
+            with_tx!(tx, tx => {
+                sqlx::query(sql)
+                    .bind(number.number.as_str())
+                    .bind(number.campaign_id)
+                    .bind(number.publisher_id)
+                    .bind(&number.provider)
+                    .bind(number.status.as_str())
+                    .bind(number.updated_at)
+                    .bind(org)
+                    .bind(number.id)
+                    .execute(&mut **tx)
+                    .await
+                    .map(|done| done.rows_affected())
+            })
+        })
+    }
+}
