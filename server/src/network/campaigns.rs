@@ -86,7 +86,7 @@ impl Resource for Campaign {
     const KIND: &'static str = "campaign";
     const TABLE: &'static str = "campaigns";
     const USED_BY: &'static [(&'static str, &'static str, &'static str)] =
-        &[("numbers", "campaign_id", "numbers")];
+        &[("numbers", "campaign_id", "numbers"), ("dni_pools", "campaign_id", "DNI pools")];
     type Row = Row;
     type Input = Input;
 

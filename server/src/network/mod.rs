@@ -7,6 +7,7 @@
 
 pub mod buyers;
 pub mod campaigns;
+pub mod dni_pools;
 pub mod history;
 pub mod numbers;
 pub mod publishers;
@@ -102,6 +103,20 @@ pub fn status_field(current: Option<Status>, input: Option<&str>, invalid: &mut 
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
         .expect("a time in range")
+}
+
+/// Whether `table` has a row `id` in `org`.
+pub async fn exists(
+    db: &crate::db::Db,
+    table: &str,
+    org: crate::accounts::OrgId,
+    id: uuid::Uuid,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!("SELECT count(*) FROM {table} WHERE organization_id = $1 AND id = $2");
+    let count: i64 = crate::db::with_pool!(db, pool => {
+        sqlx::query_scalar(&sql).bind(org).bind(id).fetch_one(pool).await
+    })?;
+    Ok(count > 0)
 }
 
 /// For `PATCH` bodies: absent (`None`), `null` (`Some(None)`), or a value.

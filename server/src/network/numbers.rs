@@ -6,7 +6,9 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Invalid, NetworkError, Status, double_option, now, resource::Resource, status_field};
+use super::{
+    Invalid, NetworkError, Status, double_option, exists, now, resource::Resource, status_field,
+};
 use crate::{
     accounts::OrgId,
     db::{Db, Tx, with_pool, with_tx},
@@ -21,6 +23,8 @@ pub struct Number {
     pub number: E164,
     pub campaign_id: Uuid,
     pub publisher_id: Option<Uuid>,
+    /// The DNI pool the number serves in, if any; then it is the pool's campaign's.
+    pub pool_id: Option<Uuid>,
     /// Who the number was bought from, for people (`"Twilio"`, `"Bandwidth"`, …).
     pub provider: String,
     pub status: Status,
@@ -37,6 +41,8 @@ pub struct Input {
     pub campaign_id: Option<Uuid>,
     #[serde(default, deserialize_with = "double_option")]
     pub publisher_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub pool_id: Option<Option<Uuid>>,
     pub provider: Option<String>,
     pub status: Option<String>,
 }
@@ -47,19 +53,11 @@ pub struct Row {
     number: String,
     campaign_id: Uuid,
     publisher_id: Option<Uuid>,
+    pool_id: Option<Uuid>,
     provider: String,
     status: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-}
-
-/// Whether `table` has a row `id` in `org`.
-async fn exists(db: &Db, table: &str, org: OrgId, id: Uuid) -> Result<bool, sqlx::Error> {
-    let sql = format!("SELECT count(*) FROM {table} WHERE organization_id = $1 AND id = $2");
-    let count: i64 = with_pool!(db, pool => {
-        sqlx::query_scalar(&sql).bind(org).bind(id).fetch_one(pool).await
-    })?;
-    Ok(count > 0)
 }
 
 impl Resource for Number {
@@ -80,6 +78,7 @@ impl Resource for Number {
             number: E164::from_stored(row.number),
             campaign_id: row.campaign_id,
             publisher_id: row.publisher_id,
+            pool_id: row.pool_id,
             provider: row.provider,
             status: Status::parse(&row.status).unwrap_or(Status::Paused),
             created_at: row.created_at,
@@ -105,6 +104,10 @@ impl Resource for Number {
             Some(publisher) => publisher,
             None => current.and_then(|n| n.publisher_id),
         };
+        let pool_id = match input.pool_id {
+            Some(pool) => pool,
+            None => current.and_then(|n| n.pool_id),
+        };
         let provider = input
             .provider
             .map(|p| p.trim().to_owned())
@@ -124,6 +127,7 @@ impl Resource for Number {
                     number,
                     campaign_id,
                     publisher_id,
+                    pool_id,
                     provider,
                     status,
                     created_at,
@@ -149,6 +153,20 @@ impl Resource for Number {
             {
                 invalid.add("publisher_id", "is not a publisher of this organization");
             }
+            if let Some(pool) = number.pool_id {
+                let sql =
+                    "SELECT campaign_id FROM dni_pools WHERE organization_id = $1 AND id = $2";
+                let campaign: Option<Uuid> = with_pool!(db, pool_conn => {
+                    sqlx::query_scalar(sql).bind(org).bind(pool).fetch_optional(pool_conn).await
+                })?;
+                match campaign {
+                    None => invalid.add("pool_id", "is not a DNI pool of this organization"),
+                    Some(campaign) if campaign != number.campaign_id => {
+                        invalid.add("pool_id", "belongs to another campaign than the number's")
+                    }
+                    Some(_) => {}
+                }
+            }
             Ok(invalid.into_result()?)
         })
     }
@@ -161,17 +179,18 @@ impl Resource for Number {
     ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
         Box::pin(async move {
             let sql = if new {
-                "INSERT INTO numbers (number, campaign_id, publisher_id, provider, status, updated_at, \
-                 organization_id, id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)"
+                "INSERT INTO numbers (number, campaign_id, publisher_id, pool_id, provider, status, updated_at, \
+                 organization_id, id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $7)"
             } else {
-                "UPDATE numbers SET number = $1, campaign_id = $2, publisher_id = $3, provider = $4, \
-                 status = $5, updated_at = $6 WHERE organization_id = $7 AND id = $8"
+                "UPDATE numbers SET number = $1, campaign_id = $2, publisher_id = $3, pool_id = $4, \
+                 provider = $5, status = $6, updated_at = $7 WHERE organization_id = $8 AND id = $9"
             };
             with_tx!(tx, tx => {
                 sqlx::query(sql)
                     .bind(number.number.as_str())
                     .bind(number.campaign_id)
                     .bind(number.publisher_id)
+                    .bind(number.pool_id)
                     .bind(&number.provider)
                     .bind(number.status.as_str())
                     .bind(number.updated_at)

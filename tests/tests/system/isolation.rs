@@ -89,6 +89,10 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             .post("/numbers", &json!({"number": "+15550100777", "campaign_id": campaign_id}))
             .await;
         let number_id = number["id"].as_str().unwrap().to_owned();
+        let (_, pool) = a_api
+            .post("/dni-pools", &json!({"name": "A's pool", "campaign_id": campaign_id}))
+            .await;
+        let pool_id = pool["id"].as_str().unwrap().to_owned();
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
@@ -101,6 +105,10 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::PATCH, format!("/campaigns/{campaign_id}")),
             Probe::Api(Method::DELETE, format!("/campaigns/{campaign_id}")),
             Probe::Api(Method::GET, format!("/campaigns/{campaign_id}/history")),
+            Probe::Api(Method::GET, format!("/dni-pools/{pool_id}")),
+            Probe::Api(Method::PATCH, format!("/dni-pools/{pool_id}")),
+            Probe::Api(Method::DELETE, format!("/dni-pools/{pool_id}")),
+            Probe::Api(Method::GET, format!("/dni-pools/{pool_id}/history")),
             Probe::Api(Method::GET, format!("/numbers/{number_id}")),
             Probe::Api(Method::PATCH, format!("/numbers/{number_id}")),
             Probe::Api(Method::DELETE, format!("/numbers/{number_id}")),
@@ -155,6 +163,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             ("publishers", b_api.get("/publishers").await.1),
             ("campaigns", b_api.get("/campaigns").await.1),
             ("numbers", b_api.get("/numbers").await.1),
+            ("dni pools", b_api.get("/dni-pools").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("members", b_owner.call("list_members", &[]).await.1),
         ] {
@@ -165,6 +174,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                     && !text.contains(&publisher_id)
                     && !text.contains(&campaign_id)
                     && !text.contains(&number_id)
+                    && !text.contains(&pool_id)
                     && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"
             );

@@ -6,6 +6,7 @@ mod buyers;
 mod campaigns;
 mod cli;
 mod dashboard;
+mod dni_pools;
 mod http;
 mod isolation;
 mod members;

@@ -15,7 +15,9 @@ use axum::Router;
 
 pub use self::error::ApiError;
 use super::AppState;
-use crate::network::{buyers::Buyer, campaigns::Campaign, numbers::Number, publishers::Publisher};
+use crate::network::{
+    buyers::Buyer, campaigns::Campaign, dni_pools::DniPool, numbers::Number, publishers::Publisher,
+};
 
 pub fn router() -> Router<AppState> {
     let v1 = Router::new()
@@ -25,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(resources::routes::<Campaign>("campaigns"))
         .merge(resources::routes::<Buyer>("buyers"))
         .merge(resources::routes::<Number>("numbers"))
+        .merge(resources::routes::<DniPool>("dni-pools"))
         .merge(resources::routes::<Publisher>("publishers"))
         .merge(routing::router())
         .fallback(|| async { ApiError::NotFound });

@@ -1,0 +1,18 @@
+-- DNI pools: the numbers a campaign's website visitors are given in turn, each held
+-- by one visitor for `lease_minutes` at a time.
+CREATE TABLE dni_pools (
+    id UUID PRIMARY KEY NOT NULL,
+    organization_id UUID NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    campaign_id UUID NOT NULL REFERENCES campaigns (id),
+    name TEXT NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),
+    status TEXT NOT NULL CHECK (status IN ('active', 'paused')),
+    lease_minutes BIGINT NOT NULL CHECK (lease_minutes BETWEEN 1 AND 1440),
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX dni_pools_organization_id ON dni_pools (organization_id, id);
+CREATE INDEX dni_pools_campaign_id ON dni_pools (campaign_id);
+
+-- A number in a pool serves the pool's campaign (checked by the application).
+ALTER TABLE numbers ADD COLUMN pool_id UUID REFERENCES dni_pools (id);
+CREATE INDEX numbers_pool_id ON numbers (pool_id);
