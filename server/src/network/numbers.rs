@@ -63,6 +63,7 @@ pub struct Row {
 impl Resource for Number {
     const KIND: &'static str = "number";
     const TABLE: &'static str = "numbers";
+    const SEARCH_COLUMN: &'static str = "number";
     const UNIQUE: Option<(&'static str, &'static str)> =
         Some(("number", "is already in this organization"));
     type Row = Row;

@@ -23,6 +23,8 @@ pub trait Resource: Serialize + Clone + Send + Sync + Sized + 'static {
     const KIND: &'static str;
     /// Its table; a constant of ours, never input.
     const TABLE: &'static str;
+    /// The column `?name=` searches (a part of it, any case).
+    const SEARCH_COLUMN: &'static str = "name";
     type Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin;
     /// A `POST` (complete) or `PATCH` (partial) body.
     type Input: DeserializeOwned + Send;
@@ -128,10 +130,11 @@ pub async fn list<R: Resource>(
     let sql = format!(
         "SELECT * FROM {} WHERE organization_id = $1 \
          AND ($2 IS NULL OR id > $2) \
-         AND ($3 IS NULL OR lower(name) LIKE $3 ESCAPE '\\') \
+         AND ($3 IS NULL OR lower({}) LIKE $3 ESCAPE '\\') \
          AND ($4 IS NULL OR status = $4) \
          ORDER BY id LIMIT $5",
-        R::TABLE
+        R::TABLE,
+        R::SEARCH_COLUMN
     );
     let rows: Vec<R::Row> = with_pool!(db, pool => {
         sqlx::query_as(&sql)

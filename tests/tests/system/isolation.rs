@@ -17,12 +17,19 @@ enum Probe {
 }
 
 /// A's objects, as A sees them.
-async fn snapshot(a_api: &Api, a_owner: &SessionClient) -> (Value, Value, Value) {
-    (
-        a_api.get("/api-keys").await.1,
-        a_owner.call("list_members", &[]).await.1,
-        a_owner.call("list_invitations", &[]).await.1,
-    )
+async fn snapshot(a_api: &Api, a_owner: &SessionClient) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for list in ["/api-keys", "/buyers", "/publishers", "/campaigns", "/numbers", "/dni-pools"] {
+        let (status, body) = a_api.get(list).await;
+        assert_eq!(status, 200, "GET {list}: {body}");
+        seen.push(body);
+    }
+    for function in ["list_members", "list_invitations"] {
+        let (status, body) = a_owner.call(function, &[]).await;
+        assert_eq!(status, 200, "{function}: {body}");
+        seen.push(body);
+    }
+    seen
 }
 
 #[tokio::test]

@@ -36,6 +36,11 @@ async fn numbers_belong_to_a_campaign_and_keep_it_from_being_deleted_on_both_bac
         assert_eq!(number["status"], "active");
         let id = number["id"].as_str().unwrap();
 
+        let (status, found) = api.get("/numbers?name=0100123&status=active").await;
+        assert_eq!(status, 200, "{backend}: {found}");
+        assert_eq!(found["items"][0]["id"], number["id"], "{backend}: searched by digits");
+        assert_eq!(api.get("/numbers?name=999").await.1["items"], json!([]));
+
         // The same number twice in one organization is refused, however it is written.
         let (status, twice) = api
             .post("/numbers", &json!({"number": "+1 555 010 0123", "campaign_id": campaign_id}))
