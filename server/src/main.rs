@@ -40,6 +40,8 @@ pub enum StartError {
     Routing(#[source] sqlx::Error),
     #[error("cannot register this node in the database: {0}")]
     Register(#[source] sqlx::Error),
+    #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
+    Signals(#[source] std::io::Error),
     #[error("cannot set up metrics: {0}")]
     Metrics(#[source] metrics_exporter_prometheus::BuildError),
     #[error(transparent)]

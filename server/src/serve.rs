@@ -13,10 +13,11 @@ use crate::{
     db::{self, Db, nodes::NodeInfo},
     http::{self, AppState, Metrics, session},
     routing::snapshot::Routing,
-    shutdown,
+    shutdown::Signals,
 };
 
 pub async fn run(cli: &Cli) -> Result<(), StartError> {
+    let signals = Signals::install().map_err(StartError::Signals)?;
     let metrics = Metrics::install().map_err(StartError::Metrics)?;
     let database_url = cli.database_url()?;
     let db = Db::connect(&database_url).await?;
@@ -65,7 +66,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     );
     tracing::info!(sip_addr = %cli.sip_addr, "the SIP edge is not part of this build yet; --sip is reserved");
 
-    serve_until_signalled(listener, app, cli.shutdown_grace()).await;
+    serve_until_signalled(listener, app, signals, cli.shutdown_grace()).await;
 
     if let Err(error) = db::nodes::mark_stopped(&db, node.id, chrono::Utc::now()).await {
         tracing::warn!(%error, "could not record this node's stop");
@@ -76,12 +77,17 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
 }
 
 /// Serves until SIGINT/SIGTERM, then lets requests in flight finish for up to `grace`.
-async fn serve_until_signalled(listener: TcpListener, app: axum::Router, grace: Duration) {
+async fn serve_until_signalled(
+    listener: TcpListener,
+    app: axum::Router,
+    signals: Signals,
+    grace: Duration,
+) {
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel();
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown::signalled().await;
+            signals.received().await;
             let _ = signalled_tx.send(());
         })
         .into_future();

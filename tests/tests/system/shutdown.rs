@@ -71,3 +71,14 @@ async fn a_clean_stop_is_recorded_for_the_node() {
             .unwrap();
     assert!(stopped.is_some(), "node {node_id} has no stopped_at");
 }
+
+#[tokio::test]
+async fn sigterm_the_moment_it_listens_is_still_a_clean_stop() {
+    // The handlers are in place before the `listening` line, so a signal right after
+    // it never meets the default action (which would kill the process).
+    for _ in 0..3 {
+        let mut server = Server::start().await;
+        let status = server.stop().await;
+        assert!(status.success(), "exit {status:?}:\n{}", server.log().join("\n"));
+    }
+}
