@@ -9,6 +9,7 @@ pub mod buyers;
 pub mod campaigns;
 pub mod dni_pools;
 pub mod history;
+pub mod import;
 pub mod numbers;
 pub mod publishers;
 pub mod resource;

@@ -109,6 +109,33 @@ pub async fn create<R: Resource>(
     Ok(object)
 }
 
+/// Stores several new objects, already applied and checked, in one transaction: all of
+/// them or none.
+pub async fn create_all<R: Resource>(
+    db: &Db,
+    org: OrgId,
+    objects: &[R],
+    by: By,
+) -> Result<(), NetworkError> {
+    let mut tx = db.begin().await?;
+    for object in objects {
+        let after = json(object);
+        let change = Change {
+            org,
+            kind: R::KIND,
+            object: object.id(),
+            by,
+            action: Action::Created,
+            before: None,
+            after: Some(&after),
+        };
+        R::save(&mut tx, org, object, true).await.map_err(collision::<R>)?;
+        history::record(&mut tx, &change).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn get<R: Resource>(db: &Db, org: OrgId, id: Uuid) -> Result<R, NetworkError> {
     let sql = format!("SELECT * FROM {} WHERE organization_id = $1 AND id = $2", R::TABLE);
     let row: Option<R::Row> = with_pool!(db, pool => {

@@ -85,3 +85,59 @@ async fn a_number_may_point_only_at_its_own_organizations_campaigns() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn importing_numbers_reports_each_bad_line_and_stores_nothing_unless_asked() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let (_, api) = server.create_org("Acme Leads", "dana@acme.example");
+        let (_, campaign) =
+            api.post("/campaigns", &json!({"name": "Solar", "time_zone": "America/Denver"})).await;
+        let pasted = "number,provider\n+1 555 010 0401,Twilio\n(555) 010-0402\nnot a number 12\n\n555.010.0401\n";
+
+        let (status, refused) = api
+            .post("/numbers/import", &json!({"numbers": pasted, "campaign_id": campaign["id"]}))
+            .await;
+        assert_eq!(status, 422, "{backend}: {refused}");
+        assert_eq!(refused["error"], "2 lines have errors; nothing was imported");
+        assert_eq!(
+            refused["errors"],
+            json!([
+                {"line": 4, "text": "not a number 12", "error": "is not a phone number"},
+                {"line": 6, "text": "555.010.0401", "error": "repeats line 2"}
+            ]),
+            "{backend}"
+        );
+        assert_eq!(api.get("/numbers").await.1["items"], json!([]), "{backend}: nothing stored");
+
+        let (status, imported) = api
+            .post(
+                "/numbers/import",
+                &json!({"numbers": pasted, "campaign_id": campaign["id"], "provider": "Twilio", "import_valid_lines": true}),
+            )
+            .await;
+        assert_eq!(status, 201, "{backend}: {imported}");
+        let numbers: Vec<&str> = imported["imported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["number"].as_str().unwrap())
+            .collect();
+        assert_eq!(numbers, ["+15550100401", "+15550100402"], "{backend}");
+        assert_eq!(imported["errors"].as_array().unwrap().len(), 2);
+        assert_eq!(api.get("/numbers").await.1["items"].as_array().unwrap().len(), 2, "{backend}");
+
+        // A second import of the same list finds them already there.
+        let (status, again) = api
+            .post(
+                "/numbers/import",
+                &json!({"numbers": "+15550100401", "campaign_id": campaign["id"]}),
+            )
+            .await;
+        assert_eq!(status, 422, "{backend}");
+        assert_eq!(again["errors"][0]["error"], "is already in this organization");
+    }
+}

@@ -8,6 +8,7 @@ mod audit;
 mod error;
 mod extract;
 mod me;
+mod numbers;
 mod resources;
 mod routing;
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(resources::routes::<Campaign>("campaigns"))
         .merge(resources::routes::<Buyer>("buyers"))
         .merge(resources::routes::<Number>("numbers"))
+        .merge(numbers::router())
         .merge(resources::routes::<DniPool>("dni-pools"))
         .merge(resources::routes::<Publisher>("publishers"))
         .merge(routing::router())

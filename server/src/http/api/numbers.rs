@@ -1,0 +1,38 @@
+//! `POST /api/v1/numbers/import`: many numbers at once, with an error for each bad line.
+//! 201 with `{"imported","errors"}` when stored; 422 with the same shape (and nothing
+//! stored) when a line is wrong and `import_valid_lines` is not set.
+
+use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
+use serde_json::{Value, json};
+
+use super::{
+    ApiError,
+    extract::{ApiCaller, ApiJson},
+};
+use crate::{
+    accounts::Permission,
+    http::AppState,
+    network::import::{self, ImportInput},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/numbers/import", post(import_numbers))
+}
+
+async fn import_numbers(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<ImportInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(Permission::EditConfiguration)?;
+    let stores_valid_lines = input.import_valid_lines;
+    let report = import::import(&state.db, caller.org, input, caller.by()).await?;
+    if !report.errors.is_empty() && !stores_valid_lines {
+        let error = format!("{} lines have errors; nothing was imported", report.errors.len());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": error, "imported": [], "errors": report.errors })),
+        ));
+    }
+    Ok((StatusCode::CREATED, Json(json!({ "imported": report.imported, "errors": report.errors }))))
+}
