@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Invalid, Status, double_option, name_field, now, resource::Resource, status_field};
+use super::{Invalid, Stamp, Status, double_option, name_field, resource::Resource, status_field};
 use crate::{
     accounts::{OrgId, normalize_email},
     db::{Tx, with_tx},
@@ -94,18 +94,8 @@ impl Resource for Buyer {
 
     fn apply(current: Option<&Self>, input: Input) -> Result<Self, Invalid> {
         let (name, status, contact) = apply(current, input)?;
-        let now = now();
-        Ok(match current {
-            Some(current) => Buyer { name, status, contact, updated_at: now, ..current.clone() },
-            None => Buyer {
-                id: Uuid::now_v7(),
-                name,
-                status,
-                contact,
-                created_at: now,
-                updated_at: now,
-            },
-        })
+        let Stamp { id, created_at, updated_at } = Stamp::of(current.map(|b| (b.id, b.created_at)));
+        Ok(Buyer { id, name, status, contact, created_at, updated_at })
     }
 
     fn save<'a>(

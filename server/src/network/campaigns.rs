@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Invalid, Status, double_option, name_field, now, resource::Resource, status_field};
+use super::{Invalid, Stamp, Status, double_option, name_field, resource::Resource, status_field};
 use crate::{
     accounts::{OrgId, tokens},
     db::{Tx, with_tx},
@@ -174,11 +174,9 @@ impl Resource for Campaign {
             None => current.map(|c| c.dni_allowed_domains.clone()).unwrap_or_default(),
         };
         invalid.into_result()?;
-        let now = now();
-        let (id, created_at, dni_public_key) = match current {
-            Some(c) => (c.id, c.created_at, c.dni_public_key.clone()),
-            None => (Uuid::now_v7(), now, tokens::generate(DNI_KEY_PREFIX)),
-        };
+        let Stamp { id, created_at, updated_at } = Stamp::of(current.map(|c| (c.id, c.created_at)));
+        let dni_public_key =
+            current.map_or_else(|| tokens::generate(DNI_KEY_PREFIX), |c| c.dni_public_key.clone());
         Ok(Self {
             id,
             name,
@@ -191,7 +189,7 @@ impl Resource for Campaign {
             dni_allowed_domains,
             dni_public_key,
             created_at,
-            updated_at: now,
+            updated_at,
         })
     }
 

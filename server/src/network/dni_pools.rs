@@ -6,7 +6,9 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Invalid, NetworkError, Status, name_field, now, resource::Resource, status_field};
+use super::{
+    Invalid, NetworkError, Stamp, Status, check_own, name_field, resource::Resource, status_field,
+};
 use crate::{
     accounts::OrgId,
     db::{Db, Tx, with_tx},
@@ -89,18 +91,9 @@ impl Resource for DniPool {
         }
         match campaign_id {
             Some(campaign_id) if invalid.0.is_empty() => {
-                let now = now();
-                let (id, created_at) =
-                    current.map_or((Uuid::now_v7(), now), |p| (p.id, p.created_at));
-                Ok(Self {
-                    id,
-                    campaign_id,
-                    name,
-                    status,
-                    lease_minutes,
-                    created_at,
-                    updated_at: now,
-                })
+                let Stamp { id, created_at, updated_at } =
+                    Stamp::of(current.map(|p| (p.id, p.created_at)));
+                Ok(Self { id, campaign_id, name, status, lease_minutes, created_at, updated_at })
             }
             _ => Err(invalid),
         }
@@ -112,13 +105,16 @@ impl Resource for DniPool {
         pool: &'a Self,
     ) -> BoxFuture<'a, Result<(), NetworkError>> {
         Box::pin(async move {
-            if super::exists(db, "campaigns", org, pool.campaign_id).await? {
-                Ok(())
-            } else {
-                let mut invalid = Invalid::default();
-                invalid.add("campaign_id", "is not a campaign of this organization");
-                Err(invalid.into())
-            }
+            let mut invalid = Invalid::default();
+            check_own(
+                &mut invalid,
+                db,
+                org,
+                ("campaign_id", "campaigns", "campaign"),
+                pool.campaign_id,
+            )
+            .await?;
+            Ok(invalid.into_result()?)
         })
     }
 

@@ -99,11 +99,39 @@ pub fn status_field(current: Option<Status>, input: Option<&str>, invalid: &mut 
     }
 }
 
-/// Now, to the microsecond: PostgreSQL keeps no more, so what is answered when an
-/// object is saved is exactly what is read back later.
-pub fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
-        .expect("a time in range")
+/// An object's id and times after a write: a new id and creation time for a new
+/// object, its own for an existing one, and `updated_at` now. Times are cut to the
+/// microsecond, as PostgreSQL keeps them, so what is answered when an object is saved
+/// is exactly what is read back later.
+pub struct Stamp {
+    pub id: uuid::Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Stamp {
+    /// `current`: the existing object's id and creation time, if it exists.
+    pub fn of(current: Option<(uuid::Uuid, chrono::DateTime<chrono::Utc>)>) -> Self {
+        let now = chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros())
+            .expect("a time in range");
+        let (id, created_at) = current.unwrap_or_else(|| (uuid::Uuid::now_v7(), now));
+        Self { id, created_at, updated_at: now }
+    }
+}
+
+/// `table`'s row `id` must be in `org`; otherwise `field` gets "is not a `what` of this
+/// organization".
+pub async fn check_own(
+    invalid: &mut Invalid,
+    db: &crate::db::Db,
+    org: crate::accounts::OrgId,
+    (field, table, what): (&'static str, &str, &str),
+    id: uuid::Uuid,
+) -> Result<(), sqlx::Error> {
+    if !exists(db, table, org, id).await? {
+        invalid.add(field, format!("is not a {what} of this organization"));
+    }
+    Ok(())
 }
 
 /// Whether `table` has a row `id` in `org`.

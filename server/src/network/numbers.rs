@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Invalid, NetworkError, Status, double_option, exists, now, resource::Resource, status_field,
+    Invalid, NetworkError, Stamp, Status, check_own, double_option, resource::Resource,
+    status_field,
 };
 use crate::{
     accounts::OrgId,
@@ -120,9 +121,8 @@ impl Resource for Number {
         let status = status_field(current.map(|n| n.status), input.status.as_deref(), &mut invalid);
         match (number, campaign_id) {
             (Some(number), Some(campaign_id)) if invalid.0.is_empty() => {
-                let now = now();
-                let (id, created_at) =
-                    current.map_or((Uuid::now_v7(), now), |n| (n.id, n.created_at));
+                let Stamp { id, created_at, updated_at } =
+                    Stamp::of(current.map(|n| (n.id, n.created_at)));
                 Ok(Self {
                     id,
                     number,
@@ -132,7 +132,7 @@ impl Resource for Number {
                     provider,
                     status,
                     created_at,
-                    updated_at: now,
+                    updated_at,
                 })
             }
             _ => Err(invalid),
@@ -146,13 +146,23 @@ impl Resource for Number {
     ) -> BoxFuture<'a, Result<(), NetworkError>> {
         Box::pin(async move {
             let mut invalid = Invalid::default();
-            if !exists(db, "campaigns", org, number.campaign_id).await? {
-                invalid.add("campaign_id", "is not a campaign of this organization");
-            }
-            if let Some(publisher) = number.publisher_id
-                && !exists(db, "publishers", org, publisher).await?
-            {
-                invalid.add("publisher_id", "is not a publisher of this organization");
+            check_own(
+                &mut invalid,
+                db,
+                org,
+                ("campaign_id", "campaigns", "campaign"),
+                number.campaign_id,
+            )
+            .await?;
+            if let Some(publisher) = number.publisher_id {
+                check_own(
+                    &mut invalid,
+                    db,
+                    org,
+                    ("publisher_id", "publishers", "publisher"),
+                    publisher,
+                )
+                .await?;
             }
             if let Some(pool) = number.pool_id {
                 let sql =

@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize, Serializer, ser::SerializeStruct};
 use uuid::Uuid;
 
-use super::{Invalid, Status, double_option, name_field, now, resource::Resource, status_field};
+use super::{Invalid, Stamp, Status, double_option, name_field, resource::Resource, status_field};
 use crate::{
     accounts::OrgId,
     db::{Tx, with_tx},
@@ -168,8 +168,7 @@ impl Resource for Publisher {
         let pay_duplicates =
             input.pay_duplicates.or(current.map(|p| p.pay_duplicates)).unwrap_or(false);
         invalid.into_result()?;
-        let now = now();
-        let (id, created_at) = current.map_or((Uuid::now_v7(), now), |p| (p.id, p.created_at));
+        let Stamp { id, created_at, updated_at } = Stamp::of(current.map(|p| (p.id, p.created_at)));
         Ok(Self {
             id,
             name,
@@ -178,7 +177,7 @@ impl Resource for Publisher {
             conversion_buffer_seconds,
             pay_duplicates,
             created_at,
-            updated_at: now,
+            updated_at,
         })
     }
 
