@@ -72,6 +72,32 @@ pub struct Cli {
         value_name = "SECONDS"
     )]
     pub shutdown_grace_seconds: u64,
+
+    /// The key that seals secrets at rest (trunk passwords): 64 hex digits or the base64
+    /// of 32 bytes. Every node sharing a database needs the same key.
+    #[arg(
+        long,
+        env = "BIDLINE_SECRET_KEY",
+        global = true,
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// Where the secret key is kept when --secret-key is not given; created on first start.
+    #[arg(
+        long,
+        env = "BIDLINE_SECRET_KEY_FILE",
+        default_value = "data/secret.key",
+        global = true,
+        value_name = "PATH"
+    )]
+    pub secret_key_file: PathBuf,
+
+    /// Let outgoing pings and test pings reach loopback, private and link-local
+    /// addresses (for tests and private networks; off by default).
+    #[arg(long, env = "BIDLINE_ALLOW_PRIVATE_TARGETS", global = true)]
+    pub allow_private_targets: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Subcommand)]

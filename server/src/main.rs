@@ -12,6 +12,7 @@ mod e164;
 mod http;
 mod network;
 mod routing;
+mod secrets;
 mod serve;
 mod shutdown;
 mod telemetry;
@@ -46,13 +47,17 @@ pub enum StartError {
     Metrics(#[source] metrics_exporter_prometheus::BuildError),
     #[error(transparent)]
     Account(#[from] accounts::AccountError),
+    #[error(transparent)]
+    Secret(#[from] secrets::SecretError),
 }
 
 impl StartError {
     /// 2 for input the operator must correct, 1 for everything else.
     fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Config(_) | Self::Account(accounts::AccountError::Invalid { .. }) => {
+            Self::Config(_)
+            | Self::Account(accounts::AccountError::Invalid { .. })
+            | Self::Secret(secrets::SecretError::BadKey | secrets::SecretError::Mismatch) => {
                 ExitCode::from(2)
             }
             _ => ExitCode::FAILURE,

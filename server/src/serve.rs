@@ -13,6 +13,7 @@ use crate::{
     db::{self, Db, nodes::NodeInfo},
     http::{self, AppState, Metrics, session},
     routing::snapshot::Routing,
+    secrets::{self, SecretKey},
     shutdown::Signals,
 };
 
@@ -22,6 +23,9 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let database_url = cli.database_url()?;
     let db = Db::connect(&database_url).await?;
     db.migrate().await?;
+    let key = secret_key(cli)?;
+    secrets::secret_key_check(&db, &key).await?;
+    secrets::install(key);
 
     let listener = TcpListener::bind(cli.http_addr)
         .await
@@ -74,6 +78,21 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The key from --secret-key, else from the key file (made on the first start).
+fn secret_key(cli: &Cli) -> Result<SecretKey, StartError> {
+    if let Some(text) = &cli.secret_key {
+        return Ok(SecretKey::parse(text)?);
+    }
+    let (key, created) = SecretKey::from_file(&cli.secret_key_file)?;
+    if created {
+        tracing::warn!(
+            path = %cli.secret_key_file.display(),
+            "created a new secret key for secrets at rest: back it up, and give every node sharing this database the same key (BIDLINE_SECRET_KEY)"
+        );
+    }
+    Ok(key)
 }
 
 /// Serves until SIGINT/SIGTERM, then lets requests in flight finish for up to `grace`.

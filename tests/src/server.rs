@@ -60,6 +60,10 @@ pub fn bidline_command(database_url: &str, args: &[&str]) -> std::process::Outpu
         .expect("run bidline")
 }
 
+/// The secret key test servers seal secrets with.
+pub const TEST_SECRET_KEY: &str =
+    "5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
+
 /// What `bidline org create` printed.
 #[derive(Clone, Debug)]
 pub struct NewOrg {
@@ -108,6 +112,9 @@ impl Server {
             .env_remove("BIDLINE_SITE_ROOT")
             .env("DATABASE_URL", database.url())
             .env("RUST_LOG", "info")
+            // One key for every node, as an operator with several nodes sets it.
+            .env("BIDLINE_SECRET_KEY", TEST_SECRET_KEY)
+            .env("BIDLINE_ALLOW_PRIVATE_TARGETS", "true")
             .envs(options.env)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

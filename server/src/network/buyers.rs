@@ -1,5 +1,5 @@
-//! Buyers: the companies that pay for calls. A buyer's targets (its destinations)
-//! arrive with the targets resource.
+//! Buyers: the companies that pay for calls, through their targets (see
+//! [`super::targets`]).
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -69,6 +69,8 @@ pub struct Row {
 impl Resource for Buyer {
     const KIND: &'static str = "buyer";
     const TABLE: &'static str = "buyers";
+    const USED_BY: &'static [(&'static str, &'static str, &'static str)] =
+        &[("targets", "buyer_id", "targets")];
     type Row = Row;
     type Input = Input;
 
@@ -180,7 +182,7 @@ mod tests {
             panic!("accepted")
         };
         assert_eq!(
-            invalid.0.keys().copied().collect::<Vec<_>>(),
+            invalid.0.keys().map(String::as_str).collect::<Vec<_>>(),
             ["contact.email", "name", "status"]
         );
     }

@@ -256,7 +256,7 @@ mod tests {
         };
         let invalid = Campaign::apply(None, input).unwrap_err();
         assert_eq!(
-            invalid.0.keys().copied().collect::<Vec<_>>(),
+            invalid.0.keys().map(String::as_str).collect::<Vec<_>>(),
             ["floor_cents", "name", "time_zone"]
         );
     }

@@ -7,23 +7,28 @@
 
 pub mod buyers;
 pub mod campaigns;
+pub mod destination;
 pub mod dni_pools;
 pub mod history;
 pub mod import;
 pub mod numbers;
 pub mod publishers;
 pub mod resource;
+pub mod ring_tree;
+pub mod targets;
+pub mod template;
+pub mod trunks;
 
 use std::collections::BTreeMap;
 
 /// Input that breaks rules: field → message, all of them at once.
 #[derive(Debug, Default, thiserror::Error)]
 #[error("invalid input")]
-pub struct Invalid(pub BTreeMap<&'static str, String>);
+pub struct Invalid(pub BTreeMap<String, String>);
 
 impl Invalid {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.entry(field).or_insert_with(|| message.into());
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
     /// `Err(self)` when anything was added.

@@ -19,9 +19,24 @@ enum Probe {
 /// A's objects, as A sees them.
 async fn snapshot(a_api: &Api, a_owner: &SessionClient) -> Vec<Value> {
     let mut seen = Vec::new();
-    for list in ["/api-keys", "/buyers", "/publishers", "/campaigns", "/numbers", "/dni-pools"] {
+    for list in [
+        "/api-keys",
+        "/buyers",
+        "/publishers",
+        "/campaigns",
+        "/numbers",
+        "/dni-pools",
+        "/targets",
+        "/trunks",
+    ] {
         let (status, body) = a_api.get(list).await;
         assert_eq!(status, 200, "GET {list}: {body}");
+        seen.push(body);
+    }
+    for campaign in seen[3]["items"].as_array().unwrap().clone() {
+        let path = format!("/campaigns/{}/ring-tree", campaign["id"].as_str().unwrap());
+        let (status, body) = a_api.get(&path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
         seen.push(body);
     }
     for function in ["list_members", "list_invitations"] {
@@ -100,6 +115,25 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             .post("/dni-pools", &json!({"name": "A's pool", "campaign_id": campaign_id}))
             .await;
         let pool_id = pool["id"].as_str().unwrap().to_owned();
+        let (_, trunk) = a_api
+            .post(
+                "/trunks",
+                &json!({"name": "A's trunk", "direction": "outbound", "host": "a.example"}),
+            )
+            .await;
+        let trunk_id = trunk["id"].as_str().unwrap().to_owned();
+        let (_, target) = a_api
+            .post(
+                "/targets",
+                &json!({"name": "A's target", "buyer_id": buyer_id, "destination": "+15550100888",
+                        "outbound_trunk_id": trunk_id, "revenue": {"kind": "static", "cents": 100}}),
+            )
+            .await;
+        let target_id = target["id"].as_str().unwrap().to_owned();
+        let ring_tree = format!("/campaigns/{campaign_id}/ring-tree");
+        let (status, _) =
+            a_api.call(Method::PUT, &ring_tree, Some(&json!([{"target_id": target_id}]))).await;
+        assert_eq!(status, 200);
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
@@ -124,6 +158,16 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::PATCH, format!("/publishers/{publisher_id}")),
             Probe::Api(Method::DELETE, format!("/publishers/{publisher_id}")),
             Probe::Api(Method::GET, format!("/publishers/{publisher_id}/history")),
+            Probe::Api(Method::GET, format!("/targets/{target_id}")),
+            Probe::Api(Method::PATCH, format!("/targets/{target_id}")),
+            Probe::Api(Method::DELETE, format!("/targets/{target_id}")),
+            Probe::Api(Method::GET, format!("/targets/{target_id}/history")),
+            Probe::Api(Method::GET, format!("/trunks/{trunk_id}")),
+            Probe::Api(Method::PATCH, format!("/trunks/{trunk_id}")),
+            Probe::Api(Method::DELETE, format!("/trunks/{trunk_id}")),
+            Probe::Api(Method::GET, format!("/trunks/{trunk_id}/history")),
+            Probe::Api(Method::GET, ring_tree.clone()),
+            Probe::Api(Method::PUT, ring_tree.clone()),
             Probe::Function("revoke_api_key", vec![("id", key_id.clone())]),
             Probe::Function("revoke_invitation", vec![("id", invitation_id.clone())]),
             Probe::Function(
@@ -148,7 +192,12 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         for probe in &probes {
             match probe {
                 Probe::Api(method, path) => {
-                    let body = (method == Method::PATCH).then(|| json!({"status": "paused"}));
+                    let body = match *method {
+                        Method::PATCH => Some(json!({"status": "paused"})),
+                        // B's own ids would be refused anyway; an empty tree would wipe A's.
+                        Method::PUT => Some(json!([])),
+                        _ => None,
+                    };
                     let (status, body) = b_api.call(method.clone(), path, body.as_ref()).await;
                     assert_eq!(status, 404, "{backend}: {method} {path} by B: {body}");
                 }
@@ -171,6 +220,8 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             ("campaigns", b_api.get("/campaigns").await.1),
             ("numbers", b_api.get("/numbers").await.1),
             ("dni pools", b_api.get("/dni-pools").await.1),
+            ("targets", b_api.get("/targets").await.1),
+            ("trunks", b_api.get("/trunks").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("members", b_owner.call("list_members", &[]).await.1),
         ] {
@@ -182,6 +233,8 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                     && !text.contains(&campaign_id)
                     && !text.contains(&number_id)
                     && !text.contains(&pool_id)
+                    && !text.contains(&target_id)
+                    && !text.contains(&trunk_id)
                     && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"
             );

@@ -17,3 +17,5 @@ mod publishers;
 mod routing;
 mod sessions;
 mod shutdown;
+mod targets;
+mod trunks;

@@ -69,11 +69,7 @@ impl From<crate::network::NetworkError> for ApiError {
         use crate::network::NetworkError;
         match error {
             NetworkError::Invalid(invalid) => {
-                let fields: BTreeMap<String, String> = invalid
-                    .0
-                    .into_iter()
-                    .map(|(field, message)| (field.to_owned(), message))
-                    .collect();
+                let fields = invalid.0;
                 let message = match fields.iter().next() {
                     Some((field, message)) if fields.len() == 1 => {
                         format!("invalid {field}: {message}")

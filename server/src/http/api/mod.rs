@@ -10,6 +10,7 @@ mod extract;
 mod me;
 mod numbers;
 mod resources;
+mod ring_tree;
 mod routing;
 
 use axum::Router;
@@ -18,6 +19,7 @@ pub use self::error::ApiError;
 use super::AppState;
 use crate::network::{
     buyers::Buyer, campaigns::Campaign, dni_pools::DniPool, numbers::Number, publishers::Publisher,
+    targets::Target, trunks::Trunk,
 };
 
 pub fn router() -> Router<AppState> {
@@ -31,6 +33,9 @@ pub fn router() -> Router<AppState> {
         .merge(numbers::router())
         .merge(resources::routes::<DniPool>("dni-pools"))
         .merge(resources::routes::<Publisher>("publishers"))
+        .merge(resources::routes::<Target>("targets"))
+        .merge(ring_tree::router())
+        .merge(resources::routes::<Trunk>("trunks"))
         .merge(routing::router())
         .fallback(|| async { ApiError::NotFound });
     Router::new().nest("/api/v1", v1)

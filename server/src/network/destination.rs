@@ -1,0 +1,145 @@
+//! Where a target's calls go: a phone number (dialed through an outbound trunk) or a
+//! SIP URI (sent to directly).
+
+use crate::e164::E164;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    Phone(E164),
+    /// `sip:` or `sips:` URI, checked by [`parse_sip_uri`].
+    Sip(String),
+}
+
+impl Destination {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("sip:") || lower.starts_with("sips:") {
+            parse_sip_uri(text).map(Self::Sip)
+        } else {
+            E164::parse(text).map(Self::Phone).map_err(|_| {
+                "must be a phone number (+15551234567) or a SIP URI (sip:buyer@host)".to_owned()
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Phone(number) => number.as_str(),
+            Self::Sip(uri) => uri,
+        }
+    }
+}
+
+impl serde::Serialize for Destination {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// `sip[s]:[user@]host[:port][;param[=value]]…`, with the scheme in lower case. Headers
+/// (`?…`) are refused: what is sent is Bidline's to decide.
+fn parse_sip_uri(text: &str) -> Result<String, String> {
+    let bad =
+        |why: &str| Err(format!("is not a SIP URI like sip:buyer@sip.example.com:5060 ({why})"));
+    let (scheme, rest) = text.split_once(':').expect("checked by the caller");
+    let scheme = scheme.to_ascii_lowercase();
+    if rest.contains('?') {
+        return bad("headers are not allowed");
+    }
+    let (address, params) = rest.split_once(';').unwrap_or((rest, ""));
+    let host_port = match address.rsplit_once('@') {
+        Some((user, host_port)) => {
+            let user_ok = !user.is_empty()
+                && user
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.!~*'()&=+$,;?/%:".contains(&b));
+            if !user_ok {
+                return bad("the user part has characters a SIP URI cannot hold");
+            }
+            host_port
+        }
+        None => address,
+    };
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let Some((address, after)) = v6.split_once(']') else {
+            return bad("unclosed [");
+        };
+        if address.parse::<std::net::Ipv6Addr>().is_err() {
+            return bad("not an IPv6 address in [ ]");
+        }
+        match after.strip_prefix(':') {
+            Some(port) => (host_port, Some(port)),
+            None if after.is_empty() => (host_port, None),
+            None => return bad("unexpected text after ]"),
+        }
+    } else {
+        match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        }
+    };
+    let host_ok = host.starts_with('[')
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            }));
+    if !host_ok {
+        return bad("no valid host");
+    }
+    if let Some(port) = port
+        && !port.parse::<u16>().is_ok_and(|port| port > 0)
+    {
+        return bad("the port must be 1 to 65535");
+    }
+    let params_ok = params.is_empty()
+        || params.split(';').all(|param| {
+            !param.is_empty()
+                && param
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.!~*'=%[]/:&+$".contains(&b))
+        });
+    if !params_ok {
+        return bad("a parameter is malformed");
+    }
+    Ok(format!("{scheme}:{}", &text[scheme.len() + 1..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_and_sip_uris_are_destinations() {
+        assert_eq!(
+            Destination::parse("+1 (555) 010-0200").unwrap(),
+            Destination::Phone(E164::parse("+15550100200").unwrap())
+        );
+        for uri in [
+            "sip:buyer@sip.example.com",
+            "sip:+15550100200@10.0.0.5:5070;transport=tcp",
+            "sips:calls.example.com",
+            "sip:agent@[2001:db8::1]:5060",
+        ] {
+            assert_eq!(Destination::parse(uri).unwrap().as_str(), uri, "{uri}");
+        }
+        assert_eq!(Destination::parse("SIP:a@b.example").unwrap().as_str(), "sip:a@b.example");
+    }
+
+    #[test]
+    fn what_is_neither_is_refused_with_the_reason() {
+        for (bad, why) in [
+            ("sip:", "no valid host"),
+            ("sip:a@b.example:0", "port"),
+            ("sip:a@b.example?subject=x", "headers"),
+            ("sip:a b@host.example", "user part"),
+            ("sip:a@[::1", "unclosed"),
+            ("sip:a@host.example;;", "parameter"),
+            ("call me", "phone number"),
+        ] {
+            let error = Destination::parse(bad).unwrap_err();
+            assert!(error.contains(why), "{bad:?}: {error}");
+        }
+    }
+}
