@@ -10,61 +10,197 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use arc_swap::ArcSwap;
+use sqlx::{FromRow, Row as _, postgres::PgRow, sqlite::SqliteRow};
 use uuid::Uuid;
 
 use crate::{
     accounts::OrgId,
     db::{Db, with_pool},
-    network::Status,
+    e164::E164,
+    network::{
+        Status,
+        buyers::Buyer,
+        campaigns::Campaign,
+        numbers::Number,
+        publishers::Publisher,
+        resource::Resource,
+        ring_tree,
+        targets::Target,
+        trunks::{self, Trunk},
+    },
+    secrets,
 };
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
-/// A buyer as routing needs it.
+/// An object with the organization it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BuyerEntry {
+pub struct Owned<T> {
     pub org: OrgId,
-    pub status: Status,
+    pub object: T,
+}
+
+/// A trunk with its password opened, ready to answer a digest challenge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrunkEntry {
+    pub trunk: Trunk,
+    pub password: Option<String>,
 }
 
 /// All routing configuration at one version. Never changed once built.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub version: i64,
-    pub buyers: HashMap<Uuid, BuyerEntry>,
+    pub campaigns: HashMap<Uuid, Owned<Campaign>>,
+    /// Each campaign's ring tree, in the order written; absent when empty.
+    pub ring_trees: HashMap<Uuid, Vec<ring_tree::Entry>>,
+    pub publishers: HashMap<Uuid, Owned<Publisher>>,
+    pub buyers: HashMap<Uuid, Owned<Buyer>>,
+    pub targets: HashMap<Uuid, Owned<Target>>,
+    pub trunks: HashMap<Uuid, Owned<TrunkEntry>>,
+    /// Numbers by E.164. A number is unique within an organization; two organizations
+    /// may hold the same one (the inbound trunk tells them apart), hence a list.
+    pub numbers: HashMap<E164, Vec<Owned<Number>>>,
+}
+
+/// Counts of one kind of object: (active, paused).
+pub type Counts = (usize, usize);
+
+fn count(statuses: impl Iterator<Item = Status>) -> Counts {
+    statuses.fold((0, 0), |(active, paused), status| match status {
+        Status::Active => (active + 1, paused),
+        Status::Paused => (active, paused + 1),
+    })
 }
 
 impl Snapshot {
-    /// The organization's buyers in this snapshot: (active, paused).
-    pub fn buyer_counts(&self, org: OrgId) -> (usize, usize) {
-        self.buyers.values().filter(|buyer| buyer.org == org).fold(
-            (0, 0),
-            |(active, paused), buyer| match buyer.status {
-                Status::Active => (active + 1, paused),
-                Status::Paused => (active, paused + 1),
-            },
-        )
+    /// The numbers `number` is in any organization: O(1), one hash lookup.
+    pub fn number(&self, number: &E164) -> &[Owned<Number>] {
+        self.numbers.get(number).map_or(&[], Vec::as_slice)
+    }
+
+    /// The organization's objects in this snapshot, per kind.
+    pub fn counts(&self, org: OrgId) -> Vec<(&'static str, Counts)> {
+        fn of<T>(
+            map: &HashMap<Uuid, Owned<T>>,
+            org: OrgId,
+            status: impl Fn(&T) -> Status,
+        ) -> Counts {
+            count(map.values().filter(|o| o.org == org).map(|o| status(&o.object)))
+        }
+        let numbers = self.numbers.values().flatten().filter(|n| n.org == org);
+        vec![
+            ("campaigns", of(&self.campaigns, org, |c| c.status)),
+            ("publishers", of(&self.publishers, org, |p| p.status)),
+            ("buyers", of(&self.buyers, org, |b| b.status)),
+            ("targets", of(&self.targets, org, |t| t.status)),
+            ("trunks", of(&self.trunks, org, |t| t.trunk.status)),
+            ("numbers", count(numbers.map(|n| n.object.status))),
+        ]
     }
 
     /// Reads the version and everything it covers in one transaction, so the snapshot
     /// is exactly the configuration at that version.
     async fn load(db: &Db) -> Result<Self, sqlx::Error> {
-        with_pool!(db, pool => {
+        let (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers) = with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             let version: i64 = sqlx::query_scalar("SELECT version FROM routing_config_version WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
-            let rows: Vec<(Uuid, OrgId, String)> =
-                sqlx::query_as("SELECT id, organization_id, status FROM buyers")
-                    .fetch_all(&mut *tx)
-                    .await?;
+            let campaigns: Vec<Owned<Campaign>> = sqlx::query_as("SELECT * FROM campaigns").fetch_all(&mut *tx).await?;
+            let ring_entries: Vec<(Uuid, ring_tree::Entry)> = sqlx::query_as::<_, Keyed<ring_tree::Entry>>(
+                "SELECT campaign_id, target_id, priority, weight, enabled FROM ring_tree_entries \
+                 ORDER BY campaign_id, position",
+            )
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|keyed| (keyed.0, keyed.1))
+            .collect();
+            let publishers: Vec<Owned<Publisher>> = sqlx::query_as("SELECT * FROM publishers").fetch_all(&mut *tx).await?;
+            let buyers: Vec<Owned<Buyer>> = sqlx::query_as("SELECT * FROM buyers").fetch_all(&mut *tx).await?;
+            let targets: Vec<Owned<Target>> = sqlx::query_as("SELECT * FROM targets").fetch_all(&mut *tx).await?;
+            let trunks: Vec<Owned<Trunk>> = sqlx::query_as("SELECT * FROM trunks").fetch_all(&mut *tx).await?;
+            let numbers: Vec<Owned<Number>> = sqlx::query_as("SELECT * FROM numbers").fetch_all(&mut *tx).await?;
             tx.commit().await?;
-            let buyers = rows
-                .into_iter()
-                .filter_map(|(id, org, status)| Some((id, BuyerEntry { org, status: Status::parse(&status)? })))
-                .collect();
-            Ok(Self { version, buyers })
+            (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers)
+        });
+        let mut ring_trees: HashMap<Uuid, Vec<ring_tree::Entry>> = HashMap::new();
+        for (campaign, entry) in ring_entries {
+            ring_trees.entry(campaign).or_default().push(entry);
+        }
+        let mut by_number: HashMap<E164, Vec<Owned<Number>>> =
+            HashMap::with_capacity(numbers.len());
+        for number in numbers {
+            by_number.entry(number.object.number.clone()).or_default().push(number);
+        }
+        Ok(Self {
+            version,
+            campaigns: by_id(campaigns, |c| c.id),
+            ring_trees,
+            publishers: by_id(publishers, |p| p.id),
+            buyers: by_id(buyers, |b| b.id),
+            targets: by_id(targets, |t| t.id),
+            trunks: by_id(trunks.into_iter().map(open_password).collect(), |t| t.trunk.id),
+            numbers: by_number,
         })
+    }
+}
+
+fn by_id<T>(objects: Vec<Owned<T>>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Owned<T>> {
+    objects.into_iter().map(|owned| (id(&owned.object), owned)).collect()
+}
+
+/// The trunk with its password opened. The key was proven at start (see
+/// [`secrets::secret_key_check`]); a password that still does not open is left out and
+/// said loudly, since the trunk's digest authentication will fail.
+fn open_password(owned: Owned<Trunk>) -> Owned<TrunkEntry> {
+    let Owned { org, object: trunk } = owned;
+    let password = trunk.password_sealed.as_deref().and_then(|sealed| {
+        let opened =
+            secrets::key().and_then(|key| key.open(sealed, &trunks::password_context(trunk.id)));
+        match opened {
+            Ok(password) => Some(password),
+            Err(error) => {
+                tracing::error!(trunk_id = %trunk.id, %error, "cannot open a trunk's password");
+                None
+            }
+        }
+    });
+    Owned { org, object: TrunkEntry { trunk, password } }
+}
+
+/// A row of `R` with its `organization_id`.
+impl<'r, R: Resource> FromRow<'r, SqliteRow> for Owned<R> {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            org: row.try_get("organization_id")?,
+            object: R::from_row(R::Row::from_row(row)?),
+        })
+    }
+}
+
+impl<'r, R: Resource> FromRow<'r, PgRow> for Owned<R> {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            org: row.try_get("organization_id")?,
+            object: R::from_row(R::Row::from_row(row)?),
+        })
+    }
+}
+
+/// A row of `T` with the `campaign_id` it belongs to.
+struct Keyed<T>(Uuid, T);
+
+impl<'r, T: FromRow<'r, SqliteRow>> FromRow<'r, SqliteRow> for Keyed<T> {
+    fn from_row(row: &'r SqliteRow) -> Result<Self, sqlx::Error> {
+        Ok(Self(row.try_get("campaign_id")?, T::from_row(row)?))
+    }
+}
+
+impl<'r, T: FromRow<'r, PgRow>> FromRow<'r, PgRow> for Keyed<T> {
+    fn from_row(row: &'r PgRow) -> Result<Self, sqlx::Error> {
+        Ok(Self(row.try_get("campaign_id")?, T::from_row(row)?))
     }
 }
 
@@ -77,8 +213,12 @@ pub struct Routing {
 impl Routing {
     /// Loads the first snapshot; start-up fails if the database cannot give one.
     pub async fn load(db: &Db) -> Result<Self, sqlx::Error> {
-        let snapshot = Snapshot::load(db).await?;
-        Ok(Self { current: Arc::new(ArcSwap::from_pointee(snapshot)) })
+        Ok(Self::new(Snapshot::load(db).await?))
+    }
+
+    /// Routing with `snapshot` in force (until a refresh replaces it).
+    pub fn new(snapshot: Snapshot) -> Self {
+        Self { current: Arc::new(ArcSwap::from_pointee(snapshot)) }
     }
 
     /// The snapshot in force now. Cheap: one atomic load.
@@ -112,7 +252,9 @@ impl Routing {
         let snapshot = Snapshot::load(db).await?;
         tracing::info!(
             version = snapshot.version,
-            buyers = snapshot.buyers.len(),
+            campaigns = snapshot.campaigns.len(),
+            targets = snapshot.targets.len(),
+            numbers = snapshot.numbers.len(),
             "routing snapshot rebuilt"
         );
         self.current.store(Arc::new(snapshot));

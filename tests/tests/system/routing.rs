@@ -51,5 +51,49 @@ async fn a_change_through_node_a_reaches_node_b_within_a_second_on_both_backends
         eprintln!("{backend}: a paused buyer reached node B in {took:?}");
         let (_, on_b_now) = on_b.get("/routing").await;
         assert!(on_b_now["version"].as_i64() > start["version"].as_i64(), "{backend}: {on_b_now}");
+
+        // A target changed on A: B routes with the change within a second.
+        let (status, target) = on_a
+            .post(
+                "/targets",
+                &json!({"buyer_id": buyer["id"], "name": "East", "destination": "sip:east@acme.example",
+                        "revenue": {"kind": "static", "cents": 2500}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{backend}: {target}");
+        until(&on_b, |routing| routing["targets"] == json!({"active": 1, "paused": 0})).await;
+        let version = on_b.get("/routing").await.1["version"].as_i64().unwrap();
+        let path = format!("/targets/{}", target["id"].as_str().unwrap());
+        let (status, _) =
+            on_a.call(reqwest::Method::PATCH, &path, Some(&json!({"status": "paused"}))).await;
+        assert_eq!(status, 200);
+        let took = until(&on_b, |routing| {
+            routing["version"].as_i64() > Some(version) && routing["targets"]["paused"] == 1
+        })
+        .await;
+        eprintln!("{backend}: a changed target reached node B in {took:?}");
+
+        // A number added on A is found by its E.164 on B.
+        let (_, campaign) =
+            on_a.post("/campaigns", &json!({"name": "Solar", "time_zone": "America/Denver"})).await;
+        let (status, _) = on_a
+            .post("/numbers", &json!({"number": "+1 555 010 0400", "campaign_id": campaign["id"]}))
+            .await;
+        assert_eq!(status, 201);
+        let started = std::time::Instant::now();
+        loop {
+            let (status, found) = on_b.get("/routing/numbers/+15550100400").await;
+            if status == 200 {
+                assert_eq!(found["number"]["campaign_id"], campaign["id"], "{backend}");
+                break;
+            }
+            assert_eq!(status, 404, "{backend}: {found}");
+            assert!(started.elapsed() < Duration::from_secs(1), "{backend}: number not on B");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (other_org, _) = a.create_org("Other Org", "other@other.example");
+        let other_on_b = Api::new(b.url(""), &other_org.api_key);
+        let (_, other) = other_on_b.get("/routing/numbers/+15550100400").await;
+        assert_eq!(other["error"], "not found", "{backend}: another organization's number");
     }
 }

@@ -1,23 +1,43 @@
 //! `GET /api/v1/routing`: what this node routes with now — the snapshot's version and
 //! the caller's configuration in it. Answers "is my change live here yet?".
+//! `GET /api/v1/routing/numbers/{number}`: the number as this node would route it.
 
-use axum::{Json, Router, extract::State, routing::get};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    routing::get,
+};
 use serde_json::{Value, json};
 
 use super::{ApiError, extract::ApiCaller};
-use crate::{accounts::Permission, http::AppState};
+use crate::{accounts::Permission, e164::E164, http::AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/routing", get(status))
+    Router::new().route("/routing", get(status)).route("/routing/numbers/{number}", get(number))
 }
 
 async fn status(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
     let snapshot = state.routing.current();
-    let (active, paused) = snapshot.buyer_counts(caller.org);
-    Ok(Json(json!({
-        "version": snapshot.version,
-        "node_id": state.node.id,
-        "buyers": { "active": active, "paused": paused },
-    })))
+    let mut answer = json!({ "version": snapshot.version, "node_id": state.node.id });
+    for (kind, (active, paused)) in snapshot.counts(caller.org) {
+        answer[kind] = json!({ "active": active, "paused": paused });
+    }
+    Ok(Json(answer))
+}
+
+async fn number(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(text): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Permission::Read)?;
+    let number = E164::parse(&text).map_err(|why| ApiError::field("number", why))?;
+    let snapshot = state.routing.current();
+    let owned = snapshot
+        .number(&number)
+        .iter()
+        .find(|owned| owned.org == caller.org)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(json!({ "version": snapshot.version, "number": owned.object })))
 }

@@ -1,0 +1,126 @@
+//! `bidline`: the pay-per-call tracking and routing server. The binary is [`run`]; the
+//! library exists so benchmarks reach the routing snapshot.
+//!
+//! Exit status 0 after a clean stop; 2 with one line on stderr when the configuration
+//! is invalid; 1 with one line on stderr when start-up fails (database, port).
+
+pub mod accounts;
+mod backend;
+mod cli;
+mod config;
+pub mod db;
+pub mod e164;
+mod http;
+pub mod network;
+pub mod routing;
+pub mod secrets;
+mod serve;
+mod shutdown;
+mod telemetry;
+pub mod time;
+
+use std::{net::SocketAddr, process::ExitCode};
+
+use clap::{Parser, error::ErrorKind};
+
+use crate::config::{Cli, Command, ConfigError};
+
+/// Why Bidline could not start; each variant prints as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Database(#[from] db::DbError),
+    #[error("cannot listen on {addr} (--http / BIDLINE_HTTP_ADDR): {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot load the routing configuration: {0}")]
+    Routing(#[source] sqlx::Error),
+    #[error("cannot register this node in the database: {0}")]
+    Register(#[source] sqlx::Error),
+    #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
+    Signals(#[source] std::io::Error),
+    #[error("cannot set up metrics: {0}")]
+    Metrics(#[source] metrics_exporter_prometheus::BuildError),
+    #[error(transparent)]
+    Account(#[from] accounts::AccountError),
+    #[error(transparent)]
+    Secret(#[from] secrets::SecretError),
+}
+
+impl StartError {
+    /// 2 for input the operator must correct, 1 for everything else.
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Config(_)
+            | Self::Account(accounts::AccountError::Invalid { .. })
+            | Self::Secret(secrets::SecretError::BadKey | secrets::SecretError::Mismatch) => {
+                ExitCode::from(2)
+            }
+            _ => ExitCode::FAILURE,
+        }
+    }
+}
+
+/// Runs the command line: what `bidline` does, and how it exits.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error)
+            if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) =>
+        {
+            error.exit()
+        }
+        Err(error) => {
+            eprintln!("bidline: {}", config::one_line(&error));
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(error) = cli.database_url() {
+        eprintln!("bidline: {error}");
+        return ExitCode::from(2);
+    }
+    telemetry::init(cli.log_format);
+
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bidline: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.clone().unwrap_or_default() {
+            Command::Serve => serve::run(&cli).await,
+            Command::Migrate => cli::migrate(&cli).await,
+            Command::Org { command } => cli::org(&cli, command).await,
+            Command::User { command } => cli::user(&cli, command).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bidline: {}", one_line(&error));
+            error.exit_code()
+        }
+    }
+}
+
+/// The error and its causes on one line: `a: b: c`, each cause once.
+fn one_line(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line.replace('\n', " ")
+}
