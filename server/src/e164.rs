@@ -35,6 +35,20 @@ impl E164 {
     }
 }
 
+impl schemars::JsonSchema for E164 {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "E164".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^\\+[1-9][0-9]{7,14}$",
+            "description": "A phone number in E.164, such as +15551234567. Input may be written any common way.",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::E164;

@@ -15,7 +15,7 @@ use crate::{
 const MAX_CONTACT: usize = 200;
 
 /// A buyer as the API answers it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Buyer {
     pub id: Uuid,
     pub name: String,
@@ -27,7 +27,7 @@ pub struct Buyer {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Contact {
     pub name: Option<String>,
     pub email: Option<String>,
@@ -35,15 +35,16 @@ pub struct Contact {
 }
 
 /// A `POST` (all of it) or `PATCH` (any part) body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "BuyerInput")]
 pub struct Input {
     pub name: Option<String>,
     pub status: Option<String>,
     pub contact: Option<ContactInput>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     #[serde(default, deserialize_with = "double_option")]

@@ -20,7 +20,7 @@ const MAX_WINDOW_HOURS: i64 = 8_760;
 const MAX_DOMAINS: usize = 50;
 const DNI_KEY_PREFIX: &str = "cmp_";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Campaign {
     pub id: Uuid,
     pub name: String,
@@ -39,8 +39,9 @@ pub struct Campaign {
 }
 
 /// `dni_public_key` is not here: it is made once, never written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CampaignInput")]
 pub struct Input {
     pub name: Option<String>,
     pub status: Option<String>,

@@ -37,6 +37,19 @@ impl serde::Serialize for Destination {
     }
 }
 
+impl schemars::JsonSchema for Destination {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Destination".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A phone number in E.164 (+15551234567), dialed through the target's outbound trunk, or a SIP URI (sip:buyer@host[:port][;params]) called directly.",
+        })
+    }
+}
+
 /// `sip[s]:[user@]host[:port][;param[=value]]…`, with the scheme in lower case. Headers
 /// (`?…`) are refused: what is sent is Bidline's to decide.
 fn parse_sip_uri(text: &str) -> Result<String, String> {

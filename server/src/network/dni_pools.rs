@@ -17,7 +17,7 @@ use crate::{
 const DEFAULT_LEASE_MINUTES: i64 = 30;
 const MAX_LEASE_MINUTES: i64 = 1_440;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DniPool {
     pub id: Uuid,
     pub campaign_id: Uuid,
@@ -30,8 +30,9 @@ pub struct DniPool {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DniPoolInput")]
 pub struct Input {
     pub campaign_id: Option<Uuid>,
     pub name: Option<String>,

@@ -21,8 +21,9 @@ use crate::{
 /// More lines than this are refused whole: split the list.
 const MAX_LINES: usize = 10_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NumberImport")]
 pub struct ImportInput {
     /// The pasted text: one number per line, or CSV with the number first.
     pub numbers: String,
@@ -34,7 +35,8 @@ pub struct ImportInput {
     pub import_valid_lines: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ImportLineError")]
 pub struct LineError {
     /// 1-based, as an editor counts.
     pub line: usize,
@@ -42,7 +44,8 @@ pub struct LineError {
     pub error: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "ImportReport")]
 pub struct Report {
     pub imported: Vec<Number>,
     pub errors: Vec<LineError>,

@@ -18,7 +18,7 @@ use crate::{
 
 const MAX_PROVIDER: usize = 50;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Number {
     pub id: Uuid,
     pub number: E164,
@@ -35,8 +35,9 @@ pub struct Number {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NumberInput")]
 pub struct Input {
     pub number: Option<String>,
     pub campaign_id: Option<Uuid>,

@@ -16,7 +16,7 @@ use crate::{
 /// The longest conversion buffer: a call that must last a day to count.
 const MAX_BUFFER_SECONDS: i64 = 86_400;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Publisher {
     pub id: Uuid,
     pub name: String,
@@ -56,8 +56,27 @@ impl Serialize for Payout {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+impl schemars::JsonSchema for Payout {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Payout".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "oneOf": [
+                {"type": "object", "required": ["kind", "cents"], "properties": {
+                    "kind": {"const": "fixed"}, "cents": {"type": "integer", "minimum": 0}}},
+                {"type": "object", "required": ["kind", "percent"], "properties": {
+                    "kind": {"const": "percent"},
+                    "percent": {"type": "number", "minimum": 0, "maximum": 100, "multipleOf": 0.01}}}
+            ]
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "PublisherInput")]
 pub struct Input {
     pub name: Option<String>,
     pub status: Option<String>,
@@ -67,7 +86,7 @@ pub struct Input {
     pub pay_duplicates: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayoutInput {
     pub kind: String,

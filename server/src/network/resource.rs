@@ -18,7 +18,9 @@ use crate::{
     db::{Db, Tx, with_pool, with_tx},
 };
 
-pub trait Resource: Serialize + Clone + Send + Sync + Sized + 'static {
+pub trait Resource:
+    Serialize + schemars::JsonSchema + Clone + Send + Sync + Sized + 'static
+{
     /// The name of the kind in the history (`buyer`).
     const KIND: &'static str;
     /// Its table; a constant of ours, never input.
@@ -27,7 +29,7 @@ pub trait Resource: Serialize + Clone + Send + Sync + Sized + 'static {
     const SEARCH_COLUMN: &'static str = "name";
     type Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin;
     /// A `POST` (complete) or `PATCH` (partial) body.
-    type Input: DeserializeOwned + Send;
+    type Input: DeserializeOwned + schemars::JsonSchema + Send;
 
     fn id(&self) -> Uuid;
     fn from_row(row: Self::Row) -> Self;

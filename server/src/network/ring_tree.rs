@@ -18,7 +18,8 @@ const MAX_ENTRIES: usize = 200;
 const MAX_PRIORITY: i64 = 1000;
 const MAX_WEIGHT: i64 = 1000;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow, schemars::JsonSchema)]
+#[schemars(rename = "RingTreeEntry")]
 pub struct Entry {
     pub target_id: Uuid,
     pub priority: i64,
@@ -26,8 +27,9 @@ pub struct Entry {
     pub enabled: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RingTreeEntryInput")]
 pub struct EntryInput {
     pub target_id: Uuid,
     pub priority: Option<i64>,

@@ -24,14 +24,15 @@ const DEFAULT_DIAL_FORMAT: &str = "+{e164}";
 const MAX_CIDRS: usize = 100;
 const MAX_CREDENTIAL: usize = 128;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "TrunkDirection")]
 pub enum Direction {
     Inbound,
     Outbound,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     Udp,
@@ -48,13 +49,14 @@ impl Transport {
 }
 
 /// A trunk as the API answers it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Trunk {
     pub id: Uuid,
     pub name: String,
     pub status: Status,
     pub direction: Direction,
     /// Inbound: the source networks admitted. Empty for outbound trunks.
+    #[schemars(with = "Vec<String>")]
     pub allowed_cidrs: Vec<IpNet>,
     /// Outbound only, like `port`, `transport` and `dial_format`.
     pub host: Option<String>,
@@ -74,8 +76,9 @@ pub struct Trunk {
 }
 
 /// A `POST` (all of it) or `PATCH` (any part) body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TrunkInput")]
 pub struct Input {
     pub name: Option<String>,
     pub status: Option<String>,

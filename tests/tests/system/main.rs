@@ -12,6 +12,7 @@ mod isolation;
 mod members;
 mod migrations;
 mod numbers;
+mod openapi;
 mod pages;
 mod publishers;
 mod routing;

@@ -15,13 +15,43 @@ use uuid::Uuid;
 use super::{
     ApiError,
     extract::{ApiCaller, ApiJson},
+    openapi::{Op, Spec, Who},
 };
 use crate::{
     accounts::{Permission, Role, api_keys},
     http::AppState,
 };
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let key = json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"},
+        "role": {"enum": ["owner", "admin", "manager", "analyst"]},
+        "key_prefix": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+        "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+        "revoked_at": {"type": ["string", "null"], "format": "date-time"}}});
+    let mut created = key.clone();
+    created["properties"]["key"] =
+        json!({"type": "string", "description": "The secret, shown this once."});
+    let new = json!({"type": "object", "required": ["name", "role"], "properties": {
+        "name": {"type": "string"}, "role": {"enum": ["owner", "admin", "manager", "analyst"]}}});
+    spec.add(
+        "get",
+        "/api-keys",
+        Op::new("API keys", "The organization's keys, revoked ones included", Who::Admin)
+            .ok(200, Some(Spec::list_of(key))),
+    );
+    spec.add(
+        "post",
+        "/api-keys",
+        Op::new("API keys", "Create a key (its role at most the creator's)", Who::Admin)
+            .body(new)
+            .ok(201, Some(created)),
+    );
+    spec.add(
+        "delete",
+        "/api-keys/{id}",
+        Op::new("API keys", "Revoke a key, at once", Who::Admin).ok(204, None),
+    );
     Router::new().route("/api-keys", get(list).post(create)).route("/api-keys/{id}", delete(revoke))
 }
 

@@ -8,14 +8,32 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{ApiError, Page, extract::ApiCaller};
+use super::{
+    ApiError, Page,
+    extract::ApiCaller,
+    openapi::{Op, Spec, Who},
+};
 use crate::{
     accounts::{Permission, audit},
     http::AppState,
     time::rfc3339,
 };
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let event = json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "object", "properties": {"email": {"type": ["string", "null"]}, "api_key": {"type": ["string", "null"]}}},
+        "action": {"type": "string"}, "detail": {}, "ip": {"type": ["string", "null"]}}});
+    spec.add(
+        "get",
+        "/audit-events",
+        Op::new("Audit", "The security audit log, newest first", Who::Admin)
+            .query(&[
+                ("cursor", "next_cursor of the previous page"),
+                ("limit", "1–200, default 50"),
+            ])
+            .ok(200, Some(Spec::list_of(event))),
+    );
     Router::new().route("/audit-events", get(list))
 }
 

@@ -3,10 +3,22 @@
 use axum::{Json, Router, routing::get};
 use serde_json::{Value, json};
 
-use super::extract::ApiCaller;
+use super::{
+    extract::ApiCaller,
+    openapi::{Op, Spec, Who},
+};
 use crate::http::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let answer = json!({"type": "object", "properties": {
+        "org_id": {"type": "string"}, "org_name": {"type": "string"},
+        "role": {"enum": ["owner", "admin", "manager", "analyst"]}, "api_key_id": {"type": "string"}}});
+    spec.add(
+        "get",
+        "/me",
+        Op::new("Account", "The organization and role of the calling key", Who::AnyRole)
+            .ok(200, Some(answer)),
+    );
     Router::new().route("/me", get(me))
 }
 

@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod me;
 mod numbers;
+mod openapi;
 mod resources;
 mod ring_tree;
 mod routing;
@@ -22,22 +23,27 @@ use crate::network::{
     targets::Target, trunks::Trunk,
 };
 
+/// Every route of `/api/v1`, each documented as it is added; the OpenAPI document is
+/// what they describe.
 pub fn router() -> Router<AppState> {
+    let spec = &mut openapi::Spec::default();
     let v1 = Router::new()
-        .merge(me::router())
-        .merge(api_keys::router())
-        .merge(audit::router())
-        .merge(resources::routes::<Campaign>("campaigns"))
-        .merge(resources::routes::<Buyer>("buyers"))
-        .merge(resources::routes::<Number>("numbers"))
-        .merge(numbers::router())
-        .merge(resources::routes::<DniPool>("dni-pools"))
-        .merge(resources::routes::<Publisher>("publishers"))
-        .merge(resources::routes::<Target>("targets"))
-        .merge(ring_tree::router())
-        .merge(resources::routes::<Trunk>("trunks"))
-        .merge(routing::router())
-        .fallback(|| async { ApiError::NotFound });
+        .merge(me::router(spec))
+        .merge(api_keys::router(spec))
+        .merge(audit::router(spec))
+        .merge(resources::routes::<Campaign>("campaigns", "Campaigns", spec))
+        .merge(ring_tree::router(spec))
+        .merge(resources::routes::<Publisher>("publishers", "Publishers", spec))
+        .merge(resources::routes::<Buyer>("buyers", "Buyers", spec))
+        .merge(resources::routes::<Target>("targets", "Targets", spec))
+        .merge(resources::routes::<Number>("numbers", "Numbers", spec))
+        .merge(numbers::router(spec))
+        .merge(resources::routes::<DniPool>("dni-pools", "DNI pools", spec))
+        .merge(resources::routes::<Trunk>("trunks", "Trunks", spec))
+        .merge(routing::router(spec));
+    openapi::describe(spec);
+    let document = std::mem::take(spec).document();
+    let v1 = v1.merge(openapi::serve(document)).fallback(|| async { ApiError::NotFound });
     Router::new().nest("/api/v1", v1)
 }
 

@@ -8,14 +8,27 @@ use serde_json::{Value, json};
 use super::{
     ApiError,
     extract::{ApiCaller, ApiJson},
+    openapi::{Op, Spec, Who},
 };
 use crate::{
     accounts::Permission,
     http::AppState,
-    network::import::{self, ImportInput},
+    network::import::{self, ImportInput, Report},
 };
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let (body, report) = (spec.schema::<ImportInput>(), spec.schema::<Report>());
+    spec.add(
+        "post",
+        "/numbers/import",
+        Op::new(
+            "Numbers",
+            "Import numbers from pasted text or CSV: all or nothing, unless import_valid_lines (422 answers the same report, nothing stored)",
+            Who::Manager,
+        )
+        .body(body)
+        .ok(201, Some(report)),
+    );
     Router::new().route("/numbers/import", post(import_numbers))
 }
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{
     ApiError, Page,
     extract::{ApiCaller, ApiJson},
+    openapi::{Op, Spec, Who},
 };
 use crate::{
     accounts::Permission,
@@ -27,7 +28,49 @@ use crate::{
     time::rfc3339,
 };
 
-pub fn routes<R: Resource>(plural: &str) -> Router<AppState> {
+/// The routes of `R` under `/{plural}`, documented in `spec` under `tag`.
+pub fn routes<R: Resource>(plural: &str, tag: &'static str, spec: &mut Spec) -> Router<AppState> {
+    let (object, input) = (spec.schema::<R>(), spec.schema::<R::Input>());
+    let changes = Spec::list_of(serde_json::json!({"type": "object", "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "actor": {"type": "object", "properties": {"email": {"type": ["string", "null"]}, "api_key": {"type": ["string", "null"]}}},
+        "action": {"enum": ["created", "updated", "deleted"]}, "before": {}, "after": {}}}));
+    let (all, one) = (format!("/{plural}"), format!("/{plural}/{{id}}"));
+    spec.add(
+        "get",
+        &all,
+        Op::new(tag, "List, oldest first", Who::AnyRole)
+            .query(&[
+                ("cursor", "next_cursor of the previous page"),
+                ("limit", "1–200, default 50"),
+                ("name", "a part of the name, any case"),
+                ("status", "active or paused"),
+            ])
+            .ok(200, Some(Spec::list_of(object.clone()))),
+    );
+    spec.add(
+        "post",
+        &all,
+        Op::new(tag, "Create", Who::Manager).body(input.clone()).ok(201, Some(object.clone())),
+    );
+    spec.add("get", &one, Op::new(tag, "Read one", Who::AnyRole).ok(200, Some(object.clone())));
+    spec.add(
+        "patch",
+        &one,
+        Op::new(tag, "Change any subset of the fields", Who::Manager)
+            .body(input)
+            .ok(200, Some(object)),
+    );
+    spec.add(
+        "delete",
+        &one,
+        Op::new(tag, "Delete (409 while something depends on it)", Who::Manager).ok(204, None),
+    );
+    spec.add(
+        "get",
+        &format!("{one}/history"),
+        Op::new(tag, "Every change, newest first", Who::AnyRole).ok(200, Some(changes)),
+    );
     Router::new()
         .route(&format!("/{plural}"), get(list::<R>).post(create::<R>))
         .route(&format!("/{plural}/{{id}}"), get(read::<R>).patch(update::<R>).delete(remove::<R>))

@@ -10,6 +10,7 @@ use axum::{
 use super::{
     ApiError,
     extract::{ApiCaller, ApiJson},
+    openapi::{Op, Spec, Who},
 };
 use crate::{
     accounts::Permission,
@@ -17,7 +18,23 @@ use crate::{
     network::ring_tree::{self, Entry, EntryInput},
 };
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let entries = serde_json::json!({"type": "array", "items": spec.schema::<Entry>()});
+    let inputs = serde_json::json!({"type": "array", "items": spec.schema::<EntryInput>()});
+    let path = "/campaigns/{id}/ring-tree";
+    spec.add(
+        "get",
+        path,
+        Op::new("Campaigns", "The campaign's ring tree, in the order written", Who::AnyRole)
+            .ok(200, Some(entries.clone())),
+    );
+    spec.add(
+        "put",
+        path,
+        Op::new("Campaigns", "Replace the campaign's ring tree (the whole list)", Who::Manager)
+            .body(inputs)
+            .ok(200, Some(entries)),
+    );
     Router::new().route("/campaigns/{id}/ring-tree", get(read).put(replace))
 }
 

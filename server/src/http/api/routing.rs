@@ -9,10 +9,40 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{ApiError, extract::ApiCaller};
-use crate::{accounts::Permission, e164::E164, http::AppState};
+use super::{
+    ApiError,
+    extract::ApiCaller,
+    openapi::{Op, Spec, Who},
+};
+use crate::{accounts::Permission, e164::E164, http::AppState, network::numbers::Number};
 
-pub fn router() -> Router<AppState> {
+pub fn router(spec: &mut Spec) -> Router<AppState> {
+    let counts = json!({"type": "object", "properties": {"active": {"type": "integer"}, "paused": {"type": "integer"}}});
+    let mut snapshot = json!({"type": "object", "properties": {"version": {"type": "integer"}, "node_id": {"type": "string"}}});
+    for kind in ["campaigns", "publishers", "buyers", "targets", "trunks", "numbers"] {
+        snapshot["properties"][kind] = counts.clone();
+    }
+    spec.add(
+        "get",
+        "/routing",
+        Op::new(
+            "Routing",
+            "This node's routing snapshot: its version and the organization's live objects",
+            Who::AnyRole,
+        )
+        .ok(200, Some(snapshot)),
+    );
+    let routed = json!({"type": "object", "properties": {"version": {"type": "integer"}, "number": spec.schema::<Number>()}});
+    spec.add(
+        "get",
+        "/routing/numbers/{number}",
+        Op::new(
+            "Routing",
+            "The number as this node routes it now (404 until it is in the snapshot)",
+            Who::AnyRole,
+        )
+        .ok(200, Some(routed)),
+    );
     Router::new().route("/routing", get(status)).route("/routing/numbers/{number}", get(number))
 }
 

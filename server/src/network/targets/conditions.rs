@@ -11,8 +11,9 @@ const MAX_LIST: usize = 500;
 /// Compiled regexes stay small: conditions run on the routing hot path.
 const REGEX_SIZE_LIMIT: usize = 1 << 16;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "ConditionOperator")]
 pub enum Operator {
     Equals,
     NotEquals,
@@ -29,7 +30,7 @@ pub enum Operator {
 
 /// A condition as stored and answered; `value` has the shape its operator needs
 /// (none, a text, a number, or a list of texts).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Condition {
     pub attribute: String,
     pub operator: Operator,
@@ -38,8 +39,9 @@ pub struct Condition {
 
 impl Eq for Condition {}
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ConditionInput")]
 pub struct Input {
     pub attribute: String,
     pub operator: String,

@@ -28,7 +28,9 @@ const DEFAULT_TIME_ZONE: &str = "UTC";
 
 /// Calls a target takes per hour, day and month (in its time zone) and in all; `None`
 /// is no limit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Caps {
     pub hour: Option<u32>,
     pub day: Option<u32>,
@@ -37,7 +39,7 @@ pub struct Caps {
 }
 
 /// A target as the API answers it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Target {
     pub id: Uuid,
     pub buyer_id: Uuid,
@@ -62,8 +64,9 @@ pub struct Target {
 
 /// A `POST` (all of it) or `PATCH` (any part) body. Nested objects (`schedule`,
 /// `conditions`, `revenue`) are replaced whole; each cap can be set alone.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "TargetInput")]
 pub struct Input {
     pub buyer_id: Option<Uuid>,
     pub name: Option<String>,
@@ -82,7 +85,7 @@ pub struct Input {
     pub revenue: Option<revenue::Input>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CapsInput {
     #[serde(default, deserialize_with = "double_option")]

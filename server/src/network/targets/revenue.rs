@@ -14,21 +14,22 @@ const TIMEOUT_MS: std::ops::RangeInclusive<u32> = 50..=10_000;
 const MAX_TEMPLATE: usize = 10_000;
 const MAX_HEADERS: usize = 30;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Revenue {
     Static { cents: i64, buffer_seconds: u32 },
     Rtb(Box<Rtb>),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(rename = "PingMethod")]
 pub enum Method {
     Get,
     Post,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum BidUnit {
     Cents,
@@ -37,7 +38,7 @@ pub enum BidUnit {
 
 /// A ping: where and how to ask, and where in the answer to find the bid. Paths are
 /// JSONPath (RFC 9535); the defaults read Bidline's own ping protocol.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rtb {
     pub ping_url: String,
     pub method: Method,
@@ -54,8 +55,9 @@ pub struct Rtb {
 }
 
 /// The revenue object of a request body; checked by [`parse`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RevenueInput")]
 pub struct Input {
     pub kind: String,
     pub cents: Option<i64>,

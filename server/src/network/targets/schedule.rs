@@ -10,7 +10,7 @@ const MAX_PERIODS: usize = 50;
 const MAX_CLOSED_DATES: usize = 400;
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Schedule {
     pub time_zone: String,
     pub weekly: Vec<Period>,
@@ -18,7 +18,8 @@ pub struct Schedule {
 }
 
 /// Open from `open` to `close` (minutes after midnight; `close` up to 24:00) on `day`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "SchedulePeriod")]
 pub struct Period {
     pub day: String,
     pub open: String,
@@ -45,8 +46,9 @@ impl Period {
 }
 
 /// What the API accepts; checked by [`parse`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ScheduleInput")]
 pub struct Input {
     pub time_zone: Option<String>,
     #[serde(default)]
@@ -55,8 +57,9 @@ pub struct Input {
     pub closed_dates: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "SchedulePeriodInput")]
 pub struct PeriodInput {
     pub day: String,
     pub open: String,
