@@ -17,6 +17,7 @@ use crate::{
     auth::Viewer,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
+    network::{ChangeView, ImportAnswer, Kind, ObjectPage},
     roles::Role,
     status::SystemStatus,
 };
@@ -54,6 +55,31 @@ pub trait Backend: Send + Sync + 'static {
 
     fn change_password(&self, current_password: String, new_password: String) -> Answer<'_, ()>;
     fn list_audit_events(&self, cursor: Option<String>) -> Answer<'_, AuditPage>;
+
+    /// `name` and `status` filter when not empty.
+    fn list_objects(
+        &self,
+        kind: Kind,
+        name: String,
+        status: String,
+        cursor: Option<String>,
+    ) -> Answer<'_, ObjectPage>;
+    fn get_object(&self, kind: Kind, id: String) -> Answer<'_, serde_json::Value>;
+    fn save_object(
+        &self,
+        kind: Kind,
+        id: Option<String>,
+        body: String,
+    ) -> Answer<'_, serde_json::Value>;
+    fn delete_object(&self, kind: Kind, id: String) -> Answer<'_, ()>;
+    fn object_history(&self, kind: Kind, id: String) -> Answer<'_, Vec<ChangeView>>;
+    fn ring_tree(&self, campaign_id: String) -> Answer<'_, Vec<serde_json::Value>>;
+    fn save_ring_tree(
+        &self,
+        campaign_id: String,
+        body: String,
+    ) -> Answer<'_, Vec<serde_json::Value>>;
+    fn import_numbers(&self, body: String, preview: bool) -> Answer<'_, ImportAnswer>;
 }
 
 /// The backend the server provided for this request.

@@ -22,6 +22,8 @@ pub enum AppError {
     Forbidden,
     /// Not there, or not in this organization.
     NotFound,
+    /// It cannot be done while something depends on it; says what.
+    Conflict(String),
     /// Input that breaks a rule: field name → message.
     Invalid(BTreeMap<String, String>),
     /// Too many attempts; try again after this many seconds.
@@ -51,6 +53,7 @@ impl std::fmt::Display for AppError {
             Self::BadCredentials => f.write_str("The email or password is not right."),
             Self::Forbidden => f.write_str("Your role does not allow this."),
             Self::NotFound => f.write_str("Not found."),
+            Self::Conflict(why) => write!(f, "Cannot delete: {why}."),
             Self::Invalid(fields) if fields.len() == 1 => {
                 let (field, message) = fields.iter().next().expect("one field");
                 write!(f, "{} {message}.", capitalise(field))

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod backend;
 pub mod errors;
 pub mod members;
+pub mod network;
 mod pages;
 pub mod roles;
 pub mod settings;

@@ -4,8 +4,20 @@
 //! server function is listed here, so a new one cannot slip past the matrix unclassified.
 
 /// Server functions with an argument that names an object of an organization.
-pub const ID_TAKING_FUNCTIONS: &[&str] =
-    &["revoke_api_key", "revoke_invitation", "change_member_role", "remove_member", "switch_org"];
+pub const ID_TAKING_FUNCTIONS: &[&str] = &[
+    "revoke_api_key",
+    "revoke_invitation",
+    "change_member_role",
+    "remove_member",
+    "switch_org",
+    "get_object",
+    "save_object",
+    "delete_object",
+    "object_history",
+    "get_ring_tree",
+    "save_ring_tree",
+    "import_numbers",
+];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it
 /// only bounds the caller's own list; `open_invitation` and `accept_invitation` take a
@@ -25,4 +37,5 @@ pub const ID_FREE_FUNCTIONS: &[&str] = &[
     "accept_invitation",
     "change_password",
     "list_audit_events",
+    "list_objects",
 ];

@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod members;
+mod network;
 mod settings;
 
 use std::{
@@ -27,6 +28,7 @@ use bidline_app::{
     backend::Backend,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
+    network::{ChangeView, ImportAnswer, Kind, ObjectPage},
     roles::Role,
     status::SystemStatus,
 };
@@ -150,6 +152,53 @@ impl Backend for ServerBackend {
     fn list_audit_events(&self, cursor: Option<String>) -> Answer<'_, AuditPage> {
         Box::pin(answer(audit::list(&self.state, cursor)))
     }
+
+    fn list_objects(
+        &self,
+        kind: Kind,
+        name: String,
+        status: String,
+        cursor: Option<String>,
+    ) -> Answer<'_, ObjectPage> {
+        Box::pin(answer(network::list(&self.state, kind, name, status, cursor)))
+    }
+
+    fn get_object(&self, kind: Kind, id: String) -> Answer<'_, serde_json::Value> {
+        Box::pin(answer(network::get(&self.state, kind, id)))
+    }
+
+    fn save_object(
+        &self,
+        kind: Kind,
+        id: Option<String>,
+        body: String,
+    ) -> Answer<'_, serde_json::Value> {
+        Box::pin(answer(network::save(&self.state, kind, id, body)))
+    }
+
+    fn delete_object(&self, kind: Kind, id: String) -> Answer<'_, ()> {
+        Box::pin(answer(network::delete(&self.state, kind, id)))
+    }
+
+    fn object_history(&self, kind: Kind, id: String) -> Answer<'_, Vec<ChangeView>> {
+        Box::pin(answer(network::history(&self.state, kind, id)))
+    }
+
+    fn ring_tree(&self, campaign_id: String) -> Answer<'_, Vec<serde_json::Value>> {
+        Box::pin(answer(network::ring_tree(&self.state, campaign_id)))
+    }
+
+    fn save_ring_tree(
+        &self,
+        campaign_id: String,
+        body: String,
+    ) -> Answer<'_, Vec<serde_json::Value>> {
+        Box::pin(answer(network::save_ring_tree(&self.state, campaign_id, body)))
+    }
+
+    fn import_numbers(&self, body: String, preview: bool) -> Answer<'_, ImportAnswer> {
+        Box::pin(answer(network::import_numbers(&self.state, body, preview)))
+    }
 }
 
 pub async fn system_status(db: &Db, node: &NodeInfo) -> SystemStatus {
@@ -181,6 +230,7 @@ async fn answer<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T,
             AppError::SignedOut | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

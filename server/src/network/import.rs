@@ -33,6 +33,9 @@ pub struct ImportInput {
     /// Store the valid lines even when others are wrong.
     #[serde(default)]
     pub import_valid_lines: bool,
+    /// Check only: answer what would be imported and every error, store nothing.
+    #[serde(default)]
+    pub preview: bool,
 }
 
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -114,6 +117,9 @@ pub async fn import(
     // Campaign and publisher are the same for every line: checking one checks all.
     if let Some(first) = valid.first() {
         Number::check_references(db, org, first).await?;
+    }
+    if input.preview {
+        return Ok(Report { imported: valid, errors });
     }
     if !errors.is_empty() && !input.import_valid_lines {
         return Ok(Report { imported: Vec::new(), errors });

@@ -38,8 +38,14 @@ async fn import_numbers(
     ApiJson(input): ApiJson<ImportInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::EditConfiguration)?;
-    let stores_valid_lines = input.import_valid_lines;
+    let (stores_valid_lines, preview) = (input.import_valid_lines, input.preview);
     let report = import::import(&state.db, caller.org, input, caller.by()).await?;
+    if preview {
+        return Ok((
+            StatusCode::OK,
+            Json(json!({ "imported": report.imported, "errors": report.errors })),
+        ));
+    }
     if !report.errors.is_empty() && !stores_valid_lines {
         let error = format!("{} lines have errors; nothing was imported", report.errors.len());
         return Ok((

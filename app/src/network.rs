@@ -1,0 +1,164 @@
+//! The network's configuration objects (campaigns, publishers, buyers, targets,
+//! numbers, DNI pools, trunks) as the dashboard reads and writes them, and the server
+//! functions that do it.
+//!
+//! Objects travel as the same JSON the REST API speaks (`/api/v1`), so the dashboard
+//! and the API cannot disagree about a field; the server checks every write exactly as
+//! it checks an API call.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::errors::AppError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Campaign,
+    Publisher,
+    Buyer,
+    Target,
+    Number,
+    DniPool,
+    Trunk,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Self::Campaign,
+        Self::Publisher,
+        Self::Buyer,
+        Self::Target,
+        Self::Number,
+        Self::DniPool,
+        Self::Trunk,
+    ];
+
+    /// The path segment of its pages and API routes (`dni-pools`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            Self::Campaign => "campaigns",
+            Self::Publisher => "publishers",
+            Self::Buyer => "buyers",
+            Self::Target => "targets",
+            Self::Number => "numbers",
+            Self::DniPool => "dni-pools",
+            Self::Trunk => "trunks",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Campaign => "Campaigns",
+            Self::Publisher => "Publishers",
+            Self::Buyer => "Buyers",
+            Self::Target => "Targets",
+            Self::Number => "Numbers",
+            Self::DniPool => "DNI pools",
+            Self::Trunk => "Trunks",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            Self::Campaign => "campaign",
+            Self::Publisher => "publisher",
+            Self::Buyer => "buyer",
+            Self::Target => "target",
+            Self::Number => "number",
+            Self::DniPool => "DNI pool",
+            Self::Trunk => "trunk",
+        }
+    }
+
+    /// The field an object is known by in lists and links.
+    pub fn label_field(self) -> &'static str {
+        match self {
+            Self::Number => "number",
+            _ => "name",
+        }
+    }
+}
+
+/// One page of a list, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObjectPage {
+    pub items: Vec<Value>,
+    pub next_cursor: Option<String>,
+}
+
+/// One change in an object's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeView {
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// The user's email or the API key's name.
+    pub actor: String,
+    pub action: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// What an import did (or, previewed, would do).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportAnswer {
+    pub numbers: Vec<String>,
+    pub errors: Vec<LineErrorView>,
+    pub stored: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LineErrorView {
+    pub line: usize,
+    pub text: String,
+    pub error: String,
+}
+
+#[server(prefix = "/fn", endpoint = "list_objects")]
+pub async fn list_objects(
+    kind: Kind,
+    name: String,
+    status: String,
+    cursor: Option<String>,
+) -> Result<ObjectPage, AppError> {
+    crate::backend::backend()?.list_objects(kind, name, status, cursor).await
+}
+
+#[server(prefix = "/fn", endpoint = "get_object")]
+pub async fn get_object(kind: Kind, id: String) -> Result<Value, AppError> {
+    crate::backend::backend()?.get_object(kind, id).await
+}
+
+/// Creates (no `id`) or updates an object from `body`, the API's JSON.
+#[server(prefix = "/fn", endpoint = "save_object")]
+pub async fn save_object(kind: Kind, id: Option<String>, body: String) -> Result<Value, AppError> {
+    crate::backend::backend()?.save_object(kind, id, body).await
+}
+
+#[server(prefix = "/fn", endpoint = "delete_object")]
+pub async fn delete_object(kind: Kind, id: String) -> Result<(), AppError> {
+    crate::backend::backend()?.delete_object(kind, id).await
+}
+
+#[server(prefix = "/fn", endpoint = "object_history")]
+pub async fn object_history(kind: Kind, id: String) -> Result<Vec<ChangeView>, AppError> {
+    crate::backend::backend()?.object_history(kind, id).await
+}
+
+#[server(prefix = "/fn", endpoint = "get_ring_tree")]
+pub async fn get_ring_tree(campaign_id: String) -> Result<Vec<Value>, AppError> {
+    crate::backend::backend()?.ring_tree(campaign_id).await
+}
+
+/// Replaces the campaign's ring tree with `body`, a JSON list of entries.
+#[server(prefix = "/fn", endpoint = "save_ring_tree")]
+pub async fn save_ring_tree(campaign_id: String, body: String) -> Result<Vec<Value>, AppError> {
+    crate::backend::backend()?.save_ring_tree(campaign_id, body).await
+}
+
+/// Imports numbers; `body` is the API's import JSON. With `preview`, stores nothing.
+#[server(prefix = "/fn", endpoint = "import_numbers")]
+pub async fn import_numbers(body: String, preview: bool) -> Result<ImportAnswer, AppError> {
+    crate::backend::backend()?.import_numbers(body, preview).await
+}
