@@ -17,7 +17,7 @@ use crate::{
     auth::Viewer,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
-    network::{ChangeView, ImportAnswer, Kind, ObjectPage},
+    network::{ImportAnswer, Kind, ListPage, ObjectPageData},
     roles::Role,
     status::SystemStatus,
 };
@@ -63,8 +63,9 @@ pub trait Backend: Send + Sync + 'static {
         name: String,
         status: String,
         cursor: Option<String>,
-    ) -> Answer<'_, ObjectPage>;
-    fn get_object(&self, kind: Kind, id: String) -> Answer<'_, serde_json::Value>;
+    ) -> Answer<'_, ListPage>;
+    fn all_objects(&self, kind: Kind) -> Answer<'_, Vec<serde_json::Value>>;
+    fn object_page(&self, kind: Kind, id: String) -> Answer<'_, ObjectPageData>;
     fn save_object(
         &self,
         kind: Kind,
@@ -72,8 +73,6 @@ pub trait Backend: Send + Sync + 'static {
         body: String,
     ) -> Answer<'_, serde_json::Value>;
     fn delete_object(&self, kind: Kind, id: String) -> Answer<'_, ()>;
-    fn object_history(&self, kind: Kind, id: String) -> Answer<'_, Vec<ChangeView>>;
-    fn ring_tree(&self, campaign_id: String) -> Answer<'_, Vec<serde_json::Value>>;
     fn save_ring_tree(
         &self,
         campaign_id: String,

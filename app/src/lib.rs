@@ -25,6 +25,7 @@ use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
+use network::Kind;
 
 /// Name of the wasm bundle and its JS glue under `/pkg`, and of the stylesheet.
 pub const OUTPUT_NAME: &str = "bidline";
@@ -69,6 +70,21 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("api-keys") view=pages::ApiKeys />
                     <Route path=path!("audit") view=pages::AuditLog />
                     <Route path=path!("settings") view=pages::Settings />
+                    <Route path=path!("campaigns") view=|| view! { <pages::ObjectList kind=Kind::Campaign /> } />
+                    <Route path=path!("campaigns/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Campaign /> } />
+                    <Route path=path!("publishers") view=|| view! { <pages::ObjectList kind=Kind::Publisher /> } />
+                    <Route path=path!("publishers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Publisher /> } />
+                    <Route path=path!("buyers") view=|| view! { <pages::ObjectList kind=Kind::Buyer /> } />
+                    <Route path=path!("buyers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Buyer /> } />
+                    <Route path=path!("targets") view=|| view! { <pages::ObjectList kind=Kind::Target /> } />
+                    <Route path=path!("targets/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Target /> } />
+                    <Route path=path!("numbers") view=|| view! { <pages::ObjectList kind=Kind::Number /> } />
+                    <Route path=path!("numbers/import") view=pages::ImportNumbers />
+                    <Route path=path!("numbers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Number /> } />
+                    <Route path=path!("dni-pools") view=|| view! { <pages::ObjectList kind=Kind::DniPool /> } />
+                    <Route path=path!("dni-pools/:id") view=|| view! { <pages::ObjectDetail kind=Kind::DniPool /> } />
+                    <Route path=path!("trunks") view=|| view! { <pages::ObjectList kind=Kind::Trunk /> } />
+                    <Route path=path!("trunks/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Trunk /> } />
                 </ParentRoute>
             </Routes>
         </Router>

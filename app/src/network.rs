@@ -83,7 +83,7 @@ impl Kind {
 
 /// One page of a list, oldest first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ObjectPage {
+pub struct ListPage {
     pub items: Vec<Value>,
     pub next_cursor: Option<String>,
 }
@@ -98,6 +98,22 @@ pub struct ChangeView {
     pub action: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
+}
+
+/// What an object's page shows, loaded in one call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObjectPageData {
+    pub object: Value,
+    /// Newest first.
+    pub history: Vec<ChangeView>,
+    /// A campaign's ring tree, and every target it may hold.
+    pub ring_tree: Option<RingTreeData>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RingTreeData {
+    pub entries: Vec<Value>,
+    pub targets: Vec<Value>,
 }
 
 /// What an import did (or, previewed, would do).
@@ -121,13 +137,21 @@ pub async fn list_objects(
     name: String,
     status: String,
     cursor: Option<String>,
-) -> Result<ObjectPage, AppError> {
+) -> Result<ListPage, AppError> {
     crate::backend::backend()?.list_objects(kind, name, status, cursor).await
 }
 
-#[server(prefix = "/fn", endpoint = "get_object")]
-pub async fn get_object(kind: Kind, id: String) -> Result<Value, AppError> {
-    crate::backend::backend()?.get_object(kind, id).await
+/// Every object of `kind`, oldest first, for choosing one.
+#[server(prefix = "/fn", endpoint = "all_objects")]
+pub async fn all_objects(kind: Kind) -> Result<Vec<Value>, AppError> {
+    crate::backend::backend()?.all_objects(kind).await
+}
+
+// Pages load through one server function each: during server rendering, a server
+// function called after another's `.await` runs outside the request's context.
+#[server(prefix = "/fn", endpoint = "object_page")]
+pub async fn object_page(kind: Kind, id: String) -> Result<ObjectPageData, AppError> {
+    crate::backend::backend()?.object_page(kind, id).await
 }
 
 /// Creates (no `id`) or updates an object from `body`, the API's JSON.
@@ -139,16 +163,6 @@ pub async fn save_object(kind: Kind, id: Option<String>, body: String) -> Result
 #[server(prefix = "/fn", endpoint = "delete_object")]
 pub async fn delete_object(kind: Kind, id: String) -> Result<(), AppError> {
     crate::backend::backend()?.delete_object(kind, id).await
-}
-
-#[server(prefix = "/fn", endpoint = "object_history")]
-pub async fn object_history(kind: Kind, id: String) -> Result<Vec<ChangeView>, AppError> {
-    crate::backend::backend()?.object_history(kind, id).await
-}
-
-#[server(prefix = "/fn", endpoint = "get_ring_tree")]
-pub async fn get_ring_tree(campaign_id: String) -> Result<Vec<Value>, AppError> {
-    crate::backend::backend()?.ring_tree(campaign_id).await
 }
 
 /// Replaces the campaign's ring tree with `body`, a JSON list of entries.

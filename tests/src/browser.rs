@@ -113,6 +113,30 @@ impl Browser {
         self.find(css).await.click().await.unwrap_or_else(|error| panic!("click {css}: {error}"));
     }
 
+    /// Chooses the option with `value` in the select matched by `css`, once it is there
+    /// (options may arrive after the page).
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(&format!("{css} option[value='{value}']")).await;
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|error| panic!("choose {value} in {css}: {error}"));
+    }
+
+    /// Waits until the browser's path satisfies `done`, and returns it.
+    pub async fn wait_for_path_where(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let url = self.client.current_url().await.expect("the current URL");
+            if done(url.path()) {
+                return url.path().to_owned();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "still at {}", url.path());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the browser is at `path` (and the query, if any).
     pub async fn wait_for_path(&self, path: &str) {
         let deadline = tokio::time::Instant::now() + WAIT;

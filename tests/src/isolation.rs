@@ -10,11 +10,9 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "change_member_role",
     "remove_member",
     "switch_org",
-    "get_object",
+    "object_page",
     "save_object",
     "delete_object",
-    "object_history",
-    "get_ring_tree",
     "save_ring_tree",
     "import_numbers",
 ];
@@ -38,4 +36,5 @@ pub const ID_FREE_FUNCTIONS: &[&str] = &[
     "change_password",
     "list_audit_events",
     "list_objects",
+    "all_objects",
 ];

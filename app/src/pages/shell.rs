@@ -10,6 +10,7 @@ use super::forms::{failure, loading};
 use crate::{
     auth::{Logout, SwitchOrg, Viewer, current_viewer},
     errors::AppError,
+    network::Kind,
     roles::Permission,
 };
 
@@ -68,6 +69,12 @@ fn Layout(
             <div class="frame">
                 <nav class="sidenav" aria-label="Main">
                     <A href="/app" exact=true>"Overview"</A>
+                    {Kind::ALL
+                        .into_iter()
+                        .map(|kind| {
+                            view! { <A href=format!("/app/{}", kind.plural())>{kind.title()}</A> }
+                        })
+                        .collect_view()}
                     {administers
                         .then(|| {
                             view! {

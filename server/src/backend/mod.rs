@@ -28,7 +28,7 @@ use bidline_app::{
     backend::Backend,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
-    network::{ChangeView, ImportAnswer, Kind, ObjectPage},
+    network::{ImportAnswer, Kind, ListPage, ObjectPageData},
     roles::Role,
     status::SystemStatus,
 };
@@ -159,12 +159,16 @@ impl Backend for ServerBackend {
         name: String,
         status: String,
         cursor: Option<String>,
-    ) -> Answer<'_, ObjectPage> {
+    ) -> Answer<'_, ListPage> {
         Box::pin(answer(network::list(&self.state, kind, name, status, cursor)))
     }
 
-    fn get_object(&self, kind: Kind, id: String) -> Answer<'_, serde_json::Value> {
-        Box::pin(answer(network::get(&self.state, kind, id)))
+    fn all_objects(&self, kind: Kind) -> Answer<'_, Vec<serde_json::Value>> {
+        Box::pin(answer(network::all(&self.state, kind)))
+    }
+
+    fn object_page(&self, kind: Kind, id: String) -> Answer<'_, ObjectPageData> {
+        Box::pin(answer(network::page(&self.state, kind, id)))
     }
 
     fn save_object(
@@ -178,14 +182,6 @@ impl Backend for ServerBackend {
 
     fn delete_object(&self, kind: Kind, id: String) -> Answer<'_, ()> {
         Box::pin(answer(network::delete(&self.state, kind, id)))
-    }
-
-    fn object_history(&self, kind: Kind, id: String) -> Answer<'_, Vec<ChangeView>> {
-        Box::pin(answer(network::history(&self.state, kind, id)))
-    }
-
-    fn ring_tree(&self, campaign_id: String) -> Answer<'_, Vec<serde_json::Value>> {
-        Box::pin(answer(network::ring_tree(&self.state, campaign_id)))
     }
 
     fn save_ring_tree(

@@ -3,7 +3,9 @@
 
 use bidline_app::{
     errors::AppError,
-    network::{ChangeView, ImportAnswer, Kind, LineErrorView, ObjectPage},
+    network::{
+        ChangeView, ImportAnswer, Kind, LineErrorView, ListPage, ObjectPageData, RingTreeData,
+    },
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -103,7 +105,7 @@ pub async fn list(
     name: String,
     status: String,
     cursor: Option<String>,
-) -> Result<ObjectPage, AppError> {
+) -> Result<ListPage, AppError> {
     let (org, _) = scope(state, Permission::Read).await?;
     let status = match status.as_str() {
         "" => None,
@@ -125,13 +127,62 @@ pub async fn list(
     let next_cursor = (items.len() as i64 == PAGE)
         .then(|| items.last().and_then(|item| item["id"].as_str().map(str::to_owned)))
         .flatten();
-    Ok(ObjectPage { items, next_cursor })
+    Ok(ListPage { items, next_cursor })
 }
 
-pub async fn get(state: &AppState, kind: Kind, text: String) -> Result<Value, AppError> {
+/// Every object of `kind` in the organization, oldest first.
+pub async fn all(state: &AppState, kind: Kind) -> Result<Vec<Value>, AppError> {
+    let (org, _) = scope(state, Permission::Read).await?;
+    Ok(all_of(state, org, kind).await?)
+}
+
+async fn all_of(state: &AppState, org: OrgId, kind: Kind) -> Result<Vec<Value>, NetworkError> {
+    const BATCH: i64 = 200;
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let batch: Vec<Value> = with_kind!(kind, R => {
+            let objects: Vec<R> = resource::list(&state.db, org, &Filter::default(), after, BATCH).await?;
+            objects.iter().map(json).collect()
+        });
+        let full = batch.len() as i64 == BATCH;
+        after = batch.last().and_then(|item| item["id"].as_str()?.parse().ok());
+        items.extend(batch);
+        if !full {
+            return Ok(items);
+        }
+    }
+}
+
+/// An object, its history, and for a campaign its ring tree and the targets to choose.
+pub async fn page(state: &AppState, kind: Kind, text: String) -> Result<ObjectPageData, AppError> {
     let (org, _) = scope(state, Permission::Read).await?;
     let id = id(&text)?;
-    Ok(with_kind!(kind, R => json(&resource::get::<R>(&state.db, org, id).await?)))
+    let (object, entries) = with_kind!(kind, R => (
+        json(&resource::get::<R>(&state.db, org, id).await?),
+        resource::history::<R>(&state.db, org, id).await?,
+    ));
+    let ring_tree = match kind {
+        Kind::Campaign => Some(RingTreeData {
+            entries: ring_tree::get(&state.db, org, id).await?.iter().map(json).collect(),
+            targets: all_of(state, org, Kind::Target).await?,
+        }),
+        _ => None,
+    };
+    let history = entries
+        .into_iter()
+        .map(|entry| ChangeView {
+            at: rfc3339(entry.at),
+            actor: entry
+                .actor_email
+                .or(entry.actor_api_key.map(|key| format!("API key {key}")))
+                .unwrap_or_else(|| "Bidline".to_owned()),
+            action: entry.action,
+            before: entry.before.map(|json| json.0),
+            after: entry.after.map(|json| json.0),
+        })
+        .collect();
+    Ok(ObjectPageData { object, history, ring_tree })
 }
 
 pub async fn save(
@@ -157,35 +208,6 @@ pub async fn delete(state: &AppState, kind: Kind, text: String) -> Result<(), Ap
     let id = id(&text)?;
     with_kind!(kind, R => resource::delete::<R>(&state.db, org, id, by).await?);
     Ok(())
-}
-
-pub async fn history(
-    state: &AppState,
-    kind: Kind,
-    text: String,
-) -> Result<Vec<ChangeView>, AppError> {
-    let (org, _) = scope(state, Permission::Read).await?;
-    let id = id(&text)?;
-    let entries = with_kind!(kind, R => resource::history::<R>(&state.db, org, id).await?);
-    Ok(entries
-        .into_iter()
-        .map(|entry| ChangeView {
-            at: rfc3339(entry.at),
-            actor: entry
-                .actor_email
-                .or(entry.actor_api_key.map(|key| format!("API key {key}")))
-                .unwrap_or_else(|| "Bidline".to_owned()),
-            action: entry.action,
-            before: entry.before.map(|json| json.0),
-            after: entry.after.map(|json| json.0),
-        })
-        .collect())
-}
-
-pub async fn ring_tree(state: &AppState, campaign: String) -> Result<Vec<Value>, AppError> {
-    let (org, _) = scope(state, Permission::Read).await?;
-    let entries = ring_tree::get(&state.db, org, id(&campaign)?).await?;
-    Ok(entries.iter().map(json).collect())
 }
 
 pub async fn save_ring_tree(

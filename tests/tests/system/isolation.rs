@@ -177,7 +177,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Function("remove_member", vec![("user_id", sam_id.clone())]),
             Probe::Function("switch_org", vec![("org_id", a.org_id.clone())]),
             Probe::Function(
-                "get_object",
+                "object_page",
                 vec![("kind", "target".into()), ("id", target_id.clone())],
             ),
             Probe::Function(
@@ -193,10 +193,9 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                 vec![("kind", "trunk".into()), ("id", trunk_id.clone())],
             ),
             Probe::Function(
-                "object_history",
+                "object_page",
                 vec![("kind", "campaign".into()), ("id", campaign_id.clone())],
             ),
-            Probe::Function("get_ring_tree", vec![("campaign_id", campaign_id.clone())]),
             Probe::Function(
                 "save_ring_tree",
                 vec![("campaign_id", campaign_id.clone()), ("body", "[]".into())],

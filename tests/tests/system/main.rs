@@ -5,6 +5,7 @@ mod api_keys;
 mod buyers;
 mod campaigns;
 mod cli;
+mod configuration_ui;
 mod dashboard;
 mod dni_pools;
 mod http;

@@ -1,0 +1,459 @@
+//! The fields of each kind's form, and the two conversions a form needs: an object's
+//! JSON into the texts its inputs show, and the texts back into the JSON the server
+//! reads (the REST API's). Multi-line inputs take a line per item, in a format meant
+//! to be typed: `mon 09:00-17:00`, `caller.state in_list FL,GA`, `X-Api-Key: abc`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::network::Kind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    Text,
+    LongText,
+    Int,
+    Decimal,
+    Checkbox,
+    /// (value, label) pairs.
+    Select(&'static [(&'static str, &'static str)]),
+    /// An object of that kind, chosen by name.
+    Reference(Kind),
+    /// One text per line, as a list.
+    Lines,
+    /// `mon 09:00-17:00` per line.
+    Weekly,
+    /// `attribute operator value` per line.
+    Conditions,
+    /// `Name: value` per line.
+    Headers,
+    /// Write-only: empty keeps what is stored.
+    Secret,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    /// Where the value sits in the object's JSON (`revenue.cents`); also the prefix of
+    /// the server's error keys about it.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub input: Input,
+    pub hint: &'static str,
+    /// Empty means `null` (rather than "not given").
+    pub nullable: bool,
+    /// Shown and sent only while the field `.0` holds `.1`.
+    pub when: Option<(&'static str, &'static str)>,
+}
+
+const fn field(key: &'static str, label: &'static str, input: Input) -> Field {
+    Field { key, label, input, hint: "", nullable: false, when: None }
+}
+
+impl Field {
+    const fn hint(mut self, hint: &'static str) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    const fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    const fn when(mut self, key: &'static str, value: &'static str) -> Self {
+        self.when = Some((key, value));
+        self
+    }
+
+    /// Whether a server error about `error_key` belongs under this field.
+    pub fn owns(&self, error_key: &str) -> bool {
+        error_key == self.key
+            || error_key.strip_prefix(self.key).is_some_and(|rest| rest.starts_with(['.', '[']))
+    }
+}
+
+const STATUS: Input = Input::Select(&[("active", "Active"), ("paused", "Paused")]);
+
+pub fn fields(kind: Kind) -> &'static [Field] {
+    match kind {
+        Kind::Campaign => &CAMPAIGN,
+        Kind::Publisher => &PUBLISHER,
+        Kind::Buyer => &BUYER,
+        Kind::Target => &TARGET,
+        Kind::Number => &NUMBER,
+        Kind::DniPool => &DNI_POOL,
+        Kind::Trunk => &TRUNK,
+    }
+}
+
+const CAMPAIGN: [Field; 8] = [
+    field("name", "Name", Input::Text),
+    field("status", "Status", STATUS),
+    field("time_zone", "Time zone", Input::Text).hint("IANA name, e.g. America/New_York"),
+    field("default_number", "Default (overflow) number", Input::Text).nullable(),
+    field("duplicate_window_hours", "Duplicate window (hours)", Input::Int).hint("0 = off"),
+    field("floor_cents", "Floor (cents)", Input::Int).hint("bids under it are dropped"),
+    field("repeat_caller_same_target", "Repeat caller → previous target", Input::Checkbox),
+    field("dni_allowed_domains", "DNI domains", Input::Lines).hint("one host name per line"),
+];
+
+const PUBLISHER: [Field; 7] = [
+    field("name", "Name", Input::Text),
+    field("status", "Status", STATUS),
+    field(
+        "payout.kind",
+        "Payout",
+        Input::Select(&[("fixed", "Fixed per call"), ("percent", "Share of revenue")]),
+    ),
+    field("payout.cents", "Payout (cents)", Input::Int).when("payout.kind", "fixed"),
+    field("payout.percent", "Payout (%)", Input::Decimal).when("payout.kind", "percent"),
+    field("conversion_buffer_seconds", "Conversion buffer (seconds)", Input::Int)
+        .nullable()
+        .hint("empty = the campaign's"),
+    field("pay_duplicates", "Pay duplicates", Input::Checkbox),
+];
+
+const BUYER: [Field; 5] = [
+    field("name", "Company", Input::Text),
+    field("status", "Status", STATUS),
+    field("contact.name", "Contact name", Input::Text).nullable(),
+    field("contact.email", "Contact email", Input::Text).nullable(),
+    field("contact.phone", "Contact phone", Input::Text).nullable(),
+];
+
+const RTB: (&str, &str) = ("revenue.kind", "rtb");
+
+const TARGET: [Field; 29] = [
+    field("buyer_id", "Buyer", Input::Reference(Kind::Buyer)),
+    field("name", "Name", Input::Text),
+    field("status", "Status", STATUS),
+    field("destination", "Destination", Input::Text).hint("+15551234567, or sip:buyer@host"),
+    field("outbound_trunk_id", "Outbound trunk", Input::Reference(Kind::Trunk))
+        .nullable()
+        .hint("required for a phone number; none for a SIP URI"),
+    field("ring_timeout_seconds", "Ring timeout (seconds)", Input::Int),
+    field("concurrency_cap", "Concurrency cap", Input::Int).nullable().hint("empty = no cap"),
+    field("time_zone", "Time zone", Input::Text).hint("caps count in it; default UTC"),
+    field("caps.hour", "Cap per hour", Input::Int).nullable(),
+    field("caps.day", "Cap per day", Input::Int).nullable(),
+    field("caps.month", "Cap per month", Input::Int).nullable(),
+    field("caps.total", "Cap in total", Input::Int).nullable(),
+    field("schedule.weekly", "Opening hours", Input::Weekly)
+        .hint("one period per line, e.g. mon 09:00-17:00; empty = always open"),
+    field("schedule.time_zone", "Hours' time zone", Input::Text).hint("empty = the target's"),
+    field("schedule.closed_dates", "Closed dates", Input::Lines)
+        .hint("one per line, e.g. 2026-12-25"),
+    field("conditions", "Conditions", Input::Conditions)
+        .hint("one per line: attribute operator value, e.g. caller.state in_list FL,GA"),
+    field(
+        "revenue.kind",
+        "Revenue",
+        Input::Select(&[("static", "Static"), ("rtb", "RTB (ping for a bid)")]),
+    ),
+    field("revenue.cents", "Revenue per call (cents)", Input::Int).when("revenue.kind", "static"),
+    field("revenue.buffer_seconds", "Conversion buffer (seconds)", Input::Int),
+    field("revenue.ping_url", "Ping URL", Input::Text).when(RTB.0, RTB.1),
+    field("revenue.method", "Method", Input::Select(&[("POST", "POST"), ("GET", "GET")]))
+        .when(RTB.0, RTB.1),
+    field("revenue.headers", "Headers", Input::Headers)
+        .when(RTB.0, RTB.1)
+        .hint("Name: value per line"),
+    field("revenue.body_template", "Body template", Input::LongText)
+        .when(RTB.0, RTB.1)
+        .hint("tokens such as {{caller.number}}; empty = Bidline's own ping"),
+    field("revenue.timeout_ms", "Timeout (ms)", Input::Int).when(RTB.0, RTB.1),
+    field("revenue.bid_path", "Bid JSONPath", Input::Text)
+        .when(RTB.0, RTB.1)
+        .hint("e.g. $.bidAmount"),
+    field(
+        "revenue.bid_unit",
+        "Bid in",
+        Input::Select(&[("cents", "cents"), ("dollars", "dollars")]),
+    )
+    .when(RTB.0, RTB.1),
+    field("revenue.accept_path", "Accept JSONPath", Input::Text).when(RTB.0, RTB.1),
+    field("revenue.destination_path", "Destination JSONPath", Input::Text).when(RTB.0, RTB.1),
+    field("revenue.min_duration_path", "Minimum duration JSONPath", Input::Text).when(RTB.0, RTB.1),
+];
+
+const NUMBER: [Field; 6] = [
+    field("number", "Number", Input::Text),
+    field("campaign_id", "Campaign", Input::Reference(Kind::Campaign)),
+    field("publisher_id", "Publisher", Input::Reference(Kind::Publisher)).nullable(),
+    field("pool_id", "DNI pool", Input::Reference(Kind::DniPool)).nullable(),
+    field("provider", "Provider", Input::Text),
+    field("status", "Status", STATUS),
+];
+
+const DNI_POOL: [Field; 4] = [
+    field("name", "Name", Input::Text),
+    field("campaign_id", "Campaign", Input::Reference(Kind::Campaign)),
+    field("status", "Status", STATUS),
+    field("lease_minutes", "Lease (minutes)", Input::Int),
+];
+
+const OUTBOUND: (&str, &str) = ("direction", "outbound");
+
+const TRUNK: [Field; 10] = [
+    field("name", "Name", Input::Text),
+    field("status", "Status", STATUS),
+    field(
+        "direction",
+        "Direction",
+        Input::Select(&[
+            ("outbound", "Outbound (to buyers)"),
+            ("inbound", "Inbound (from carriers)"),
+        ]),
+    ),
+    field("allowed_cidrs", "Allowed networks", Input::Lines)
+        .when("direction", "inbound")
+        .hint("one per line, e.g. 203.0.113.0/24"),
+    field("host", "Host", Input::Text).when(OUTBOUND.0, OUTBOUND.1),
+    field("port", "Port", Input::Int).when(OUTBOUND.0, OUTBOUND.1),
+    field("transport", "Transport", Input::Select(&[("udp", "UDP"), ("tcp", "TCP")]))
+        .when(OUTBOUND.0, OUTBOUND.1),
+    field("dial_format", "Dial format", Input::Text)
+        .when(OUTBOUND.0, OUTBOUND.1)
+        .hint("e.g. +{e164} or {national}"),
+    field("username", "Digest username", Input::Text).nullable(),
+    field("password", "Digest password", Input::Secret)
+        .hint("write-only: empty keeps the stored one"),
+];
+
+fn at<'a>(object: &'a Value, key: &str) -> &'a Value {
+    key.split('.').fold(object, |value, part| &value[part])
+}
+
+/// The text an input shows for `field` of `object` (or the default of a new object).
+pub fn text_of(field: &Field, object: Option<&Value>) -> String {
+    let Some(object) = object else {
+        return match field.input {
+            Input::Select(options) => options[0].0.to_owned(),
+            Input::Checkbox => "false".to_owned(),
+            _ => String::new(),
+        };
+    };
+    let value = at(object, field.key);
+    let lines = |items: &Value, line: &dyn Fn(&Value) -> String| {
+        items
+            .as_array()
+            .map(|items| items.iter().map(line).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
+    };
+    match (field.input, value) {
+        (Input::Secret, _) | (_, Value::Null) => String::new(),
+        (Input::Checkbox, value) => value.as_bool().unwrap_or(false).to_string(),
+        (Input::Lines, items) => lines(items, &|item| plain(item)),
+        (Input::Weekly, items) => lines(items, &|p| {
+            format!("{} {}-{}", plain(&p["day"]), plain(&p["open"]), plain(&p["close"]))
+        }),
+        (Input::Conditions, items) => lines(items, &|c| {
+            let value = match &c["value"] {
+                Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(","),
+                other => plain(other),
+            };
+            format!("{} {} {value}", plain(&c["attribute"]), plain(&c["operator"]))
+                .trim_end()
+                .to_owned()
+        }),
+        (Input::Headers, Value::Object(map)) => map
+            .iter()
+            .map(|(name, value)| format!("{name}: {}", plain(value)))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (Input::Select(_), Value::String(text)) if field.key == "revenue.method" => {
+            text.to_uppercase()
+        }
+        (_, value) => plain(value),
+    }
+}
+
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether `field` is shown (and sent) given the form's current texts.
+pub fn shown(field: &Field, texts: &BTreeMap<&'static str, String>) -> bool {
+    field.when.is_none_or(|(key, value)| texts.get(key).is_some_and(|text| text == value))
+}
+
+/// The API's JSON from the form's texts, or the problems found before asking the
+/// server (field key → message).
+pub fn body(
+    kind: Kind,
+    texts: &BTreeMap<&'static str, String>,
+) -> Result<Value, BTreeMap<String, String>> {
+    let mut object = Value::Object(Map::new());
+    let mut problems = BTreeMap::new();
+    for field in fields(kind).iter().filter(|f| shown(f, texts)) {
+        let text = texts.get(field.key).map(|t| t.trim()).unwrap_or_default();
+        let value = match value(field, text) {
+            Ok(Some(value)) => value,
+            Ok(None) => continue,
+            Err(message) => {
+                problems.insert(field.key.to_owned(), message);
+                continue;
+            }
+        };
+        let mut slot = &mut object;
+        for part in field.key.split('.') {
+            slot = &mut slot[part];
+        }
+        *slot = value;
+    }
+    if kind == Kind::Target && object["schedule"]["weekly"].as_array().is_none_or(Vec::is_empty) {
+        object["schedule"] = Value::Null;
+    }
+    if problems.is_empty() { Ok(object) } else { Err(problems) }
+}
+
+/// The JSON of one field; `None` when it is not to be sent.
+fn value(field: &Field, text: &str) -> Result<Option<Value>, String> {
+    let empty = if field.nullable { Some(Value::Null) } else { None };
+    if text.is_empty()
+        && !matches!(
+            field.input,
+            Input::Checkbox | Input::Lines | Input::Weekly | Input::Conditions | Input::Headers
+        )
+    {
+        return Ok(empty);
+    }
+    let lines = || text.lines().map(str::trim).filter(|line| !line.is_empty());
+    Ok(Some(match field.input {
+        Input::Text | Input::LongText | Input::Select(_) | Input::Reference(_) | Input::Secret => {
+            json!(text)
+        }
+        Input::Int => json!(text.parse::<i64>().map_err(|_| "must be a whole number".to_owned())?),
+        Input::Decimal => json!(text.parse::<f64>().map_err(|_| "must be a number".to_owned())?),
+        Input::Checkbox => json!(text == "true"),
+        Input::Lines => json!(lines().collect::<Vec<_>>()),
+        Input::Weekly => {
+            let mut periods = Vec::new();
+            for line in lines() {
+                let parsed = line.split_once(char::is_whitespace).and_then(|(day, hours)| {
+                    let (open, close) = hours.trim().split_once('-')?;
+                    Some(json!({"day": day, "open": open.trim(), "close": close.trim()}))
+                });
+                periods.push(
+                    parsed.ok_or_else(|| format!("{line:?}: write a period as mon 09:00-17:00"))?,
+                );
+            }
+            json!(periods)
+        }
+        Input::Conditions => {
+            let mut conditions = Vec::new();
+            for line in lines() {
+                let mut parts = line.splitn(3, char::is_whitespace);
+                let (Some(attribute), Some(operator)) = (parts.next(), parts.next()) else {
+                    return Err(format!("{line:?}: write a condition as attribute operator value"));
+                };
+                let mut condition = json!({"attribute": attribute, "operator": operator});
+                if let Some(value) = parts.next().map(str::trim).filter(|v| !v.is_empty()) {
+                    condition["value"] = json!(value);
+                }
+                conditions.push(condition);
+            }
+            json!(conditions)
+        }
+        Input::Headers => {
+            let mut headers = Map::new();
+            for line in lines() {
+                let (name, value) = line
+                    .split_once(':')
+                    .ok_or_else(|| format!("{line:?}: write a header as Name: value"))?;
+                headers.insert(name.trim().to_owned(), json!(value.trim()));
+            }
+            Value::Object(headers)
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(pairs: &[(&'static str, &str)]) -> BTreeMap<&'static str, String> {
+        pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+    }
+
+    #[test]
+    fn a_static_target_form_becomes_the_apis_json() {
+        let body = body(
+            Kind::Target,
+            &texts(&[
+                ("buyer_id", "b-1"),
+                ("name", " East "),
+                ("status", "active"),
+                ("destination", "+15550100200"),
+                ("outbound_trunk_id", "t-1"),
+                ("ring_timeout_seconds", "30"),
+                ("concurrency_cap", ""),
+                ("caps.day", "100"),
+                ("schedule.weekly", "mon 09:00-17:00\n\ntue 09:00 - 12:00"),
+                ("conditions", "caller.state in_list FL,GA\ntag.gclid exists"),
+                ("revenue.kind", "static"),
+                ("revenue.cents", "3500"),
+                ("revenue.ping_url", "https://ignored.example"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(body["name"], "East");
+        assert_eq!(body["concurrency_cap"], Value::Null, "empty nullable is null");
+        assert_eq!(body["caps"]["day"], 100);
+        assert_eq!(
+            body["schedule"]["weekly"][1],
+            json!({"day": "tue", "open": "09:00", "close": "12:00"})
+        );
+        assert_eq!(body["conditions"][1], json!({"attribute": "tag.gclid", "operator": "exists"}));
+        assert_eq!(
+            body["revenue"],
+            json!({"kind": "static", "cents": 3500}),
+            "RTB fields are not sent"
+        );
+    }
+
+    #[test]
+    fn no_opening_hours_is_always_open_and_bad_lines_are_named() {
+        let open =
+            body(Kind::Target, &texts(&[("schedule.weekly", ""), ("revenue.kind", "static")]))
+                .unwrap();
+        assert_eq!(open["schedule"], Value::Null);
+        let problems = body(
+            Kind::Target,
+            &texts(&[
+                ("schedule.weekly", "monday all day"),
+                ("caps.day", "ten"),
+                ("revenue.kind", "static"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            problems.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["caps.day", "schedule.weekly"]
+        );
+    }
+
+    #[test]
+    fn an_object_reads_back_into_the_texts_that_make_it() {
+        let target = json!({
+            "schedule": {"weekly": [{"day": "mon", "open": "09:00", "close": "17:00"}], "closed_dates": ["2026-12-25"]},
+            "conditions": [{"attribute": "caller.state", "operator": "in_list", "value": ["FL", "GA"]}],
+            "revenue": {"kind": "rtb", "method": "post", "headers": {"X-Key": "k"}}
+        });
+        let text = |key| {
+            text_of(fields(Kind::Target).iter().find(|f| f.key == key).unwrap(), Some(&target))
+        };
+        assert_eq!(text("schedule.weekly"), "mon 09:00-17:00");
+        assert_eq!(text("schedule.closed_dates"), "2026-12-25");
+        assert_eq!(text("conditions"), "caller.state in_list FL,GA");
+        assert_eq!(text("revenue.headers"), "X-Key: k");
+        assert_eq!(text("revenue.method"), "POST");
+        let field = Field { key: "schedule.weekly", ..fields(Kind::Target)[0] };
+        assert!(field.owns("schedule.weekly[0].open") && !field.owns("schedule.weeklyx"));
+    }
+}

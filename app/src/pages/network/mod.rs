@@ -1,0 +1,493 @@
+//! The configuration pages: a list (search, status filter, pages) and an object page
+//! (its form, its history, delete) for every kind, one component each, driven by the
+//! kind's fields ([`fields`]). The campaign page adds the ring-tree editor; numbers
+//! add an import page.
+
+mod fields;
+mod history;
+mod import;
+mod ring_tree;
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use serde_json::Value;
+
+use self::fields::{Field, Input, fields, shown, text_of};
+pub use self::import::ImportNumbers;
+use super::forms::{failure, loading};
+use crate::{
+    auth::Viewer,
+    errors::AppError,
+    network::{
+        Kind, ListPage, ObjectPageData, RingTreeData, all_objects, delete_object, list_objects,
+        object_page, save_object,
+    },
+    roles::Permission,
+};
+
+/// The text an object is known by (its name, or its number).
+fn label(kind: Kind, object: &Value) -> String {
+    object[kind.label_field()].as_str().unwrap_or_default().to_owned()
+}
+
+fn object_path(kind: Kind, id: &str) -> String {
+    format!("/app/{}/{id}", kind.plural())
+}
+
+/// The columns a list shows besides the label and status.
+fn columns(kind: Kind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        Kind::Campaign => &[("time_zone", "Time zone"), ("floor_cents", "Floor (¢)")],
+        Kind::Publisher => &[("payout.kind", "Payout")],
+        Kind::Buyer => &[("contact.email", "Contact")],
+        Kind::Target => &[("destination", "Destination"), ("revenue.kind", "Revenue")],
+        Kind::Number => &[("provider", "Provider")],
+        Kind::DniPool => &[("lease_minutes", "Lease (min)")],
+        Kind::Trunk => &[("direction", "Direction"), ("host", "Host")],
+    }
+}
+
+fn cell(object: &Value, key: &str) -> String {
+    match key.split('.').fold(object, |value, part| &value[part]) {
+        Value::String(text) => text.clone(),
+        Value::Null => "—".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+pub fn ObjectList(kind: Kind) -> impl IntoView {
+    let viewer = expect_context::<Viewer>();
+    let edits = viewer.role.allows(Permission::EditConfiguration);
+    let name = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    // Cursors of the pages before the current one, and the current one's.
+    let previous = RwSignal::new(Vec::<Option<String>>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let page = Resource::new(
+        move || (name.get(), status.get(), cursor.get()),
+        move |(name, status, cursor)| list_objects(kind, name, status, cursor),
+    );
+    let search = move |text: String| {
+        previous.set(Vec::new());
+        cursor.set(None);
+        name.set(text);
+    };
+
+    view! {
+        <Title text=format!("{} · Bidline", kind.title()) />
+        <div class="page-head">
+            <h1>{kind.title()}</h1>
+            {edits
+                .then(|| {
+                    view! {
+                        <a class="button" href=object_path(kind, "new") id="new-object">
+                            "New " {kind.singular()}
+                        </a>
+                        {(kind == Kind::Number)
+                            .then(|| view! { <a class="button secondary" href="/app/numbers/import">"Import numbers"</a> })}
+                    }
+                })}
+        </div>
+        <div class="filters" role="search">
+            <label>
+                <span class="visually-hidden">"Search"</span>
+                <input
+                    id="search"
+                    type="search"
+                    placeholder=format!("Search {}", kind.title().to_lowercase())
+                    on:change=move |event| search(event_target_value(&event))
+                />
+            </label>
+            <label>
+                <span class="visually-hidden">"Status"</span>
+                <select
+                    id="status-filter"
+                    on:change=move |event| {
+                        previous.set(Vec::new());
+                        cursor.set(None);
+                        status.set(event_target_value(&event));
+                    }
+                >
+                    <option value="">"Any status"</option>
+                    <option value="active">"Active"</option>
+                    <option value="paused">"Paused"</option>
+                </select>
+            </label>
+        </div>
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(ListPage { items, .. }) if items.is_empty() => {
+                        view! {
+                            <p class="empty-state">
+                                "No " {kind.title().to_lowercase()} " here yet."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(ListPage { items, next_cursor }) => {
+                        view! {
+                            <ObjectTable kind items />
+                            <nav class="pager" aria-label="Pages">
+                                <button
+                                    class="secondary"
+                                    disabled=move || previous.with(Vec::is_empty)
+                                    on:click=move |_| {
+                                        let mut stack = previous.get();
+                                        if let Some(before) = stack.pop() {
+                                            previous.set(stack);
+                                            cursor.set(before);
+                                        }
+                                    }
+                                >
+                                    "Previous"
+                                </button>
+                                <button
+                                    class="secondary"
+                                    disabled=next_cursor.is_none()
+                                    on:click=move |_| {
+                                        previous.update(|stack| stack.push(cursor.get_untracked()));
+                                        cursor.set(next_cursor.clone());
+                                    }
+                                >
+                                    "Next"
+                                </button>
+                            </nav>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => failure(&error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ObjectTable(kind: Kind, items: Vec<Value>) -> impl IntoView {
+    view! {
+        <table class="data" id="objects">
+            <thead>
+                <tr>
+                    <th scope="col">{if kind == Kind::Number { "Number" } else { "Name" }}</th>
+                    {columns(kind).iter().map(|(_, title)| view! { <th scope="col">{*title}</th> }).collect_view()}
+                    <th scope="col">"Status"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {items
+                    .into_iter()
+                    .map(|object| {
+                        let id = object["id"].as_str().unwrap_or_default().to_owned();
+                        view! {
+                            <tr>
+                                <td>
+                                    <a href=object_path(kind, &id)>{label(kind, &object)}</a>
+                                </td>
+                                {columns(kind)
+                                    .iter()
+                                    .map(|(key, _)| view! { <td>{cell(&object, key)}</td> })
+                                    .collect_view()}
+                                <td>{cell(&object, "status")}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// What an object page shows; nothing yet for a new object.
+async fn load(kind: Kind, id: String) -> Result<Option<ObjectPageData>, AppError> {
+    if id == "new" { Ok(None) } else { object_page(kind, id).await.map(Some) }
+}
+
+/// `/app/{kind}/{id}`, or `/app/{kind}/new` for a new object.
+#[component]
+pub fn ObjectDetail(kind: Kind) -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let loaded = Resource::new(id, move |id| load(kind, id));
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                match loaded.await {
+                    Ok(loaded) => view! { <ObjectView kind loaded /> }.into_any(),
+                    Err(error) => failure(&error),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
+    let (object, history, ring_tree) = match loaded {
+        Some(ObjectPageData { object, history, ring_tree }) => (Some(object), history, ring_tree),
+        None => (None, Vec::new(), None),
+    };
+    let viewer = expect_context::<Viewer>();
+    let edits = viewer.role.allows(Permission::EditConfiguration);
+    let id = object.as_ref().and_then(|o| o["id"].as_str()).map(str::to_owned);
+    let heading = match &object {
+        Some(object) => label(kind, object),
+        None => format!("New {}", kind.singular()),
+    };
+    let campaign = id.clone().zip(ring_tree);
+    view! {
+        <Title text=format!("{heading} · Bidline") />
+        <p class="breadcrumb">
+            <a href=format!("/app/{}", kind.plural())>{kind.title()}</a>
+        </p>
+        <h1>{heading}</h1>
+        {object
+            .as_ref()
+            .and_then(|o| o["dni_public_key"].as_str())
+            .map(|key| {
+                view! {
+                    <p class="hint">"DNI key: " <code>{key.to_owned()}</code></p>
+                }
+            })}
+        {view! { <ObjectForm kind object=object.clone() edits /> }.into_any()}
+        {campaign
+            .map(|(campaign_id, RingTreeData { entries, targets })| {
+                view! { <ring_tree::RingTreeEditor campaign_id tree=entries targets edits /> }.into_any()
+            })}
+        {id.clone().filter(|_| edits).map(|id| view! { <DeleteObject kind id /> }.into_any())}
+        {id.map(|_| view! { <history::History changes=history /> }.into_any())}
+    }
+}
+
+#[component]
+fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
+    let navigate = use_navigate();
+    let id = object.as_ref().and_then(|o| o["id"].as_str()).map(str::to_owned);
+    let texts: RwSignal<BTreeMap<&'static str, String>> = RwSignal::new(
+        fields(kind).iter().map(|field| (field.key, text_of(field, object.as_ref()))).collect(),
+    );
+    // Problems found here before asking the server, then the server's.
+    let problems = RwSignal::new(BTreeMap::<String, String>::new());
+    let saved = RwSignal::new(false);
+    let save = Action::new(move |(id, body): &(Option<String>, String)| {
+        save_object(kind, id.clone(), body.clone())
+    });
+    let creating = id.is_none();
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(object)) => {
+            problems.set(BTreeMap::new());
+            saved.set(true);
+            if creating && let Some(new_id) = object["id"].as_str() {
+                navigate(&object_path(kind, new_id), Default::default());
+            }
+        }
+        Some(Err(AppError::Invalid(fields))) => problems.set(fields),
+        Some(Err(error)) => problems.set(BTreeMap::from([(String::new(), error.to_string())])),
+        None => {}
+    });
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        saved.set(false);
+        match fields::body(kind, &texts.get_untracked()) {
+            Ok(body) => {
+                save.dispatch((id.clone(), body.to_string()));
+            }
+            Err(found) => problems.set(found),
+        }
+    };
+    // Messages no field owns (and failures that are not about input).
+    let other = move || {
+        problems.with(|all| {
+            all.iter()
+                .filter(|(key, _)| !fields(kind).iter().any(|f| f.owns(key)))
+                .map(
+                    |(key, message)| {
+                        if key.is_empty() { message.clone() } else { format!("{key} {message}") }
+                    },
+                )
+                .collect::<Vec<_>>()
+        })
+    };
+
+    view! {
+        <form class="object-form stack" id="object-form" on:submit=submit>
+            <fieldset disabled=!edits>
+                {fields(kind)
+                    .iter()
+                    .map(|field| view! { <FormField field=*field texts problems /> })
+                    .collect_view()}
+            </fieldset>
+            <ul class="form-error" role="alert" id="form-problems">
+                {move || other().into_iter().map(|message| view! { <li>{message}</li> }).collect_view()}
+            </ul>
+            {edits
+                .then(|| {
+                    view! {
+                        <div class="actions">
+                            <button type="submit" id="save" disabled=move || save.pending().get()>
+                                {if creating { "Create" } else { "Save" }}
+                            </button>
+                            <span class="success" role="status">
+                                {move || saved.get().then_some("Saved.")}
+                            </span>
+                        </div>
+                    }
+                })}
+        </form>
+    }
+}
+
+/// One labelled input of an object form, its error beneath it.
+#[component]
+fn FormField(
+    field: Field,
+    texts: RwSignal<BTreeMap<&'static str, String>>,
+    problems: RwSignal<BTreeMap<String, String>>,
+) -> impl IntoView {
+    let id = format!("field-{}", field.key.replace('.', "-"));
+    let error_id = format!("{id}-error");
+    let value = move || texts.with(|t| t.get(field.key).cloned().unwrap_or_default());
+    let set = move |text: String| {
+        texts.update(|t| {
+            t.insert(field.key, text);
+        })
+    };
+    let message = move || {
+        problems.with(|all| {
+            all.iter()
+                .filter(|(key, _)| field.owns(key))
+                .map(|(key, message)| match key.strip_prefix(field.key) {
+                    Some("") => message.clone(),
+                    Some(rest) => format!("{}: {message}", rest.trim_start_matches('.')),
+                    None => message.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    };
+    let invalid = move || if message().is_empty() { "false" } else { "true" };
+    let control = match field.input {
+        Input::Checkbox => view! {
+            <input
+                id=id.clone()
+                type="checkbox"
+                prop:checked=move || value() == "true"
+                on:change=move |event| set(event_target_checked(&event).to_string())
+            />
+        }
+        .into_any(),
+        Input::Select(options) => view! {
+            <select id=id.clone() prop:value=value on:change=move |event| set(event_target_value(&event))>
+                {options
+                    .iter()
+                    .map(|(option, text)| view! { <option value=*option selected=move || value() == *option>{*text}</option> })
+                    .collect_view()}
+            </select>
+        }
+        .into_any(),
+        Input::Reference(kind) => {
+            // Options are fetched in the browser once the page is live: the server
+            // renders the select empty, so hydration sees the same markup.
+            let choices = RwSignal::new(Vec::<Value>::new());
+            Effect::new(move |_| {
+                leptos::task::spawn_local(async move {
+                    if let Ok(all) = all_objects(kind).await {
+                        choices.set(all);
+                    }
+                });
+            });
+            view! {
+                <select id=id.clone() prop:value=value on:change=move |event| set(event_target_value(&event))>
+                    <option value="">{if field.nullable { "— none —" } else { "— choose —" }}</option>
+                    {move || {
+                        choices
+                            .get()
+                            .into_iter()
+                            .map(|object| {
+                                let option = object["id"].as_str().unwrap_or_default().to_owned();
+                                let chosen = option.clone();
+                                view! {
+                                    <option value=option selected=move || value() == chosen>
+                                        {label(kind, &object)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            }
+            .into_any()
+        }
+        Input::LongText | Input::Lines | Input::Weekly | Input::Conditions | Input::Headers => view! {
+            <textarea id=id.clone() rows="4" prop:value=value on:input=move |event| set(event_target_value(&event))></textarea>
+        }
+        .into_any(),
+        Input::Text | Input::Int | Input::Decimal | Input::Secret => {
+            let kind = match field.input {
+                Input::Secret => "password",
+                _ => "text",
+            };
+            let mode = match field.input {
+                Input::Int => "numeric",
+                Input::Decimal => "decimal",
+                _ => "text",
+            };
+            view! {
+                <input
+                    id=id.clone()
+                    type=kind
+                    inputmode=mode
+                    autocomplete="off"
+                    prop:value=value
+                    on:input=move |event| set(event_target_value(&event))
+                />
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="field" aria-invalid=invalid hidden=move || !texts.with(|t| shown(&field, t))>
+            <label for=id>{field.label}</label>
+            {control}
+            {(!field.hint.is_empty()).then(|| view! { <p class="hint">{field.hint}</p> })}
+            <p class="field-error" id=error_id role="alert">{message}</p>
+        </div>
+    }
+}
+
+#[component]
+fn DeleteObject(kind: Kind, id: String) -> impl IntoView {
+    let navigate = use_navigate();
+    let confirming = RwSignal::new(false);
+    let delete = Action::new(move |id: &String| delete_object(kind, id.clone()));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate(&format!("/app/{}", kind.plural()), Default::default());
+        }
+    });
+    let error = move || delete.value().get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <section class="panel danger-zone" aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete this " {kind.singular()}</h2>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! { <button class="secondary" id="delete" on:click=move |_| confirming.set(true)>"Delete…"</button> }
+            >
+                {
+                    let id = id.clone();
+                    view! {
+                        <button class="danger" id="confirm-delete" on:click=move |_| { delete.dispatch(id.clone()); }>
+                            "Confirm delete"
+                        </button>
+                        <button class="secondary" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    }
+                }
+            </Show>
+            <p class="form-error" role="alert" id="delete-error">{error}</p>
+        </section>
+    }
+}
