@@ -17,7 +17,7 @@ use crate::{
     auth::Viewer,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
-    network::{ImportAnswer, Kind, ListPage, ObjectPageData},
+    network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     roles::Role,
     status::SystemStatus,
 };
@@ -79,6 +79,7 @@ pub trait Backend: Send + Sync + 'static {
         body: String,
     ) -> Answer<'_, Vec<serde_json::Value>>;
     fn import_numbers(&self, body: String, preview: bool) -> Answer<'_, ImportAnswer>;
+    fn test_ping(&self, target_id: String) -> Answer<'_, PingReport>;
 }
 
 /// The backend the server provided for this request.

@@ -116,6 +116,43 @@ pub struct RingTreeData {
     pub targets: Vec<Value>,
 }
 
+/// A test ping of an RTB target: what was sent, what came back, how long it took, and
+/// the bid read from the answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PingReport {
+    pub request: PingRequest,
+    /// `None` when no answer came (refused destination, timeout, connection error).
+    pub response: Option<PingResponse>,
+    pub latency_ms: u64,
+    pub bid: Option<ParsedBid>,
+    /// Why the ping failed or the answer could not be read.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PingRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PingResponse {
+    pub status: u16,
+    /// The first 8 KiB.
+    pub body: String,
+}
+
+/// The answer as the target's JSONPaths read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ParsedBid {
+    pub accepted: bool,
+    pub bid_cents: Option<i64>,
+    pub destination: Option<String>,
+    pub min_duration_seconds: Option<i64>,
+}
+
 /// What an import did (or, previewed, would do).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportAnswer {
@@ -169,6 +206,12 @@ pub async fn delete_object(kind: Kind, id: String) -> Result<(), AppError> {
 #[server(prefix = "/fn", endpoint = "save_ring_tree")]
 pub async fn save_ring_tree(campaign_id: String, body: String) -> Result<Vec<Value>, AppError> {
     crate::backend::backend()?.save_ring_tree(campaign_id, body).await
+}
+
+/// Sends a sample ping to an RTB target from the server.
+#[server(prefix = "/fn", endpoint = "test_ping")]
+pub async fn test_ping(target_id: String) -> Result<PingReport, AppError> {
+    crate::backend::backend()?.test_ping(target_id).await
 }
 
 /// Imports numbers; `body` is the API's import JSON. With `preview`, stores nothing.

@@ -12,6 +12,7 @@ pub mod db;
 pub mod e164;
 mod http;
 pub mod network;
+mod ping;
 pub mod routing;
 pub mod secrets;
 mod serve;

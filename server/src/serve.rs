@@ -59,6 +59,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         routing,
         sessions,
         secure_cookies: cli.secure_cookies,
+        allow_private_targets: cli.allow_private_targets,
     });
 
     tracing::info!(

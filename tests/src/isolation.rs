@@ -15,6 +15,7 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "delete_object",
     "save_ring_tree",
     "import_numbers",
+    "test_ping",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it

@@ -8,6 +8,7 @@
 mod api;
 mod browser;
 mod database;
+mod fake_buyer;
 pub mod isolation;
 mod server;
 mod session;
@@ -15,5 +16,6 @@ mod session;
 pub use api::Api;
 pub use browser::Browser;
 pub use database::TestDatabase;
+pub use fake_buyer::{FakeBuyer, ReceivedPing};
 pub use server::{NewOrg, Server, ServerOptions, bidline_binary, bidline_command, workspace_root};
 pub use session::SessionClient;

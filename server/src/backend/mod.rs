@@ -28,7 +28,7 @@ use bidline_app::{
     backend::Backend,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
-    network::{ImportAnswer, Kind, ListPage, ObjectPageData},
+    network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     roles::Role,
     status::SystemStatus,
 };
@@ -194,6 +194,10 @@ impl Backend for ServerBackend {
 
     fn import_numbers(&self, body: String, preview: bool) -> Answer<'_, ImportAnswer> {
         Box::pin(answer(network::import_numbers(&self.state, body, preview)))
+    }
+
+    fn test_ping(&self, target_id: String) -> Answer<'_, PingReport> {
+        Box::pin(answer(network::test_ping(&self.state, target_id)))
     }
 }
 

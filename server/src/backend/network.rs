@@ -4,7 +4,8 @@
 use bidline_app::{
     errors::AppError,
     network::{
-        ChangeView, ImportAnswer, Kind, LineErrorView, ListPage, ObjectPageData, RingTreeData,
+        ChangeView, ImportAnswer, Kind, LineErrorView, ListPage, ObjectPageData, PingReport,
+        RingTreeData,
     },
 };
 use serde_json::Value;
@@ -242,4 +243,9 @@ pub async fn import_numbers(
             .collect(),
         stored,
     })
+}
+
+pub async fn test_ping(state: &AppState, target: String) -> Result<PingReport, AppError> {
+    let (org, _) = scope(state, Permission::EditConfiguration).await?;
+    Ok(crate::ping::test(&state.db, org, id(&target)?, state.allow_private_targets).await?)
 }

@@ -42,6 +42,8 @@ pub struct AppState {
     pub sessions: session::Store,
     /// Whether the session cookie is `Secure` (the site is served over TLS).
     pub secure_cookies: bool,
+    /// Whether pings may go to loopback, private and link-local addresses.
+    pub allow_private_targets: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -2,7 +2,7 @@
 //! and an RTB target, both in the campaign's ring tree, and three numbers imported with
 //! one bad line shown as an error — checked through the REST API as well.
 
-use bidline_tests::{Browser, NewOrg, Server};
+use bidline_tests::{Browser, FakeBuyer, NewOrg, Server};
 use serde_json::Value;
 
 /// Waits for the object page a create leads to, and answers the new object's id.
@@ -86,6 +86,17 @@ async fn a_network_is_configured_from_the_dashboard() {
     let (_, rtb) = api.get(&format!("/targets/{rtb_target}")).await;
     assert_eq!(rtb["revenue"]["kind"], "rtb", "{rtb}");
     assert_eq!(rtb["revenue"]["bid_path"], "$.bidAmount");
+
+    // Its test ping, against a buyer's endpoint on this machine.
+    let buyer_endpoint = FakeBuyer::start(serde_json::json!({"bidAmount": 12.5})).await;
+    browser.fill("#field-revenue-ping_url", &buyer_endpoint.url("/ping")).await;
+    browser.select("#field-revenue-bid_unit", "dollars").await;
+    browser.click("#save").await;
+    browser.wait_for_text("#object-form [role=status]", |text| text == "Saved.").await;
+    browser.open(&server.url(&format!("/app/targets/{rtb_target}"))).await;
+    browser.click("#send-test-ping").await;
+    browser.wait_for_text("#test-ping-outcome", |text| text.contains("Bid 1250¢")).await;
+    assert_eq!(buyer_endpoint.received().len(), 1);
 
     // Both in the campaign's ring tree.
     browser.open(&server.url(&format!("/app/campaigns/{campaign}"))).await;

@@ -162,6 +162,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::PATCH, format!("/targets/{target_id}")),
             Probe::Api(Method::DELETE, format!("/targets/{target_id}")),
             Probe::Api(Method::GET, format!("/targets/{target_id}/history")),
+            Probe::Api(Method::POST, format!("/targets/{target_id}/test-ping")),
             Probe::Api(Method::GET, format!("/trunks/{trunk_id}")),
             Probe::Api(Method::PATCH, format!("/trunks/{trunk_id}")),
             Probe::Api(Method::DELETE, format!("/trunks/{trunk_id}")),
@@ -180,6 +181,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                 "object_page",
                 vec![("kind", "target".into()), ("id", target_id.clone())],
             ),
+            Probe::Function("test_ping", vec![("target_id", target_id.clone())]),
             Probe::Function(
                 "save_object",
                 vec![

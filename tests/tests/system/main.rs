@@ -15,6 +15,7 @@ mod migrations;
 mod numbers;
 mod openapi;
 mod pages;
+mod pings;
 mod publishers;
 mod routing;
 mod sessions;

@@ -7,6 +7,7 @@ mod fields;
 mod history;
 mod import;
 mod ring_tree;
+mod test_ping;
 
 use std::collections::BTreeMap;
 
@@ -258,6 +259,11 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
             .map(|(campaign_id, RingTreeData { entries, targets })| {
                 view! { <ring_tree::RingTreeEditor campaign_id tree=entries targets edits /> }.into_any()
             })}
+        {id
+            .clone()
+            .filter(|_| edits && kind == Kind::Target)
+            .filter(|_| object.as_ref().is_some_and(|o| o["revenue"]["kind"] == "rtb"))
+            .map(|target_id| view! { <test_ping::TestPing target_id /> }.into_any())}
         {id.clone().filter(|_| edits).map(|id| view! { <DeleteObject kind id /> }.into_any())}
         {id.map(|_| view! { <history::History changes=history /> }.into_any())}
     }

@@ -10,6 +10,7 @@ mod extract;
 mod me;
 mod numbers;
 mod openapi;
+mod ping;
 mod resources;
 mod ring_tree;
 mod routing;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(resources::routes::<Publisher>("publishers", "Publishers", spec))
         .merge(resources::routes::<Buyer>("buyers", "Buyers", spec))
         .merge(resources::routes::<Target>("targets", "Targets", spec))
+        .merge(ping::router(spec))
         .merge(resources::routes::<Number>("numbers", "Numbers", spec))
         .merge(numbers::router(spec))
         .merge(resources::routes::<DniPool>("dni-pools", "DNI pools", spec))

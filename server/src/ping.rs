@@ -1,0 +1,374 @@
+//! Pings to RTB targets: the request a target's settings describe, sent only to public
+//! addresses (unless the operator allows private ones), and its answer read with the
+//! target's JSONPaths. The dashboard's and the API's test ping use it now; the routing
+//! engine will ping with it for every call.
+
+use std::{
+    collections::BTreeMap,
+    net::{IpAddr, SocketAddr},
+    time::{Duration, Instant},
+};
+
+use bidline_app::network::{ParsedBid, PingReport, PingRequest, PingResponse};
+use serde_json::{Value, json};
+use serde_json_path::JsonPath;
+
+use crate::{
+    accounts::OrgId,
+    db::Db,
+    network::{
+        Invalid, NetworkError, resource,
+        targets::{
+            Target,
+            revenue::{BidUnit, Method, Revenue, Rtb},
+        },
+    },
+};
+
+/// How much of an answer is kept for people to read.
+const KEPT_BODY: usize = 8 * 1024;
+
+/// What a ping says about the call. A test ping uses [`Call::sample`].
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub id: String,
+    pub caller: String,
+    pub area_code: String,
+    pub state: String,
+    pub dialed: String,
+    pub campaign_id: String,
+    pub publisher_id: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Call {
+    /// A plausible call for test pings, marked as a test in its tags.
+    pub fn sample(campaign_id: Option<String>) -> Self {
+        Self {
+            id: format!("test-{}", uuid::Uuid::now_v7()),
+            caller: "+12125550123".to_owned(),
+            area_code: "212".to_owned(),
+            state: "NY".to_owned(),
+            dialed: "+18005550199".to_owned(),
+            campaign_id: campaign_id.unwrap_or_default(),
+            publisher_id: String::new(),
+            tags: BTreeMap::from([("utm_source".to_owned(), "bidline-test".to_owned())]),
+        }
+    }
+
+    fn attribute(&self, name: &str) -> String {
+        match name {
+            "call.id" => self.id.clone(),
+            "caller.number" => self.caller.clone(),
+            "caller.area_code" => self.area_code.clone(),
+            "caller.state" => self.state.clone(),
+            "dialed" => self.dialed.clone(),
+            "campaign.id" => self.campaign_id.clone(),
+            "publisher.id" => self.publisher_id.clone(),
+            other => other
+                .strip_prefix("tag.")
+                .and_then(|tag| self.tags.get(tag).cloned())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Bidline's own ping body, used when a target has no template.
+    fn native_body(&self) -> Value {
+        json!({
+            "ping_id": self.id,
+            "campaign_id": self.campaign_id,
+            "publisher_id": self.publisher_id,
+            "caller": {"number": self.caller, "area_code": self.area_code, "state": self.state},
+            "dialed": self.dialed,
+            "tags": self.tags,
+            "time": crate::time::rfc3339(chrono::Utc::now()),
+        })
+    }
+}
+
+/// `template` with each `{{token}}` replaced by the call's value, escaped for a JSON
+/// string (templates are JSON bodies or header values; values are numbers, ids, tags).
+pub fn render(template: &str, call: &Call) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let value = call.attribute(after[..end].trim());
+        let quoted = serde_json::to_string(&value).expect("a string serialises");
+        out.push_str(&quoted[1..quoted.len() - 1]);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Addresses a ping must not reach unless the operator allows it: this machine, private
+/// and link-local networks, and addresses that are not a host.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                // Shared address space (carrier-grade NAT), 100.64.0.0/10.
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private(IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (v6.segments()[0] & 0xfe00) == 0xfc00
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// The addresses `url`'s host resolves to, all of them public unless `allow_private`.
+async fn resolve(url: &url::Url, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
+    let host = url.host_str().ok_or("the URL has no host")?;
+    let port = url.port_or_known_default().ok_or("the URL has no port")?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|error| format!("cannot resolve {host}: {error}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("{host} has no address"));
+    }
+    if !allow_private && let Some(addr) = addrs.iter().find(|addr| is_private(addr.ip())) {
+        return Err(format!(
+            "{host} is a loopback, private or link-local address ({}); pings go only to public \
+             addresses (the operator can allow others with BIDLINE_ALLOW_PRIVATE_TARGETS=true)",
+            addr.ip()
+        ));
+    }
+    Ok(addrs)
+}
+
+/// The first value `path` finds in `answer`.
+fn first<'a>(answer: &'a Value, path: Option<&str>) -> Option<&'a Value> {
+    JsonPath::parse(path?).ok()?.query(answer).first()
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.trim().trim_start_matches('$').parse().ok(),
+        _ => None,
+    }
+}
+
+/// The bid in an answer, as the target's paths and unit read it.
+pub fn parse_bid(rtb: &Rtb, answer: &Value) -> ParsedBid {
+    let bid_cents =
+        first(answer, Some(&rtb.bid_path)).and_then(number).map(|amount| match rtb.bid_unit {
+            BidUnit::Cents => amount.round() as i64,
+            BidUnit::Dollars => (amount * 100.0).round() as i64,
+        });
+    let accepted = match first(answer, rtb.accept_path.as_deref()) {
+        Some(Value::Bool(accepted)) => *accepted,
+        Some(Value::String(text)) => {
+            matches!(text.to_ascii_lowercase().as_str(), "true" | "yes" | "1")
+        }
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
+        // No accept field: a positive bid is an acceptance.
+        _ => bid_cents.is_some_and(|cents| cents > 0),
+    };
+    let destination = first(answer, rtb.destination_path.as_deref())
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .filter(|d| !d.is_empty());
+    let min_duration_seconds =
+        first(answer, rtb.min_duration_path.as_deref()).and_then(number).map(|s| s.round() as i64);
+    ParsedBid { accepted, bid_cents, destination, min_duration_seconds }
+}
+
+/// Sends `call`'s ping to the target described by `rtb` and reports everything.
+pub async fn send(rtb: &Rtb, call: &Call, allow_private: bool) -> PingReport {
+    let body = match (rtb.method, &rtb.body_template) {
+        (Method::Get, _) => None,
+        (Method::Post, Some(template)) => Some(render(template, call)),
+        (Method::Post, None) => Some(call.native_body().to_string()),
+    };
+    let mut headers: Vec<(String, String)> =
+        rtb.headers.iter().map(|(name, value)| (name.clone(), render(value, call))).collect();
+    if body.is_some() && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+    }
+    let request = PingRequest {
+        method: match rtb.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+        .to_owned(),
+        url: render(&rtb.ping_url, call),
+        headers,
+        body,
+    };
+    let started = Instant::now();
+    let result =
+        exchange(&request, Duration::from_millis(rtb.timeout_ms.into()), allow_private).await;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    match result {
+        Ok((status, text)) => {
+            let (bid, error) = match serde_json::from_str::<Value>(&text) {
+                Ok(answer) => (Some(parse_bid(rtb, &answer)), None),
+                Err(error) => (None, Some(format!("the answer is not JSON: {error}"))),
+            };
+            let mut kept = text;
+            if kept.len() > KEPT_BODY {
+                let mut cut = KEPT_BODY;
+                while !kept.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                kept.truncate(cut);
+            }
+            PingReport {
+                request,
+                response: Some(PingResponse { status, body: kept }),
+                latency_ms,
+                bid,
+                error,
+            }
+        }
+        Err(error) => {
+            PingReport { request, response: None, latency_ms, bid: None, error: Some(error) }
+        }
+    }
+}
+
+/// A sample ping to the organization's RTB target `id`.
+pub async fn test(
+    db: &Db,
+    org: OrgId,
+    id: uuid::Uuid,
+    allow_private: bool,
+) -> Result<PingReport, NetworkError> {
+    let target: Target = resource::get(db, org, id).await?;
+    let Revenue::Rtb(rtb) = &target.revenue else {
+        let mut invalid = Invalid::default();
+        invalid.add("revenue", "is static: only RTB targets are pinged");
+        return Err(invalid.into());
+    };
+    Ok(send(rtb, &Call::sample(None), allow_private).await)
+}
+
+/// Sends the request to the addresses its host resolves to (checked first, and then
+/// used, so a second lookup cannot lead elsewhere).
+async fn exchange(
+    request: &PingRequest,
+    timeout: Duration,
+    allow_private: bool,
+) -> Result<(u16, String), String> {
+    let url = url::Url::parse(&request.url).map_err(|error| format!("not a URL: {error}"))?;
+    let host = url.host_str().ok_or("the URL has no host")?.to_owned();
+    let addrs = tokio::time::timeout(timeout, resolve(&url, allow_private))
+        .await
+        .map_err(|_| format!("no answer within {} ms (resolving)", timeout.as_millis()))??;
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve_to_addrs(&host, &addrs)
+        .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|error| format!("cannot make the HTTP client: {error}"))?;
+    let method = if request.method == "GET" { reqwest::Method::GET } else { reqwest::Method::POST };
+    let mut builder = client.request(method, url);
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    if let Some(body) = &request.body {
+        builder = builder.body(body.clone());
+    }
+    let response = builder.send().await.map_err(|error| {
+        if error.is_timeout() {
+            format!("no answer within {} ms", timeout.as_millis())
+        } else {
+            format!("the request failed: {error}")
+        }
+    })?;
+    let status = response.status().as_u16();
+    let text =
+        response.text().await.map_err(|error| format!("the answer could not be read: {error}"))?;
+    Ok((status, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rtb(bid_path: &str, unit: BidUnit) -> Rtb {
+        Rtb {
+            ping_url: "https://buyer.example/ping".into(),
+            method: Method::Post,
+            headers: BTreeMap::new(),
+            body_template: None,
+            timeout_ms: 1000,
+            accept_path: Some("$.accept".into()),
+            bid_path: bid_path.into(),
+            bid_unit: unit,
+            destination_path: Some("$.phoneNumber".into()),
+            min_duration_path: Some("$.bidTerms[0].callMinDuration".into()),
+            buffer_seconds: 60,
+        }
+    }
+
+    #[test]
+    fn a_ringba_style_answer_reads_as_a_bid() {
+        let answer = json!({"bidAmount": "12.5", "phoneNumber": "+15550100200", "bidTerms": [{"callMinDuration": 90}]});
+        let bid = parse_bid(&rtb("$.bidAmount", BidUnit::Dollars), &answer);
+        assert_eq!(
+            bid,
+            ParsedBid {
+                accepted: true,
+                bid_cents: Some(1250),
+                destination: Some("+15550100200".into()),
+                min_duration_seconds: Some(90)
+            }
+        );
+        let declined =
+            parse_bid(&rtb("$.bid", BidUnit::Cents), &json!({"accept": false, "bid": 900}));
+        assert!(!declined.accepted);
+    }
+
+    #[test]
+    fn templates_print_the_calls_values_safely() {
+        let mut call = Call::sample(Some("c-1".into()));
+        call.tags.insert("note".into(), "say \"hi\"".into());
+        assert_eq!(
+            render(r#"{"cid":"{{caller.number}}","n":"{{ tag.note }}","x":"{{tag.none}}"}"#, &call),
+            r#"{"cid":"+12125550123","n":"say \"hi\"","x":""}"#
+        );
+    }
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in ["203.0.113.10", "8.8.8.8", "2001:4860::8888"] {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! A buyer's RTB endpoint on 127.0.0.1: records each ping it receives (method, headers,
+//! body) and answers with the JSON it was given, as a real buyer's server would.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use axum::{Router, body::Bytes, http::HeaderMap, http::Method, routing::any};
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct ReceivedPing {
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+pub struct FakeBuyer {
+    addr: SocketAddr,
+    received: Arc<Mutex<Vec<ReceivedPing>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeBuyer {
+    /// Listens on a free port of 127.0.0.1 and answers every request with `answer`.
+    pub async fn start(answer: Value) -> Self {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let record = received.clone();
+        let app = Router::new().route(
+            "/{*path}",
+            any(move |method: Method, headers: HeaderMap, body: Bytes| {
+                let record = record.clone();
+                let answer = answer.clone();
+                async move {
+                    record.lock().unwrap().push(ReceivedPing {
+                        method: method.to_string(),
+                        headers: headers
+                            .iter()
+                            .map(|(k, v)| {
+                                (k.to_string(), v.to_str().unwrap_or_default().to_owned())
+                            })
+                            .collect(),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    });
+                    axum::Json(answer)
+                }
+            }),
+        );
+        let listener =
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the fake buyer");
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve the fake buyer");
+        });
+        Self { addr, received, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn received(&self) -> Vec<ReceivedPing> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeBuyer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
