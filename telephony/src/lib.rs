@@ -5,5 +5,6 @@
 //! be visible in its file names, each knowing only the one below: wire (framing and
 //! parsing) → transport (UDP, TCP) → transaction (RFC 3261 §17) → dialog → b2bua.
 //!
-//! This crate depends on no other crate of the workspace. It is empty until the SIP
-//! edge is built.
+//! This crate depends on no other crate of the workspace. Built so far: [`wire`].
+
+pub mod wire;
