@@ -2,14 +2,15 @@
 //! reports are computed in it), an overflow number, a duplicate-caller window, a floor
 //! under which bids are dropped, and the domains its DNI snippet may run on.
 
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Invalid, Stamp, Status, double_option, name_field, resource::Resource, status_field};
+use super::{
+    Invalid, Stamp, Status, double_option, is_dns_name, name_field, resource::Resource,
+    status_field, time_zone,
+};
 use crate::{
     accounts::{OrgId, tokens},
     db::{Tx, with_tx},
@@ -74,13 +75,7 @@ pub struct Row {
 /// digits and hyphens.
 fn host_name(text: &str) -> Option<String> {
     let host = text.trim().trim_end_matches('.').to_lowercase();
-    let label_ok = |label: &str| {
-        (1..=63).contains(&label.len())
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    };
-    (host.len() <= 253 && host.contains('.') && host.split('.').all(label_ok)).then_some(host)
+    (host.contains('.') && is_dns_name(&host)).then_some(host)
 }
 
 impl Resource for Campaign {
@@ -117,13 +112,7 @@ impl Resource for Campaign {
         let name = name_field(current.map(|c| c.name.as_str()), input.name, &mut invalid);
         let status = status_field(current.map(|c| c.status), input.status.as_deref(), &mut invalid);
         let time_zone = match (input.time_zone, current) {
-            (Some(zone), _) => match chrono_tz::Tz::from_str(zone.trim()) {
-                Ok(tz) => tz.name().to_owned(),
-                Err(_) => {
-                    invalid.add("time_zone", "is not an IANA time zone, such as America/New_York");
-                    String::new()
-                }
-            },
+            (Some(zone), _) => time_zone("time_zone", &zone, &mut invalid),
             (None, Some(current)) => current.time_zone.clone(),
             (None, None) => {
                 invalid.add("time_zone", "is required, e.g. America/New_York");

@@ -92,12 +92,7 @@ fn parse_sip_uri(text: &str) -> Result<String, String> {
             None => (host_port, None),
         }
     };
-    let host_ok = host.starts_with('[')
-        || (!host.is_empty()
-            && host.len() <= 253
-            && host.split('.').all(|label| {
-                !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            }));
+    let host_ok = host.starts_with('[') || super::is_dns_name(host);
     if !host_ok {
         return bad("no valid host");
     }

@@ -106,6 +106,38 @@ pub fn status_field(current: Option<Status>, input: Option<&str>, invalid: &mut 
     }
 }
 
+/// A `PATCH` field that may be cleared: absent keeps `current`, `null` clears, a value
+/// replaces.
+pub fn patched<T>(input: Option<Option<T>>, current: Option<T>) -> Option<T> {
+    match input {
+        Some(value) => value,
+        None => current,
+    }
+}
+
+/// An IANA time zone in its canonical spelling; `field` gets the error otherwise.
+pub fn time_zone(field: &str, text: &str, invalid: &mut Invalid) -> String {
+    match text.trim().parse::<chrono_tz::Tz>() {
+        Ok(tz) => tz.name().to_owned(),
+        Err(_) => {
+            invalid.add(field, "is not an IANA time zone, such as America/New_York");
+            String::new()
+        }
+    }
+}
+
+/// A DNS name: dot-separated labels of letters, digits and inner hyphens, at most 253
+/// characters. (An IPv4 address is one too; callers that mind check for it.)
+pub fn is_dns_name(host: &str) -> bool {
+    host.len() <= 253
+        && host.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
 /// An object's id and times after a write: a new id and creation time for a new
 /// object, its own for an existing one, and `updated_at` now. Times are cut to the
 /// microsecond, as PostgreSQL keeps them, so what is answered when an object is saved

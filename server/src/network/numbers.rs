@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    Invalid, NetworkError, Stamp, Status, check_own, double_option, resource::Resource,
+    Invalid, NetworkError, Stamp, Status, check_own, double_option, patched, resource::Resource,
     status_field,
 };
 use crate::{
@@ -103,14 +103,8 @@ impl Resource for Number {
         if campaign_id.is_none() {
             invalid.add("campaign_id", "is required");
         }
-        let publisher_id = match input.publisher_id {
-            Some(publisher) => publisher,
-            None => current.and_then(|n| n.publisher_id),
-        };
-        let pool_id = match input.pool_id {
-            Some(pool) => pool,
-            None => current.and_then(|n| n.pool_id),
-        };
+        let publisher_id = patched(input.publisher_id, current.and_then(|n| n.publisher_id));
+        let pool_id = patched(input.pool_id, current.and_then(|n| n.pool_id));
         let provider = input
             .provider
             .map(|p| p.trim().to_owned())

@@ -12,7 +12,10 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Invalid, Stamp, Status, double_option, name_field, resource::Resource, status_field};
+use super::{
+    Invalid, Stamp, Status, double_option, is_dns_name, name_field, patched, resource::Resource,
+    status_field,
+};
 use crate::{
     accounts::OrgId,
     db::{Tx, with_tx},
@@ -37,6 +40,15 @@ pub enum Direction {
 pub enum Transport {
     Udp,
     Tcp,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbound => "inbound",
+            Self::Outbound => "outbound",
+        }
+    }
 }
 
 impl Transport {
@@ -290,15 +302,11 @@ impl Resource for Trunk {
                  port = $6, transport = $7, username = $8, password_sealed = $9, dial_format = $10, \
                  updated_at = $11 WHERE organization_id = $12 AND id = $13"
             };
-            let direction = match trunk.direction {
-                Direction::Inbound => "inbound",
-                Direction::Outbound => "outbound",
-            };
             with_tx!(tx, tx => {
                 sqlx::query(sql)
                     .bind(&trunk.name)
                     .bind(trunk.status.as_str())
-                    .bind(direction)
+                    .bind(trunk.direction.as_str())
                     .bind(sqlx::types::Json(&trunk.allowed_cidrs))
                     .bind(&trunk.host)
                     .bind(trunk.port.map(i64::from))
@@ -314,14 +322,6 @@ impl Resource for Trunk {
                     .map(|done| done.rows_affected())
             })
         })
-    }
-}
-
-/// A `PATCH` field: absent keeps `current`, `null` clears, a value replaces.
-fn patched<T>(input: Option<Option<T>>, current: Option<T>) -> Option<T> {
-    match input {
-        Some(value) => value,
-        None => current,
     }
 }
 
@@ -347,20 +347,10 @@ fn cidrs(texts: &[String], invalid: &mut Invalid) -> Vec<IpNet> {
     networks
 }
 
-/// A DNS name (letters, digits, hyphens; dot-separated labels) or an IP address.
+/// A DNS name or an IP address (IPv6 with or without brackets).
 fn is_host(host: &str) -> bool {
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    if bare.parse::<std::net::IpAddr>().is_ok() {
-        return true;
-    }
-    host.len() <= 253
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+    bare.parse::<std::net::IpAddr>().is_ok() || is_dns_name(host)
 }
 
 /// Exactly one number token, with literal digits, `+`, `*` or `#` around it.

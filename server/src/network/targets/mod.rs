@@ -14,7 +14,7 @@ use uuid::Uuid;
 use self::{conditions::Condition, revenue::Revenue, schedule::Schedule};
 use super::{
     Invalid, NetworkError, Stamp, Status, check_own, destination::Destination, double_option,
-    name_field, resource::Resource, status_field,
+    name_field, patched, resource::Resource, status_field, time_zone,
 };
 use crate::{
     accounts::OrgId,
@@ -185,10 +185,8 @@ impl Resource for Target {
                 None
             }
         };
-        let outbound_trunk_id = match input.outbound_trunk_id {
-            Some(value) => value,
-            None => current.and_then(|t| t.outbound_trunk_id),
-        };
+        let outbound_trunk_id =
+            patched(input.outbound_trunk_id, current.and_then(|t| t.outbound_trunk_id));
         match (&destination, outbound_trunk_id) {
             (Some(Destination::Phone(_)), None) => {
                 invalid.add("outbound_trunk_id", "is required to dial a phone number")
@@ -233,13 +231,7 @@ impl Resource for Target {
             total: limit("caps.total", change.total, old.total),
         };
         let time_zone = match (input.time_zone, current) {
-            (Some(zone), _) => match zone.trim().parse::<chrono_tz::Tz>() {
-                Ok(tz) => tz.name().to_owned(),
-                Err(_) => {
-                    invalid.add("time_zone", "is not an IANA time zone, such as America/New_York");
-                    String::new()
-                }
-            },
+            (Some(zone), _) => time_zone("time_zone", &zone, &mut invalid),
             (None, Some(current)) => current.time_zone.clone(),
             (None, None) => DEFAULT_TIME_ZONE.to_owned(),
         };

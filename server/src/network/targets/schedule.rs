@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::network::Invalid;
+use crate::network::{Invalid, time_zone};
 
 const MAX_PERIODS: usize = 50;
 const MAX_CLOSED_DATES: usize = 400;
@@ -84,16 +84,7 @@ fn clock(text: &str) -> Option<u16> {
 pub fn parse(input: Input, default_zone: &str, invalid: &mut Invalid) -> Schedule {
     let time_zone = match input.time_zone.as_deref().map(str::trim) {
         None => default_zone.to_owned(),
-        Some(zone) => match zone.parse::<chrono_tz::Tz>() {
-            Ok(tz) => tz.name().to_owned(),
-            Err(_) => {
-                invalid.add(
-                    "schedule.time_zone",
-                    "is not an IANA time zone, such as America/New_York",
-                );
-                String::new()
-            }
-        },
+        Some(zone) => time_zone("schedule.time_zone", zone, invalid),
     };
     if input.weekly.is_empty() {
         invalid.add(
