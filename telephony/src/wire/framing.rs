@@ -93,6 +93,11 @@ pub struct StreamFramer {
 }
 
 impl StreamFramer {
+    /// The bytes not yet taken as frames (after an error: the message that failed).
+    pub fn pending(&self) -> &[u8] {
+        &self.buffer
+    }
+
     pub fn push(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
     }

@@ -1,0 +1,397 @@
+//! The running edge: transports feeding shards, each shard owning its calls.
+//!
+//! Every Call-ID belongs to one shard ([`shard_of`]), and a shard handles its messages
+//! one at a time, in arrival order: a call's messages never race each other, and no lock
+//! is shared between calls. The Call-IDs of outbound legs are made to land on the shard
+//! of their call. Routing runs as its own task, so a slow router holds up only its call.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rsip::Method;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::b2bua::call::Effects;
+use crate::b2bua::{
+    Admission, Call, CallEvent, Decision, IncomingCall, Local, Policy, Router, shard_of,
+};
+use crate::digest;
+use crate::transaction::{Outbox, Peer, Transmit};
+use crate::transport::{Sink, Transports};
+use crate::wire::{Fields, Message, Request};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where to listen, UDP and TCP on the same port.
+    pub listen: SocketAddr,
+    /// The address to put in Via and Contact, when peers must use another one (NAT).
+    pub advertise: Option<SocketAddr>,
+    /// How many shards handle calls (one per core is right).
+    pub shards: usize,
+    pub policy: Policy,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr) -> Config {
+        let shards = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Config { listen, advertise: None, shards, policy: Policy::default() }
+    }
+}
+
+/// A running edge; dropping it stops it.
+pub struct Edge {
+    udp_addr: SocketAddr,
+    tcp_addr: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Edge {
+    /// Binds the transports and starts the shards. Call events arrive on the receiver.
+    pub async fn start<R: Router>(
+        config: Config,
+        router: R,
+    ) -> io::Result<(Edge, mpsc::UnboundedReceiver<CallEvent>)> {
+        let (transports, listener) = Transports::bind(config.listen).await?;
+        let (events, receiver) = mpsc::unbounded_channel();
+        let router = Arc::new(router);
+        let marker = format!("bl{:08x}.", rand::random::<u32>());
+        let nonce_key: [u8; 16] = rand::random();
+        let shards = config.shards.max(1);
+        let mut inputs = Vec::with_capacity(shards);
+        let mut tasks = Vec::new();
+        for index in 0..shards {
+            let (input, queue) = mpsc::unbounded_channel();
+            let local = Local {
+                udp: config.advertise.unwrap_or(transports.udp_addr()),
+                tcp: config.advertise.unwrap_or(transports.tcp_addr()),
+                marker: marker.clone(),
+                shard: index,
+            };
+            let shard = Shard {
+                index,
+                shards,
+                local,
+                policy: config.policy.clone(),
+                router: router.clone(),
+                transports: transports.clone(),
+                events: events.clone(),
+                input: input.clone(),
+                calls: HashMap::new(),
+                by_call_id: HashMap::new(),
+                timers: BinaryHeap::new(),
+                scheduled: HashMap::new(),
+                next_id: 0,
+                digest: digest::Server::new(nonce_key),
+                denied: Throttled::default(),
+            };
+            inputs.push(input);
+            tasks.push(tokio::spawn(shard.run(queue)));
+        }
+        tasks.extend(transports.spawn(listener, Arc::new(Dispatch { inputs })));
+        let edge = Edge { udp_addr: transports.udp_addr(), tcp_addr: transports.tcp_addr(), tasks };
+        Ok((edge, receiver))
+    }
+
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp_addr
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+enum Input {
+    Message(Message, Peer),
+    Routed(u64, Decision),
+}
+
+/// Hands each message to the shard of its Call-ID.
+struct Dispatch {
+    inputs: Vec<mpsc::UnboundedSender<Input>>,
+}
+
+impl Sink for Dispatch {
+    fn deliver(&self, message: Message, from: Peer) {
+        let call_id = match &message {
+            Message::Request(request) => request.call_id(),
+            Message::Response(response) => response.call_id(),
+        };
+        let shard = shard_of(call_id, self.inputs.len());
+        let _ = self.inputs[shard].send(Input::Message(message, from));
+    }
+}
+
+struct Shard<R> {
+    index: usize,
+    shards: usize,
+    local: Local,
+    policy: Policy,
+    router: Arc<R>,
+    transports: Transports,
+    events: mpsc::UnboundedSender<CallEvent>,
+    input: mpsc::UnboundedSender<Input>,
+    calls: HashMap<u64, Call>,
+    by_call_id: HashMap<String, u64>,
+    /// When calls next need the time; an entry counts only while it is the one in
+    /// `scheduled`, so each call has at most one live entry.
+    timers: BinaryHeap<Reverse<(Instant, u64)>>,
+    scheduled: HashMap<u64, Instant>,
+    next_id: u64,
+    digest: digest::Server,
+    denied: Throttled,
+}
+
+/// Refused INVITEs are logged at most once a second per shard: a scanner must not be
+/// able to fill the log.
+#[derive(Default)]
+struct Throttled {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Throttled {
+    fn note(&mut self, source: SocketAddr) {
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) < std::time::Duration::from_secs(1))
+        {
+            self.suppressed += 1;
+            return;
+        }
+        tracing::warn!(%source, also_refused = self.suppressed, "refused an INVITE from a source no trunk admits");
+        self.last = Some(now);
+        self.suppressed = 0;
+    }
+}
+
+/// What one step of a call produced.
+#[derive(Default)]
+struct Produced {
+    outbox: Outbox,
+    events: Vec<CallEvent>,
+    route: Option<IncomingCall>,
+    new_call_ids: Vec<String>,
+}
+
+impl Produced {
+    fn effects(&mut self, now: Instant) -> Effects<'_> {
+        Effects {
+            now,
+            outbox: &mut self.outbox,
+            events: &mut self.events,
+            route: &mut self.route,
+            new_call_ids: &mut self.new_call_ids,
+        }
+    }
+}
+
+impl<R: Router> Shard<R> {
+    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Input>) {
+        loop {
+            let next = self.timers.peek().map(|Reverse((at, _))| *at);
+            let input = match next {
+                Some(at) => tokio::select! {
+                    input = queue.recv() => input,
+                    () = tokio::time::sleep_until(at.into()) => {
+                        self.fire_timers();
+                        continue;
+                    }
+                },
+                None => queue.recv().await,
+            };
+            let Some(input) = input else { return };
+            self.handle(input);
+            // Take whatever else is already queued before looking at timers again.
+            while let Ok(input) = queue.try_recv() {
+                self.handle(input);
+            }
+        }
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::Message(Message::Request(request), from) => self.on_request(request, from),
+            Input::Message(Message::Response(response), _) => {
+                let Some(&id) = self.by_call_id.get(response.call_id()) else { return };
+                self.step(id, |call, fx| call.on_response(response, fx));
+            }
+            Input::Routed(id, decision) => self.step(id, |call, fx| call.on_decision(decision, fx)),
+        }
+    }
+
+    fn on_request(&mut self, request: Request, from: Peer) {
+        if request.method == Method::Options {
+            // Carriers probe trunks with OPTIONS, in and out of dialogs, at any
+            // Max-Forwards: they want to know we are up and what we take.
+            let mut ok = request.response(200, Some(&self.local.new_tag()));
+            ok.headers.push("Allow", crate::wire::message::allow());
+            ok.headers.push("Accept", "application/sdp");
+            ok.headers.push("Supported", "timer");
+            self.transports.send(Transmit { to: from, bytes: ok.to_bytes().into() });
+            return;
+        }
+        let new_invite =
+            request.method == Method::Invite && request.to().is_some_and(|to| to.tag().is_none());
+        // An INVITE of ours that came back: a loop (RFC 3261 §8.2.2.2). It may even carry
+        // the Call-ID of one of our own legs, so this is checked first.
+        if new_invite
+            && request.headers.all("Via").any(|via| via.contains(self.local.marker.as_str()))
+        {
+            let response = request.response(482, Some(&self.local.new_tag()));
+            self.transports.send(Transmit { to: from, bytes: response.to_bytes().into() });
+            return;
+        }
+        if let Some(&id) = self.by_call_id.get(request.call_id()) {
+            self.step(id, |call, fx| call.on_request(request, from, fx));
+            return;
+        }
+        if new_invite {
+            if let Some(trunk) = self.admit(&request, from) {
+                self.start_call(request, from, trunk);
+            }
+        } else if request.method != Method::Ack {
+            // A request for a dialog or transaction we do not have (§12.2.2).
+            let response = request.response(481, Some(&self.local.new_tag()));
+            self.transports.send(Transmit { to: from, bytes: response.to_bytes().into() });
+        }
+    }
+
+    /// Asks the router whether a new INVITE may come in, checking its credentials when
+    /// the router wants them; refusals and challenges are sent statelessly (a repeated
+    /// INVITE is simply refused again). `Some(trunk)` when it is in.
+    fn admit(&mut self, request: &Request, from: Peer) -> Option<Option<String>> {
+        let authorization = request
+            .headers
+            .get("Authorization")
+            .or_else(|| request.headers.get("Proxy-Authorization"));
+        let username = authorization.and_then(digest::Server::username);
+        let refusal = match self.router.admit(from.addr, username.as_deref()) {
+            Admission::Accept { trunk } => return Some(trunk),
+            Admission::Deny => {
+                self.denied.note(from.addr);
+                request.response(403, Some(&self.local.new_tag()))
+            }
+            Admission::Digest { realm, password, trunk } => {
+                let verdict = match (authorization, password, &username) {
+                    (Some(authorization), Some(password), Some(username)) => {
+                        self.digest.verify(authorization, "INVITE", &realm, username, &password)
+                    }
+                    _ => Err(digest::Refusal::Invalid),
+                };
+                let stale = match verdict {
+                    Ok(()) => return Some(trunk),
+                    Err(refusal) => refusal == digest::Refusal::Stale,
+                };
+                let mut challenge = request.response(401, Some(&self.local.new_tag()));
+                challenge.headers.push("WWW-Authenticate", self.digest.challenge(&realm, stale));
+                challenge
+            }
+        };
+        self.transports.send(Transmit { to: from, bytes: refusal.to_bytes().into() });
+        None
+    }
+
+    fn start_call(&mut self, request: Request, from: Peer, trunk: Option<String>) {
+        let id = self.next_id * self.shards as u64 + self.index as u64;
+        self.next_id += 1;
+        let mut produced = Produced::default();
+        let now = Instant::now();
+        let call = Call::start(
+            id,
+            request,
+            from,
+            trunk,
+            self.local.clone(),
+            self.policy.clone(),
+            produced.effects(now),
+        );
+        for call_id in call.call_ids() {
+            self.by_call_id.insert(call_id.to_owned(), id);
+        }
+        self.calls.insert(id, call);
+        self.apply(id, produced);
+    }
+
+    /// Runs one step of call `id` and carries out what it produced.
+    fn step(&mut self, id: u64, f: impl FnOnce(&mut Call, Effects<'_>)) {
+        let Some(call) = self.calls.get_mut(&id) else { return };
+        let mut produced = Produced::default();
+        f(call, produced.effects(Instant::now()));
+        self.apply(id, produced);
+    }
+
+    fn apply(&mut self, id: u64, produced: Produced) {
+        for transmit in produced.outbox {
+            self.transports.send(transmit);
+        }
+        for event in produced.events {
+            let _ = self.events.send(event);
+        }
+        for call_id in produced.new_call_ids {
+            self.by_call_id.insert(call_id, id);
+        }
+        if let Some(incoming) = produced.route {
+            let router = self.router.clone();
+            let input = self.input.clone();
+            tokio::spawn(async move {
+                let decision = router.route(&incoming).await;
+                let _ = input.send(Input::Routed(incoming.id, decision));
+            });
+        }
+        let Some(call) = self.calls.get(&id) else { return };
+        if call.finished() {
+            for call_id in call.call_ids() {
+                self.by_call_id.remove(call_id);
+            }
+            self.calls.remove(&id);
+            self.scheduled.remove(&id);
+        } else if let Some(at) = call.deadline() {
+            // A deadline already past (a timer the call did not clear) must not make the
+            // shard spin: it is looked at again a moment later.
+            let soonest = Instant::now() + std::time::Duration::from_millis(1);
+            self.schedule(id, at.max(soonest));
+        }
+    }
+
+    fn schedule(&mut self, id: u64, at: Instant) {
+        // A later deadline keeps the earlier entry, which re-schedules when it fires.
+        if self.scheduled.get(&id).is_none_or(|scheduled| at < *scheduled) {
+            self.scheduled.insert(id, at);
+            self.timers.push(Reverse((at, id)));
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((at, id))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            if self.scheduled.get(&id) != Some(&at) {
+                continue;
+            }
+            self.scheduled.remove(&id);
+            match self.calls.get(&id).and_then(Call::deadline) {
+                Some(deadline) if deadline <= now => self.step(id, |call, fx| call.on_timer(fx)),
+                Some(deadline) => self.schedule(id, deadline),
+                None => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The transport layer (RFC 3261 §18): sockets in, parsed messages out to a sink; bytes
+//! out to a [`Peer`]. UDP and TCP now; TLS and WebSocket would be more stream kinds
+//! behind the same [`Transports::send`].
+//!
+//! Inbound, each message is framed and parsed here; a request that cannot be accepted is
+//! answered here, statelessly, with the 400/501/505 the wire layer built, so no request
+//! that can be answered goes unanswered. The top Via of an accepted request is stamped
+//! with where it really came from (`received`, `rport`: RFC 3581), so every response
+//! built from it goes back the way it came.
+
+mod tcp;
+mod udp;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::{TcpListener, UdpSocket};
+
+use crate::transaction::{Peer, Transmit, Transport};
+use crate::wire::{Message, Rejection, Via};
+
+pub use tcp::Connections;
+
+/// Where parsed inbound messages go (the edge's shard dispatch).
+pub trait Sink: Send + Sync + 'static {
+    fn deliver(&self, message: Message, from: Peer);
+}
+
+/// The bound sockets: a UDP socket and a TCP listener on the same address.
+#[derive(Clone)]
+pub struct Transports {
+    udp: Arc<UdpSocket>,
+    tcp: Connections,
+    udp_addr: SocketAddr,
+    tcp_addr: SocketAddr,
+}
+
+impl Transports {
+    /// Binds UDP and TCP on `addr` (port 0 picks one free port for both when it can).
+    pub async fn bind(addr: SocketAddr) -> io::Result<(Transports, TcpListener)> {
+        let udp = UdpSocket::bind(addr).await?;
+        let udp_addr = udp.local_addr()?;
+        let listener = TcpListener::bind(SocketAddr::new(addr.ip(), udp_addr.port())).await?;
+        let tcp_addr = listener.local_addr()?;
+        let transports =
+            Transports { udp: Arc::new(udp), tcp: Connections::default(), udp_addr, tcp_addr };
+        Ok((transports, listener))
+    }
+
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    pub fn tcp_addr(&self) -> SocketAddr {
+        self.tcp_addr
+    }
+
+    /// Starts the receive loops; they run until the returned tasks are aborted.
+    pub fn spawn(
+        &self,
+        listener: TcpListener,
+        sink: Arc<dyn Sink>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        self.tcp.set_sink(sink.clone());
+        vec![
+            tokio::spawn(udp::receive(self.udp.clone(), sink)),
+            tokio::spawn(tcp::accept(self.tcp.clone(), listener)),
+        ]
+    }
+
+    /// Puts `transmit` on the wire. Never waits: a full socket buffer or a connection
+    /// still opening queues the bytes instead.
+    pub fn send(&self, transmit: Transmit) {
+        match transmit.to.transport {
+            Transport::Udp => udp::send(&self.udp, transmit),
+            Transport::Tcp => self.tcp.send(transmit),
+        }
+    }
+}
+
+/// One received message, framed: parsed and handed on, or answered through `reply`.
+fn receive(framed: &[u8], from: Peer, sink: &dyn Sink, reply: &(dyn Fn(Transmit) + Sync)) {
+    match crate::wire::parse(framed) {
+        Ok(Message::Request(mut request)) => {
+            stamp_top_via(&mut request.headers, from);
+            sink.deliver(Message::Request(request), from);
+        }
+        Ok(response) => sink.deliver(response, from),
+        Err(rejection) => reject(&rejection, from, reply),
+    }
+}
+
+fn reject(rejection: &Rejection, from: Peer, reply: &(dyn Fn(Transmit) + Sync)) {
+    tracing::debug!(peer = %from.addr, %rejection, "rejected a SIP message");
+    if let Some(mut response) = rejection.response() {
+        stamp_top_via(&mut response.headers, from);
+        reply(Transmit { to: from, bytes: response.to_bytes().into() });
+    }
+}
+
+fn stamp_top_via(headers: &mut crate::wire::Headers, from: Peer) {
+    let Some(top) = headers.all("Via").next() else { return };
+    let Some(mut via) = Via::parse(top) else { return };
+    let before = via.clone();
+    via.stamp_source(from.addr);
+    if via != before {
+        headers.pop_first("Via");
+        headers.prepend("Via", via.to_string());
+    }
+}

@@ -1,0 +1,290 @@
+#![allow(dead_code)] // Each test binary uses its own part of the support code.
+
+//! Real SIP peers for black-box tests: sipp (Debian's `sip-tester`) as carrier and as
+//! buyer, against an edge started in the test with a router the test controls.
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use bidline_telephony::b2bua::{
+    Admission, CallEvent, Decision, Destination, EventKind, IncomingCall, Policy, Router,
+};
+use bidline_telephony::edge::{Config, Edge};
+use bidline_telephony::wire::{Message, Request, Response, parse};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    fn sipp_flag(self) -> &'static str {
+        match self {
+            Transport::Udp => "u1",
+            Transport::Tcp => "t1",
+        }
+    }
+}
+
+/// A port free on 127.0.0.1 for both UDP and TCP.
+pub fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Routes every call to a fixed decision.
+pub struct Fixed(pub Decision);
+
+impl Router for Fixed {
+    async fn route(&self, _call: &IncomingCall) -> Decision {
+        self.0.clone()
+    }
+}
+
+/// Who the test edge lets in.
+#[derive(Clone)]
+pub enum Gate {
+    Open,
+    Closed,
+    /// Digest credentials: one user.
+    Password {
+        realm: &'static str,
+        username: &'static str,
+        password: &'static str,
+    },
+}
+
+struct Gated(Decision, Gate);
+
+impl Router for Gated {
+    fn admit(&self, _source: SocketAddr, username: Option<&str>) -> Admission {
+        match &self.1 {
+            Gate::Open => Admission::Accept { trunk: None },
+            Gate::Closed => Admission::Deny,
+            Gate::Password { realm, username: user, password } => Admission::Digest {
+                realm: realm.to_string(),
+                password: (username == Some(user)).then(|| password.to_string()),
+                trunk: Some("carrier".into()),
+            },
+        }
+    }
+
+    async fn route(&self, _call: &IncomingCall) -> Decision {
+        self.0.clone()
+    }
+}
+
+/// A buyer at `port` reached over `transport`, ringing at most `ring_timeout`.
+pub fn buyer(port: u16, transport: Transport, ring_timeout: Duration) -> Destination {
+    let suffix = if transport == Transport::Tcp { ";transport=tcp" } else { "" };
+    let uri = format!("sip:+15550100200@127.0.0.1:{port}{suffix}").parse().unwrap();
+    Destination::to_address(uri, ring_timeout).unwrap()
+}
+
+pub struct TestEdge {
+    pub edge: Edge,
+    pub events: UnboundedReceiver<CallEvent>,
+}
+
+impl TestEdge {
+    pub async fn start(decision: Decision) -> TestEdge {
+        TestEdge::gated(decision, Gate::Open).await
+    }
+
+    pub async fn gated(decision: Decision, gate: Gate) -> TestEdge {
+        TestEdge::configured(decision, gate, Policy::default()).await
+    }
+
+    pub async fn configured(decision: Decision, gate: Gate, policy: Policy) -> TestEdge {
+        let mut config = Config::new("127.0.0.1:0".parse().unwrap());
+        config.shards = 2;
+        config.policy = policy;
+        let (edge, events) = Edge::start(config, Gated(decision, gate)).await.unwrap();
+        TestEdge { edge, events }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.edge.udp_addr()
+    }
+
+    /// The events of the next `calls` calls to end, each call's in order.
+    pub async fn calls(&mut self, calls: usize) -> Vec<Vec<EventKind>> {
+        let mut by_call: Vec<(u64, Vec<EventKind>)> = Vec::new();
+        let mut ended = 0;
+        while ended < calls {
+            let event = tokio::time::timeout(Duration::from_secs(40), self.events.recv())
+                .await
+                .expect("call events in time")
+                .expect("the edge is running");
+            if matches!(event.kind, EventKind::Ended { .. }) {
+                ended += 1;
+            }
+            match by_call.iter_mut().find(|(id, _)| *id == event.call) {
+                Some((_, kinds)) => kinds.push(event.kind),
+                None => by_call.push((event.call, vec![event.kind])),
+            }
+        }
+        by_call.into_iter().map(|(_, kinds)| kinds).collect()
+    }
+}
+
+/// A sipp scenario: built in, or a file of `tests/scenarios` with placeholders filled.
+pub enum Scenario {
+    Builtin(&'static str),
+    File(&'static str, Vec<(&'static str, String)>),
+}
+
+pub struct Sipp {
+    child: Child,
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl Sipp {
+    /// A buyer: sipp as UAS on `port`, for `calls` calls.
+    pub fn uas(scenario: Scenario, port: u16, transport: Transport, calls: usize) -> Sipp {
+        Sipp::spawn(scenario, None, port, transport, calls, &[])
+    }
+
+    /// A carrier: sipp as UAC placing `calls` calls to the edge at `edge`.
+    pub fn uac(scenario: Scenario, edge: SocketAddr, transport: Transport, calls: usize) -> Sipp {
+        Sipp::spawn(scenario, Some(edge), free_port(), transport, calls, &[])
+    }
+
+    /// A carrier with digest credentials.
+    pub fn uac_with_credentials(
+        scenario: Scenario,
+        edge: SocketAddr,
+        username: &str,
+        password: &str,
+    ) -> Sipp {
+        let credentials = ["-au", username, "-ap", password];
+        Sipp::spawn(scenario, Some(edge), free_port(), Transport::Udp, 1, &credentials)
+    }
+
+    fn spawn(
+        scenario: Scenario,
+        remote: Option<SocketAddr>,
+        port: u16,
+        transport: Transport,
+        calls: usize,
+        extra: &[&str],
+    ) -> Sipp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new("sipp");
+        let name = match &scenario {
+            Scenario::Builtin(name) => {
+                command.args(["-sn", name]);
+                name.to_string()
+            }
+            Scenario::File(file, fills) => {
+                let source =
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(file);
+                let mut text = std::fs::read_to_string(&source).unwrap();
+                for (placeholder, value) in fills {
+                    text = text.replace(placeholder, value);
+                }
+                let path = dir.path().join(file);
+                std::fs::write(&path, text).unwrap();
+                command.arg("-sf").arg(&path);
+                file.trim_end_matches(".xml").to_string()
+            }
+        };
+        if let Some(remote) = remote {
+            command.arg(remote.to_string()).args(["-s", "+15550100200", "-r", "10"]);
+        }
+        command
+            .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-t", transport.sipp_flag()])
+            .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "40", "-trace_err"])
+            .args(extra)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = command.spawn().expect("sipp runs (scripts/setup --test installs it)");
+        Sipp { child, dir, name }
+    }
+
+    /// Waits for sipp to end and checks every call passed its scenario.
+    pub async fn passes(mut self) {
+        let status = tokio::time::timeout(Duration::from_secs(45), self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("sipp {} did not finish", self.name))
+            .unwrap();
+        if !status.success() {
+            let mut log = String::new();
+            for entry in std::fs::read_dir(self.dir.path()).unwrap().flatten() {
+                if entry.file_name().to_string_lossy().ends_with("errors.log") {
+                    log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+                }
+            }
+            panic!("sipp {} failed ({status}):\n{log}", self.name);
+        }
+    }
+}
+
+/// A hand-driven peer on UDP: sends text (`{me}` replaced by its own address) and reads
+/// what comes back.
+pub struct RawPeer {
+    pub socket: tokio::net::UdpSocket,
+    pub edge: SocketAddr,
+}
+
+impl RawPeer {
+    pub async fn new(edge: SocketAddr) -> RawPeer {
+        RawPeer { socket: tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap(), edge }
+    }
+
+    pub async fn send(&self, text: &str) {
+        let text = text.replace("{me}", &self.socket.local_addr().unwrap().to_string());
+        self.socket.send_to(text.as_bytes(), self.edge).await.unwrap();
+    }
+
+    pub async fn message(&self, within: Duration) -> Message {
+        let mut buffer = vec![0; 65_536];
+        let (length, _) = tokio::time::timeout(within, self.socket.recv_from(&mut buffer))
+            .await
+            .expect("a message in time")
+            .unwrap();
+        parse(&buffer[..length]).expect("the edge sends well-formed messages")
+    }
+
+    pub async fn response(&self) -> Response {
+        match self.message(Duration::from_secs(5)).await {
+            Message::Response(response) => response,
+            other => panic!("not a response: {other:?}"),
+        }
+    }
+
+    /// The next request, within `within`.
+    pub async fn request(&self, within: Duration) -> Request {
+        match self.message(within).await {
+            Message::Request(request) => request,
+            other => panic!("not a request: {other:?}"),
+        }
+    }
+
+    pub async fn reply(&self, request: &Request, status: u16) {
+        let response = request.response(status, None);
+        self.socket.send_to(&response.to_bytes(), self.edge).await.unwrap();
+    }
+
+    pub async fn silence(&self) {
+        let mut buffer = vec![0; 65_536];
+        let answer =
+            tokio::time::timeout(Duration::from_millis(300), self.socket.recv_from(&mut buffer))
+                .await;
+        assert!(answer.is_err(), "expected no answer");
+    }
+}
