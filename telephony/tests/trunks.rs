@@ -6,25 +6,14 @@ mod support;
 use std::time::Duration;
 
 use bidline_telephony::b2bua::{Credentials, Decision, EventKind};
-use bidline_telephony::wire::{Message, parse};
-use support::{Gate, Scenario, Sipp, TestEdge, Transport, buyer, free_port};
-use tokio::net::UdpSocket;
+use support::{Gate, RawPeer, Scenario, Sipp, TestEdge, Transport, buyer, free_port};
 
 const GATE: Gate = Gate::Password { realm: "bidline", username: "carrier", password: "s3cret" };
 
 async fn answer_to(edge: std::net::SocketAddr, request: &str) -> u16 {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let text = request.replace("{me}", &socket.local_addr().unwrap().to_string());
-    socket.send_to(text.as_bytes(), edge).await.unwrap();
-    let mut buffer = vec![0; 65_536];
-    let (length, _) = tokio::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buffer))
-        .await
-        .unwrap()
-        .unwrap();
-    match parse(&buffer[..length]) {
-        Ok(Message::Response(response)) => response.status,
-        other => panic!("not a response: {other:?}"),
-    }
+    let peer = RawPeer::new(edge).await;
+    peer.send(request).await;
+    peer.response().await.status
 }
 
 const INVITE: &str = "INVITE sip:+15550100200@127.0.0.1 SIP/2.0\r\n\

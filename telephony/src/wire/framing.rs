@@ -53,17 +53,19 @@ fn header_end(bytes: &[u8]) -> Option<usize> {
 
 /// The Content-Length of a header section (full or compact name `l`), if any.
 fn content_length(headers: &[u8]) -> Result<Option<usize>, FrameError> {
-    let text = String::from_utf8_lossy(headers);
     // The start line is skipped; folded lines cannot hold a Content-Length name.
-    for line in text.lines().skip(1) {
-        let Some((name, value)) = line.split_once(':') else { continue };
-        let name = name.trim();
-        if name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("l") {
-            let value = value.trim();
-            return value
-                .parse::<usize>()
+    for line in headers.split(|b| *b == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|b| *b == b':') else { continue };
+        let name = line[..colon].trim_ascii();
+        if name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"l") {
+            let value = line[colon + 1..].trim_ascii();
+            return std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
                 .map(Some)
-                .map_err(|_| FrameError::BadContentLength(value.to_owned()));
+                .ok_or_else(|| {
+                    FrameError::BadContentLength(String::from_utf8_lossy(value).into_owned())
+                });
         }
     }
     Ok(None)

@@ -100,25 +100,45 @@ impl fmt::Display for Headers {
 
 /// The elements of a comma-separated header value; commas inside quotes or angle
 /// brackets do not separate.
-pub fn split_list(value: &str) -> impl Iterator<Item = &str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted, mut angle, mut escaped) = (0, false, false, false);
-    for (i, c) in value.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            '<' if !quoted => angle = true,
-            '>' if !quoted => angle = false,
-            ',' if !quoted && !angle => {
-                parts.push(value[start..i].trim());
-                start = i + 1;
+pub fn split_list(value: &str) -> ListItems<'_> {
+    ListItems { rest: value }
+}
+
+/// The iterator of [`split_list`]: it finds each separator as it goes, without a copy.
+pub struct ListItems<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for ListItems<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        while !self.rest.is_empty() {
+            let (mut quoted, mut angle, mut escaped) = (false, false, false);
+            let (mut end, mut next) = (self.rest.len(), self.rest.len());
+            // Only ASCII bytes are looked at: they never occur inside a UTF-8 sequence.
+            for (i, byte) in self.rest.bytes().enumerate() {
+                match byte {
+                    _ if escaped => escaped = false,
+                    b'\\' if quoted => escaped = true,
+                    b'"' => quoted = !quoted,
+                    b'<' if !quoted => angle = true,
+                    b'>' if !quoted => angle = false,
+                    b',' if !quoted && !angle => {
+                        (end, next) = (i, i + 1);
+                        break;
+                    }
+                    _ => {}
+                }
             }
-            _ => {}
+            let item = self.rest[..end].trim();
+            self.rest = &self.rest[next..];
+            if !item.is_empty() {
+                return Some(item);
+            }
         }
+        None
     }
-    parts.push(value[start..].trim());
-    parts.into_iter().filter(|part| !part.is_empty())
 }
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ const CARRIED: [&str; 9] = [
     "Event",
 ];
 
+/// Relayed requests a call keeps at once (each lingers while its transactions absorb
+/// repeats); more get 503.
+const MAX_RELAYS: usize = 16;
+
 #[derive(Debug)]
 enum Inward {
     Invite(ServerInvite),
@@ -124,6 +128,11 @@ impl Call {
             Method::Invite | Method::Update | Method::Info | Method::Message
         ) {
             self.respond(&request, 501, source, fx);
+            return;
+        }
+        if self.relays.len() >= MAX_RELAYS {
+            // A peer flooding requests must not grow the call without bound.
+            self.respond(&request, 503, source, fx);
             return;
         }
         if request.method == Method::Invite && self.relays.iter().any(Relay::pending_invite) {
