@@ -2,32 +2,58 @@
 //!
 //! ```text
 //! static_b2bua --listen 127.0.0.1:5060 --to sip:buyer@127.0.0.1:5080 [--to URI …]
-//!              [--ring-timeout SECONDS] [--shards N] [--events]
+//!              [--allow CIDR …] [--digest USER:PASSWORD] [--ring-timeout SECONDS]
+//!              [--shards N] [--events]
 //! ```
 //!
 //! It listens on UDP and TCP at `--listen`, answers each INVITE with 100 Trying, rings
 //! the `--to` URIs one after another (each for `--ring-timeout`, default 30 s), bridges
 //! the first that answers and prints call events with `--events`. Destinations must name
 //! an IP address; `;transport=tcp` selects TCP.
+//!
+//! Like an inbound trunk: with `--allow`, only those source networks may call (others get
+//! 403); with `--digest`, callers from anywhere else must authenticate as USER.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bidline_telephony::b2bua::{Decision, Destination, IncomingCall, Router};
+use bidline_telephony::b2bua::{Admission, Decision, Destination, IncomingCall, Router};
 use bidline_telephony::edge::{Config, Edge};
+use ipnet::IpNet;
 
-struct Static(Vec<Destination>);
+struct Static {
+    destinations: Vec<Destination>,
+    allow: Vec<IpNet>,
+    digest: Option<(String, String)>,
+}
 
 impl Router for Static {
+    fn admit(&self, source: SocketAddr, username: Option<&str>) -> Admission {
+        let open = self.allow.is_empty() && self.digest.is_none();
+        if open || self.allow.iter().any(|net| net.contains(&source.ip())) {
+            return Admission::Accept { trunk: None };
+        }
+        match &self.digest {
+            Some((user, password)) => Admission::Digest {
+                realm: "static_b2bua".into(),
+                password: (username == Some(user.as_str())).then(|| password.clone()),
+                trunk: None,
+            },
+            None => Admission::Deny,
+        }
+    }
+
     async fn route(&self, _call: &IncomingCall) -> Decision {
-        Decision::Connect(self.0.clone())
+        Decision::Connect(self.destinations.clone())
     }
 }
 
 struct Args {
     listen: SocketAddr,
     to: Vec<String>,
+    allow: Vec<IpNet>,
+    digest: Option<(String, String)>,
     ring_timeout: Duration,
     shards: Option<usize>,
     events: bool,
@@ -35,26 +61,45 @@ struct Args {
 
 fn args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let (mut listen, mut to, mut ring_timeout, mut shards, mut events) =
-        (None, Vec::new(), 30.0, None, false);
+    let mut parsed = Args {
+        listen: "0.0.0.0:0".parse().expect("an address"),
+        to: Vec::new(),
+        allow: Vec::new(),
+        digest: None,
+        ring_timeout: Duration::from_secs(30),
+        shards: None,
+        events: false,
+    };
+    let mut listen = None;
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--listen" => listen = Some(value()?.parse().map_err(|e| format!("--listen: {e}"))?),
-            "--to" => to.push(value()?),
-            "--ring-timeout" => {
-                ring_timeout = value()?.parse().map_err(|e| format!("--ring-timeout: {e}"))?
+            "--to" => parsed.to.push(value()?),
+            "--allow" => parsed.allow.push(value()?.parse().map_err(|e| format!("--allow: {e}"))?),
+            "--digest" => {
+                let credentials = value()?;
+                let (user, password) =
+                    credentials.split_once(':').ok_or("--digest takes USER:PASSWORD")?;
+                parsed.digest = Some((user.to_owned(), password.to_owned()));
             }
-            "--shards" => shards = Some(value()?.parse().map_err(|e| format!("--shards: {e}"))?),
-            "--events" => events = true,
+            "--ring-timeout" => {
+                let seconds: f64 = value()?.parse().map_err(|e| format!("--ring-timeout: {e}"))?;
+                parsed.ring_timeout = Duration::try_from_secs_f64(seconds)
+                    .map_err(|e| format!("--ring-timeout: {e}"))?;
+            }
+            "--shards" => {
+                parsed.shards = Some(value()?.parse().map_err(|e| format!("--shards: {e}"))?)
+            }
+            "--events" => parsed.events = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    let listen = listen.ok_or("--listen ADDR is required")?;
-    if to.is_empty() {
+    parsed.listen = listen.ok_or("--listen ADDR is required")?;
+    if parsed.to.is_empty() {
         return Err("at least one --to URI is required".into());
     }
-    Ok(Args { listen, to, ring_timeout: Duration::from_secs_f64(ring_timeout), shards, events })
+    Ok(parsed)
 }
 
 #[tokio::main]
@@ -64,7 +109,8 @@ async fn main() -> ExitCode {
         Err(error) => {
             eprintln!("static_b2bua: {error}");
             eprintln!(
-                "usage: static_b2bua --listen ADDR --to URI [--to URI …] [--ring-timeout S] [--shards N] [--events]"
+                "usage: static_b2bua --listen ADDR --to URI [--to URI …] [--allow CIDR …] \
+                 [--digest USER:PASSWORD] [--ring-timeout S] [--shards N] [--events]"
             );
             return ExitCode::from(2);
         }
@@ -90,7 +136,8 @@ async fn main() -> ExitCode {
     if let Some(shards) = args.shards {
         config.shards = shards;
     }
-    let (edge, mut events) = match Edge::start(config, Static(destinations)).await {
+    let router = Static { destinations, allow: args.allow, digest: args.digest };
+    let (edge, mut events) = match Edge::start(config, router).await {
         Ok(started) => started,
         Err(error) => {
             eprintln!("static_b2bua: cannot listen on {}: {error}", args.listen);
