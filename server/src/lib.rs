@@ -6,6 +6,7 @@
 
 pub mod accounts;
 mod backend;
+pub mod caller;
 mod cli;
 mod config;
 pub mod db;
