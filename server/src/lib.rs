@@ -42,6 +42,8 @@ pub enum StartError {
     },
     #[error("cannot load the routing configuration: {0}")]
     Routing(#[source] sqlx::Error),
+    #[error("cannot set up the HTTP client for buyer pings: {0}")]
+    Pinger(#[source] reqwest::Error),
     #[error("cannot register this node in the database: {0}")]
     Register(#[source] sqlx::Error),
     #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]

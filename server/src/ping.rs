@@ -1,7 +1,7 @@
 //! Pings to RTB targets: the request a target's settings describe, sent only to public
 //! addresses (unless the operator allows private ones), and its answer read with the
-//! target's JSONPaths. The dashboard's and the API's test ping use it now; the routing
-//! engine will ping with it for every call.
+//! target's JSONPaths, through one pooled client ([`Pinger`]). The dashboard's and the
+//! API's test ping use it now; the routing engine will ping with it for every call.
 
 use std::{
     collections::BTreeMap,
@@ -131,26 +131,75 @@ fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-/// The addresses `url`'s host resolves to, all of them public unless `allow_private`.
-async fn resolve(url: &url::Url, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
-    let host = url.host_str().ok_or("the URL has no host")?;
-    let port = url.port_or_known_default().ok_or("the URL has no port")?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|error| format!("cannot resolve {host}: {error}"))?
-        .collect();
-    if addrs.is_empty() {
-        return Err(format!("{host} has no address"));
+/// Refuses `ip` unless private addresses are allowed.
+fn guard(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), String> {
+    if allow_private || !is_private(ip) {
+        return Ok(());
     }
-    if !allow_private && let Some(addr) = addrs.iter().find(|addr| is_private(addr.ip())) {
-        return Err(format!(
-            "{host} is a loopback, private or link-local address ({}); pings go only to public \
-             addresses (the operator can allow others with BIDLINE_ALLOW_PRIVATE_TARGETS=true)",
-            addr.ip()
-        ));
+    Err(format!(
+        "{host} is a loopback, private or link-local address ({ip}); pings go only to public \
+         addresses (the operator can allow others with BIDLINE_ALLOW_PRIVATE_TARGETS=true)"
+    ))
+}
+
+/// The pinger's resolver: a name resolves only if every address it has passes [`guard`],
+/// so no connection — new or pooled — can reach a private address by name.
+struct Guarded {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for Guarded {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|error| format!("cannot resolve {host}: {error}"))?
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} has no address").into());
+            }
+            for addr in &addrs {
+                guard(&host, addr.ip(), allow_private)?;
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
     }
-    Ok(addrs)
+}
+
+/// Sends pings through one HTTP client, so connections to a buyer are reused from call to
+/// call; every address is checked (names by the resolver, literal addresses here).
+#[derive(Clone)]
+pub struct Pinger {
+    client: reqwest::Client,
+    allow_private: bool,
+}
+
+impl Pinger {
+    pub fn new(allow_private: bool) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(Guarded { allow_private }))
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { client, allow_private })
+    }
+}
+
+/// An error with its causes: a refused address reads as such, not as "error sending
+/// request".
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The first value `path` finds in `answer`.
@@ -191,57 +240,59 @@ pub fn parse_bid(rtb: &Rtb, answer: &Value) -> ParsedBid {
     ParsedBid { accepted, bid_cents, destination, min_duration_seconds }
 }
 
-/// Sends `call`'s ping to the target described by `rtb` and reports everything.
-pub async fn send(rtb: &Rtb, call: &Call, allow_private: bool) -> PingReport {
-    let body = match (rtb.method, &rtb.body_template) {
-        (Method::Get, _) => None,
-        (Method::Post, Some(template)) => Some(render(template, call)),
-        (Method::Post, None) => Some(call.native_body().to_string()),
-    };
-    let mut headers: Vec<(String, String)> =
-        rtb.headers.iter().map(|(name, value)| (name.clone(), render(value, call))).collect();
-    if body.is_some() && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-    {
-        headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
-    }
-    let request = PingRequest {
-        method: match rtb.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
+impl Pinger {
+    /// Sends `call`'s ping to the target described by `rtb` and reports everything.
+    pub async fn send(&self, rtb: &Rtb, call: &Call) -> PingReport {
+        let body = match (rtb.method, &rtb.body_template) {
+            (Method::Get, _) => None,
+            (Method::Post, Some(template)) => Some(render(template, call)),
+            (Method::Post, None) => Some(call.native_body().to_string()),
+        };
+        let mut headers: Vec<(String, String)> =
+            rtb.headers.iter().map(|(name, value)| (name.clone(), render(value, call))).collect();
+        if body.is_some()
+            && !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
         }
-        .to_owned(),
-        url: render(&rtb.ping_url, call),
-        headers,
-        body,
-    };
-    let started = Instant::now();
-    let result =
-        exchange(&request, Duration::from_millis(rtb.timeout_ms.into()), allow_private).await;
-    let latency_ms = started.elapsed().as_millis() as u64;
-    match result {
-        Ok((status, text)) => {
-            let (bid, error) = match serde_json::from_str::<Value>(&text) {
-                Ok(answer) => (Some(parse_bid(rtb, &answer)), None),
-                Err(error) => (None, Some(format!("the answer is not JSON: {error}"))),
-            };
-            let mut kept = text;
-            if kept.len() > KEPT_BODY {
-                let mut cut = KEPT_BODY;
-                while !kept.is_char_boundary(cut) {
-                    cut -= 1;
+        let request = PingRequest {
+            method: match rtb.method {
+                Method::Get => "GET",
+                Method::Post => "POST",
+            }
+            .to_owned(),
+            url: render(&rtb.ping_url, call),
+            headers,
+            body,
+        };
+        let started = Instant::now();
+        let result = exchange(self, &request, Duration::from_millis(rtb.timeout_ms.into())).await;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        match result {
+            Ok((status, text)) => {
+                let (bid, error) = match serde_json::from_str::<Value>(&text) {
+                    Ok(answer) => (Some(parse_bid(rtb, &answer)), None),
+                    Err(error) => (None, Some(format!("the answer is not JSON: {error}"))),
+                };
+                let mut kept = text;
+                if kept.len() > KEPT_BODY {
+                    let mut cut = KEPT_BODY;
+                    while !kept.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    kept.truncate(cut);
                 }
-                kept.truncate(cut);
+                PingReport {
+                    request,
+                    response: Some(PingResponse { status, body: kept }),
+                    latency_ms,
+                    bid,
+                    error,
+                }
             }
-            PingReport {
-                request,
-                response: Some(PingResponse { status, body: kept }),
-                latency_ms,
-                bid,
-                error,
+            Err(error) => {
+                PingReport { request, response: None, latency_ms, bid: None, error: Some(error) }
             }
-        }
-        Err(error) => {
-            PingReport { request, response: None, latency_ms, bid: None, error: Some(error) }
         }
     }
 }
@@ -251,7 +302,7 @@ pub async fn test(
     db: &Db,
     org: OrgId,
     id: uuid::Uuid,
-    allow_private: bool,
+    pinger: &Pinger,
 ) -> Result<PingReport, NetworkError> {
     let target: Target = resource::get(db, org, id).await?;
     let Revenue::Rtb(rtb) = &target.revenue else {
@@ -259,30 +310,26 @@ pub async fn test(
         invalid.add("revenue", "is static: only RTB targets are pinged");
         return Err(invalid.into());
     };
-    Ok(send(rtb, &Call::sample(None), allow_private).await)
+    Ok(pinger.send(rtb, &Call::sample(None)).await)
 }
 
-/// Sends the request to the addresses its host resolves to (checked first, and then
-/// used, so a second lookup cannot lead elsewhere).
+/// Sends the request within `timeout` (resolving, connecting and reading included).
 async fn exchange(
+    pinger: &Pinger,
     request: &PingRequest,
     timeout: Duration,
-    allow_private: bool,
 ) -> Result<(u16, String), String> {
     let url = url::Url::parse(&request.url).map_err(|error| format!("not a URL: {error}"))?;
-    let host = url.host_str().ok_or("the URL has no host")?.to_owned();
-    let addrs = tokio::time::timeout(timeout, resolve(&url, allow_private))
-        .await
-        .map_err(|_| format!("no answer within {} ms (resolving)", timeout.as_millis()))??;
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .resolve_to_addrs(&host, &addrs)
-        .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|error| format!("cannot make the HTTP client: {error}"))?;
+    match url.host() {
+        None => return Err("the URL has no host".to_owned()),
+        // Literal addresses never reach the resolver: they are checked here.
+        Some(url::Host::Ipv4(ip)) => guard(&ip.to_string(), ip.into(), pinger.allow_private)?,
+        Some(url::Host::Ipv6(ip)) => guard(&ip.to_string(), ip.into(), pinger.allow_private)?,
+        Some(url::Host::Domain(_)) => {}
+    }
+    let client = &pinger.client;
     let method = if request.method == "GET" { reqwest::Method::GET } else { reqwest::Method::POST };
-    let mut builder = client.request(method, url);
+    let mut builder = client.request(method, url).timeout(timeout);
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
@@ -293,7 +340,7 @@ async fn exchange(
         if error.is_timeout() {
             format!("no answer within {} ms", timeout.as_millis())
         } else {
-            format!("the request failed: {error}")
+            format!("the request failed: {}", with_causes(&error))
         }
     })?;
     let status = response.status().as_u16();
@@ -320,6 +367,16 @@ mod tests {
             min_duration_path: Some("$.bidTerms[0].callMinDuration".into()),
             buffer_seconds: 60,
         }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_resolves_to_loopback_is_refused_by_the_resolver() {
+        let mut target = rtb("$.bid", BidUnit::Cents);
+        target.ping_url = "http://localhost:9/ping".into();
+        let report = Pinger::new(false).unwrap().send(&target, &Call::sample(None)).await;
+        let error = report.error.unwrap();
+        assert!(error.contains("loopback, private or link-local"), "{error}");
+        assert!(report.response.is_none());
     }
 
     #[test]

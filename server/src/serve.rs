@@ -12,6 +12,7 @@ use crate::{
     config::Cli,
     db::{self, Db, nodes::NodeInfo},
     http::{self, AppState, Metrics, session},
+    ping::Pinger,
     routing::snapshot::Routing,
     secrets::{self, SecretKey},
     shutdown::Signals,
@@ -45,6 +46,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         .site_addr(http_addr)
         .build();
     let routing = Routing::load(&db).await.map_err(StartError::Routing)?;
+    let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
     let throttle = Arc::new(Throttle::default());
     spawn_forgetting(throttle.clone());
@@ -59,7 +61,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         routing,
         sessions,
         secure_cookies: cli.secure_cookies,
-        allow_private_targets: cli.allow_private_targets,
+        pinger,
     });
 
     tracing::info!(

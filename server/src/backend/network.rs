@@ -247,5 +247,5 @@ pub async fn import_numbers(
 
 pub async fn test_ping(state: &AppState, target: String) -> Result<PingReport, AppError> {
     let (org, _) = scope(state, Permission::EditConfiguration).await?;
-    Ok(crate::ping::test(&state.db, org, id(&target)?, state.allow_private_targets).await?)
+    Ok(crate::ping::test(&state.db, org, id(&target)?, &state.pinger).await?)
 }

@@ -42,8 +42,8 @@ pub struct AppState {
     pub sessions: session::Store,
     /// Whether the session cookie is `Secure` (the site is served over TLS).
     pub secure_cookies: bool,
-    /// Whether pings may go to loopback, private and link-local addresses.
-    pub allow_private_targets: bool,
+    /// Sends RTB pings (one pooled client; private addresses only if the operator allows).
+    pub pinger: crate::ping::Pinger,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -34,5 +34,5 @@ async fn test_ping(
 ) -> Result<Json<PingReport>, ApiError> {
     caller.require(Permission::EditConfiguration)?;
     let id = text.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(Json(ping::test(&state.db, caller.org, id, state.allow_private_targets).await?))
+    Ok(Json(ping::test(&state.db, caller.org, id, &state.pinger).await?))
 }
