@@ -27,6 +27,8 @@ use crate::{
 
 /// How much of an answer is kept for people to read.
 const KEPT_BODY: usize = 8 * 1024;
+/// A larger answer is a lost bid: no buyer's bid needs more.
+const MAX_ANSWER: usize = 64 * 1024;
 
 /// What a ping says about the call. A test ping uses [`Call::sample`].
 #[derive(Clone, Debug)]
@@ -344,9 +346,26 @@ async fn exchange(
         }
     })?;
     let status = response.status().as_u16();
-    let text =
-        response.text().await.map_err(|error| format!("the answer could not be read: {error}"))?;
-    Ok((status, text))
+    let too_large = || format!("the answer is larger than {} KiB", MAX_ANSWER / 1024);
+    if response.content_length().is_some_and(|length| length > MAX_ANSWER as u64) {
+        return Err(too_large());
+    }
+    // Read as it arrives, so an endless answer is cut at the limit, not buffered.
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|error| {
+        if error.is_timeout() {
+            format!("no answer within {} ms", timeout.as_millis())
+        } else {
+            format!("the answer could not be read: {}", with_causes(&error))
+        }
+    })? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 #[cfg(test)]
@@ -367,6 +386,60 @@ mod tests {
             min_duration_path: Some("$.bidTerms[0].callMinDuration".into()),
             buffer_seconds: 60,
         }
+    }
+
+    /// A buyer on loopback that answers every request with `head` and then `body`, the
+    /// body in pieces `pause` apart.
+    async fn buyer(head: String, body: Vec<u8>, pause: Duration) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let (head, body) = (head.clone(), body.clone());
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = stream.read(&mut request).await;
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    for piece in body.chunks(1024) {
+                        if stream.write_all(piece).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(pause).await;
+                    }
+                });
+            }
+        });
+        format!("http://{addr}/ping")
+    }
+
+    async fn ping(url: String, timeout_ms: u32) -> PingReport {
+        let mut target = rtb("$.bid", BidUnit::Cents);
+        target.ping_url = url;
+        target.timeout_ms = timeout_ms;
+        Pinger::new(true).unwrap().send(&target, &Call::sample(None)).await
+    }
+
+    #[tokio::test]
+    async fn an_oversized_answer_is_a_lost_bid() {
+        let body = vec![b' '; 100 * 1024];
+        let declared = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+        let report = ping(buyer(declared, body.clone(), Duration::ZERO).await, 2000).await;
+        assert_eq!(report.error.as_deref(), Some("the answer is larger than 64 KiB"));
+        let chunked = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_owned();
+        let report = ping(buyer(chunked, body, Duration::ZERO).await, 2000).await;
+        assert_eq!(report.error.as_deref(), Some("the answer is larger than 64 KiB"));
+    }
+
+    #[tokio::test]
+    async fn a_slow_drip_answer_runs_out_of_time() {
+        // 20 pieces 100 ms apart: two seconds to deliver, against a 300 ms timeout.
+        let body = vec![b' '; 20 * 1024];
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+        let started = Instant::now();
+        let report = ping(buyer(head, body, Duration::from_millis(100)).await, 300).await;
+        assert_eq!(report.error.as_deref(), Some("no answer within 300 ms"));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test]
