@@ -178,19 +178,6 @@ pub struct Pinger {
     allow_private: bool,
 }
 
-impl Pinger {
-    pub fn new(allow_private: bool) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .dns_resolver(std::sync::Arc::new(Guarded { allow_private }))
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client, allow_private })
-    }
-}
-
 /// An error with its causes: a refused address reads as such, not as "error sending
 /// request".
 fn with_causes(error: &dyn std::error::Error) -> String {
@@ -243,6 +230,17 @@ pub fn parse_bid(rtb: &Rtb, answer: &Value) -> ParsedBid {
 }
 
 impl Pinger {
+    pub fn new(allow_private: bool) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(Guarded { allow_private }))
+            .redirect(reqwest::redirect::Policy::none())
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { client, allow_private })
+    }
+
     /// Sends `call`'s ping to the target described by `rtb` and reports everything.
     pub async fn send(&self, rtb: &Rtb, call: &Call) -> PingReport {
         let body = match (rtb.method, &rtb.body_template) {

@@ -70,9 +70,23 @@ impl Dialog {
         self.build(method, number, via)
     }
 
-    /// The ACK of our INVITE's 2xx: same CSeq number, its own branch (§13.2.2.4).
-    pub fn ack(&self, invite_cseq: u32, via: &Via) -> Request {
-        self.build(Method::Ack, invite_cseq, via)
+    /// The ACK of our INVITE's 2xx: same CSeq number, its own branch (§13.2.2.4); with a
+    /// late offer it carries the answer (`body`, of `content_type`).
+    pub fn ack(
+        &self,
+        invite_cseq: u32,
+        via: &Via,
+        body: Vec<u8>,
+        content_type: Option<&str>,
+    ) -> Request {
+        let mut ack = self.build(Method::Ack, invite_cseq, via);
+        if !body.is_empty() {
+            if let Some(content_type) = content_type {
+                ack.headers.push("Content-Type", content_type);
+            }
+            ack.body = body;
+        }
+        ack
     }
 
     fn build(&self, method: Method, number: u32, via: &Via) -> Request {

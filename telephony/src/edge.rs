@@ -59,7 +59,7 @@ impl Edge {
         let (transports, listener) = Transports::bind(config.listen).await?;
         let (events, receiver) = mpsc::unbounded_channel();
         let router = Arc::new(router);
-        let marker = format!("bl{:08x}.", rand::random::<u32>());
+        let marker: Arc<str> = format!("bl{:08x}.", rand::random::<u32>()).into();
         let nonce_key: [u8; 16] = rand::random();
         let shards = config.shards.max(1);
         let mut inputs = Vec::with_capacity(shards);
@@ -242,18 +242,16 @@ impl<R: Router> Shard<R> {
             ok.headers.push("Allow", crate::wire::message::allow());
             ok.headers.push("Accept", "application/sdp");
             ok.headers.push("Supported", "timer");
-            self.transports.send(Transmit { to: from, bytes: ok.to_bytes().into() });
+            self.send_response(&ok, from);
             return;
         }
         let new_invite =
             request.method == Method::Invite && request.to().is_some_and(|to| to.tag().is_none());
         // An INVITE of ours that came back: a loop (RFC 3261 §8.2.2.2). It may even carry
         // the Call-ID of one of our own legs, so this is checked first.
-        if new_invite
-            && request.headers.all("Via").any(|via| via.contains(self.local.marker.as_str()))
-        {
+        if new_invite && request.headers.all("Via").any(|via| via.contains(&*self.local.marker)) {
             let response = request.response(482, Some(&self.local.new_tag()));
-            self.transports.send(Transmit { to: from, bytes: response.to_bytes().into() });
+            self.send_response(&response, from);
             return;
         }
         if let Some(&id) = self.by_call_id.get(request.call_id()) {
@@ -267,7 +265,7 @@ impl<R: Router> Shard<R> {
         } else if request.method != Method::Ack {
             // A request for a dialog or transaction we do not have (§12.2.2).
             let response = request.response(481, Some(&self.local.new_tag()));
-            self.transports.send(Transmit { to: from, bytes: response.to_bytes().into() });
+            self.send_response(&response, from);
         }
     }
 
@@ -302,7 +300,7 @@ impl<R: Router> Shard<R> {
                 challenge
             }
         };
-        self.transports.send(Transmit { to: from, bytes: refusal.to_bytes().into() });
+        self.send_response(&refusal, from);
         None
     }
 
@@ -325,6 +323,11 @@ impl<R: Router> Shard<R> {
         }
         self.calls.insert(id, call);
         self.apply(id, produced);
+    }
+
+    /// A response sent without a transaction: a repeated request is answered again.
+    fn send_response(&self, response: &crate::wire::Response, to: Peer) {
+        self.transports.send(Transmit { to, bytes: response.to_bytes().into() });
     }
 
     /// Runs one step of call `id` and carries out what it produced.

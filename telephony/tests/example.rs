@@ -4,9 +4,10 @@
 mod support;
 
 use std::process::Stdio;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use support::{RawPeer, Scenario, Sipp, Transport, free_port};
+use support::{RawPeer, Scenario, Sipp, Transport, free_port, raw_invite};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -44,15 +45,7 @@ async fn static_b2bua_connects_a_call_over_udp_and_tcp() {
     }
 }
 
-const INVITE: &str = "INVITE sip:+15550100200@127.0.0.1 SIP/2.0\r\n\
-Via: SIP/2.0/UDP {me};branch=z9hG4bKx1;rport\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:+15550001111@127.0.0.1>;tag=x1\r\n\
-To: <sip:+15550100200@127.0.0.1>\r\n\
-Call-ID: example-1\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:carrier@{me}>\r\n\
-Content-Length: 0\r\n\r\n";
+static INVITE: LazyLock<String> = LazyLock::new(|| raw_invite("example-1"));
 
 #[tokio::test]
 async fn as_an_inbound_trunk_it_admits_only_its_networks() {
@@ -60,7 +53,7 @@ async fn as_an_inbound_trunk_it_admits_only_its_networks() {
     let to = format!("sip:buyer@127.0.0.1:{buyer}");
     let (_closed, closed_port) = static_b2bua(&["--to", &to, "--allow", "192.0.2.0/24"]).await;
     let carrier = RawPeer::new(format!("127.0.0.1:{closed_port}").parse().unwrap()).await;
-    carrier.send(INVITE).await;
+    carrier.send(&INVITE).await;
     assert_eq!(carrier.response().await.status, 403);
 
     let (_open, open_port) = static_b2bua(&["--to", &to, "--allow", "127.0.0.0/8"]).await;

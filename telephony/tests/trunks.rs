@@ -3,10 +3,11 @@
 
 mod support;
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use bidline_telephony::b2bua::{Credentials, Decision, EventKind};
-use support::{Gate, RawPeer, Scenario, Sipp, TestEdge, Transport, buyer, free_port};
+use support::{Gate, RawPeer, Scenario, Sipp, TestEdge, Transport, buyer, free_port, raw_invite};
 
 const GATE: Gate = Gate::Password { realm: "bidline", username: "carrier", password: "s3cret" };
 
@@ -16,26 +17,18 @@ async fn answer_to(edge: std::net::SocketAddr, request: &str) -> u16 {
     peer.response().await.status
 }
 
-const INVITE: &str = "INVITE sip:+15550100200@127.0.0.1 SIP/2.0\r\n\
-Via: SIP/2.0/UDP {me};branch=z9hG4bKt1;rport\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:+15550001111@127.0.0.1>;tag=t1\r\n\
-To: <sip:+15550100200@127.0.0.1>\r\n\
-Call-ID: trunk-1\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:carrier@{me}>\r\n\
-Content-Length: 0\r\n\r\n";
+static INVITE: LazyLock<String> = LazyLock::new(|| raw_invite("trunk-1"));
 
 #[tokio::test]
 async fn a_source_no_trunk_admits_gets_403_before_anything_else() {
     let edge = TestEdge::gated(Decision::Connect(vec![]), Gate::Closed).await;
-    assert_eq!(answer_to(edge.addr(), INVITE).await, 403);
+    assert_eq!(answer_to(edge.addr(), &INVITE).await, 403);
 }
 
 #[tokio::test]
 async fn wrong_or_missing_credentials_are_challenged() {
     let edge = TestEdge::gated(Decision::Connect(vec![]), GATE).await;
-    assert_eq!(answer_to(edge.addr(), INVITE).await, 401);
+    assert_eq!(answer_to(edge.addr(), &INVITE).await, 401);
     let forged = INVITE.replace(
         "Content-Length: 0",
         "Authorization: Digest username=\"carrier\", realm=\"bidline\", nonce=\"1.x\", uri=\"sip:+15550100200@127.0.0.1\", response=\"00000000000000000000000000000000\"\r\nContent-Length: 0",

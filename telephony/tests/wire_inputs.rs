@@ -3,23 +3,16 @@
 
 mod support;
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use bidline_telephony::b2bua::{Decision, Destination, EndCause, EventKind};
 use bidline_telephony::wire::{Fields, Message, parse};
-use support::{RawPeer as Peer, TestEdge};
+use support::{RawPeer as Peer, TestEdge, raw_invite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-const INVITE: &str = "INVITE sip:+15550100200@127.0.0.1 SIP/2.0\r\n\
-Via: SIP/2.0/UDP {me};branch=z9hG4bKw1;rport\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:+15550001111@127.0.0.1>;tag=w1\r\n\
-To: <sip:+15550100200@127.0.0.1>\r\n\
-Call-ID: wire-1\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:carrier@{me}>\r\n\
-Content-Length: 0\r\n\r\n";
+static INVITE: LazyLock<String> = LazyLock::new(|| raw_invite("wire-1"));
 
 fn reject_all() -> Decision {
     Decision::Reject { status: 404, reason: "Not Found".into() }
@@ -128,7 +121,7 @@ async fn an_invite_that_loops_back_to_the_edge_gets_482() {
     .await
     .unwrap();
     let peer = Peer::new(edge.udp_addr()).await;
-    peer.send(INVITE).await;
+    peer.send(&INVITE).await;
     assert_eq!(peer.response().await.status, 100);
     assert_eq!(peer.response().await.status, 482);
     let ended = loop {

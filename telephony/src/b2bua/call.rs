@@ -53,13 +53,6 @@ struct Inbound {
     dialog: Option<Dialog>,
 }
 
-/// Why we sent a request of our own, to know what its response means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Purpose {
-    Cancel,
-    Bye,
-}
-
 #[derive(Debug)]
 pub struct Call {
     pub id: u64,
@@ -71,7 +64,8 @@ pub struct Call {
     legs: Vec<Outbound>,
     last_failure: Option<(u16, String)>,
     servers: Vec<(String, Server)>,
-    clients: Vec<(String, Purpose, Client)>,
+    /// Our own non-INVITE requests (CANCEL, BYE) by branch.
+    clients: Vec<(String, Client)>,
     relays: Vec<relay::Relay>,
     ring_deadline: Option<Instant>,
     end_deadline: Option<Instant>,
@@ -84,6 +78,14 @@ struct Session {
     interval: std::time::Duration,
     /// When the session is over unless refreshed before.
     expires: Instant,
+}
+
+/// Why a new INVITE is refused before routing.
+enum Refusal {
+    /// Max-Forwards 0 (483).
+    TooManyHops,
+    /// A session interval under our minimum (422 with Min-SE, RFC 4028 §8.1.1).
+    IntervalTooSmall,
 }
 
 /// The interval of a Session-Expires value (`1800;refresher=uac`).
@@ -111,8 +113,33 @@ impl Call {
         policy: Policy,
         mut fx: Effects<'_>,
     ) -> Call {
-        let branch =
-            invite.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
+        // Read what routing needs before the INVITE moves into the call.
+        let dialed = invite
+            .uri
+            .user()
+            .map(str::to_owned)
+            .or_else(|| invite.to().and_then(|to| to.uri.user().map(str::to_owned)))
+            .unwrap_or_default();
+        let caller = invite.from().and_then(|from| from.uri.user().map(str::to_owned));
+        let asked_interval = session_expires(invite.headers.get("Session-Expires"));
+        let refusal = if invite.max_forwards() == 0 {
+            Some(Refusal::TooManyHops)
+        } else if asked_interval.is_some_and(|interval| interval < policy.min_session_expires) {
+            Some(Refusal::IntervalTooSmall)
+        } else {
+            None
+        };
+        let incoming = refusal.is_none().then(|| IncomingCall {
+            id,
+            call_id: invite.call_id().to_owned(),
+            dialed: dialed.clone(),
+            caller: caller.clone(),
+            request_uri: invite.uri.clone(),
+            source: peer,
+            trunk,
+            headers: invite.headers.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+        });
+        let branch = invite.branch();
         let ist = ServerInvite::new(peer, policy.timers);
         let inbound =
             Inbound { invite, peer, branch, tag: local.new_tag(), ist, answer: None, dialog: None };
@@ -134,42 +161,18 @@ impl Call {
         };
         let trying = call.inbound.invite.response(100, None);
         call.inbound.ist.respond(&trying, fx.now, fx.outbox);
-        let invite = call.inbound.invite.clone();
-        let dialed = invite
-            .uri
-            .user()
-            .map(str::to_owned)
-            .or_else(|| invite.to().and_then(|to| to.uri.user().map(str::to_owned)))
-            .unwrap_or_default();
-        let caller = invite.from().and_then(|from| from.uri.user().map(str::to_owned));
-        call.event(
-            &mut fx,
-            EventKind::Initiated {
-                dialed: dialed.clone(),
-                caller: caller.clone(),
-                source: peer.addr,
-            },
-        );
-        let asked_interval = session_expires(invite.headers.get("Session-Expires"));
-        if invite.max_forwards() == 0 {
-            call.refuse(483, "Too Many Hops", &mut fx);
-        } else if asked_interval.is_some_and(|interval| interval < call.policy.min_session_expires)
-        {
-            let mut too_small = invite.response(422, Some(&call.inbound.tag));
-            too_small.headers.push("Min-SE", call.policy.min_session_expires.as_secs().to_string());
-            call.inbound.ist.respond(&too_small, fx.now, fx.outbox);
-            call.end(EndCause::Rejected { status: 422 }, &mut fx);
-        } else {
-            *fx.route = Some(IncomingCall {
-                id,
-                call_id: invite.call_id().to_owned(),
-                dialed,
-                caller,
-                request_uri: invite.uri.clone(),
-                source: peer,
-                trunk,
-                headers: invite.headers.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
-            });
+        call.event(&mut fx, EventKind::Initiated { dialed, caller, source: peer.addr });
+        match refusal {
+            Some(Refusal::TooManyHops) => call.refuse(483, "Too Many Hops", &mut fx),
+            Some(Refusal::IntervalTooSmall) => {
+                let mut too_small = call.inbound.invite.response(422, Some(&call.inbound.tag));
+                too_small
+                    .headers
+                    .push("Min-SE", call.policy.min_session_expires.as_secs().to_string());
+                call.inbound.ist.respond(&too_small, fx.now, fx.outbox);
+                call.end(EndCause::Rejected { status: 422 }, &mut fx);
+            }
+            None => *fx.route = incoming,
         }
         call
     }
@@ -250,8 +253,7 @@ impl Call {
 
     /// A request whose Call-ID is one of this call's.
     pub fn on_request(&mut self, request: Request, source: Peer, mut fx: Effects<'_>) {
-        let branch =
-            request.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
+        let branch = request.branch();
         // A repeated non-INVITE request gets the answer already given.
         if request.method != Method::Invite
             && request.method != Method::Ack
@@ -290,8 +292,7 @@ impl Call {
 
     /// Answers a non-INVITE request through a server transaction that absorbs repeats.
     fn respond(&mut self, request: &Request, status: u16, source: Peer, fx: &mut Effects<'_>) {
-        let branch =
-            request.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
+        let branch = request.branch();
         let mut server = Server::new(source, self.policy.timers);
         // A request without a To tag (CANCEL) is answered with the tag of our answer to
         // the INVITE.
@@ -349,39 +350,38 @@ impl Call {
     fn send_cancel(&mut self, index: usize, fx: &mut Effects<'_>) {
         let leg = &mut self.legs[index];
         leg.cancel_owed = false;
-        let cancel = leg.cancel();
-        let branch =
-            cancel.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
-        let client =
-            Client::start(cancel, leg.destination.next_hop, self.policy.timers, fx.now, fx.outbox);
-        self.clients.push((branch, Purpose::Cancel, client));
+        let (cancel, peer) = (leg.cancel(), leg.destination.next_hop);
+        self.start_client(cancel, peer, fx);
+    }
+
+    /// Sends a request of our own through a client transaction that resends it.
+    fn start_client(&mut self, request: Request, peer: Peer, fx: &mut Effects<'_>) {
+        let branch = request.branch();
+        let client = Client::start(request, peer, self.policy.timers, fx.now, fx.outbox);
+        self.clients.push((branch, client));
     }
 
     fn on_bye(&mut self, from: Side, fx: &mut Effects<'_>) {
         let (Phase::Answered { leg } | Phase::Confirmed { leg }) = self.phase else { return };
-        match from {
-            Side::Caller => self.send_bye_to_callee(leg, fx),
-            Side::Callee => self.send_bye_to_caller(fx),
-        }
+        let other = match from {
+            Side::Caller => Side::Callee,
+            Side::Callee => Side::Caller,
+        };
+        self.send_bye(other, leg, fx);
         self.legs[leg].state = LegState::Over;
         self.end(EndCause::HungUp(from), fx);
     }
 
-    fn send_bye_to_callee(&mut self, leg: usize, fx: &mut Effects<'_>) {
-        let outbound = &mut self.legs[leg];
-        let Some(dialog) = &mut outbound.dialog else { return };
+    /// A BYE inside the dialog with `to`: the caller's, or the callee's on `leg`.
+    fn send_bye(&mut self, to: Side, leg: usize, fx: &mut Effects<'_>) {
+        let dialog = match to {
+            Side::Caller => self.inbound.dialog.as_mut(),
+            Side::Callee => self.legs[leg].dialog.as_mut(),
+        };
+        let Some(dialog) = dialog else { return };
         let bye = dialog.request(Method::Bye, &self.local.via(dialog.peer.transport));
-        let branch = bye.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
-        let client = Client::start(bye, dialog.peer, self.policy.timers, fx.now, fx.outbox);
-        self.clients.push((branch, Purpose::Bye, client));
-    }
-
-    fn send_bye_to_caller(&mut self, fx: &mut Effects<'_>) {
-        let Some(dialog) = &mut self.inbound.dialog else { return };
-        let bye = dialog.request(Method::Bye, &self.local.via(dialog.peer.transport));
-        let branch = bye.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
-        let client = Client::start(bye, dialog.peer, self.policy.timers, fx.now, fx.outbox);
-        self.clients.push((branch, Purpose::Bye, client));
+        let peer = dialog.peer;
+        self.start_client(bye, peer, fx);
     }
 
     /// A response whose Call-ID is one of this call's outbound legs'.
@@ -395,9 +395,8 @@ impl Call {
     fn on_own_response(&mut self, response: Response, fx: &mut Effects<'_>) {
         let Some(cseq) = response.cseq() else { return };
         if cseq.method != Method::Invite {
-            let branch =
-                response.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
-            if let Some((_, _, client)) = self.clients.iter_mut().find(|(b, _, _)| *b == branch) {
+            let branch = response.branch();
+            if let Some((_, client)) = self.clients.iter_mut().find(|(b, _)| *b == branch) {
                 client.on_response(response, fx.now);
             }
             return;
@@ -406,8 +405,7 @@ impl Call {
             return;
         };
         let leg = &mut self.legs[index];
-        let branch =
-            response.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
+        let branch = response.branch();
         if leg.is_challenged_branch(&branch) {
             if let Some(challenged) = &mut leg.challenged {
                 challenged.on_response(response, fx.now, fx.outbox);
@@ -472,7 +470,7 @@ impl Call {
             // The 2xx crossed our CANCEL (or the call ended meanwhile): take it and hang up.
             leg.send_ack(Vec::new(), None, &self.local, fx.outbox);
             leg.state = LegState::Over;
-            self.send_bye_to_callee(index, fx);
+            self.send_bye(Side::Callee, index, fx);
             return;
         }
         leg.state = LegState::Answered;
@@ -519,21 +517,23 @@ impl Call {
 
     /// When [`on_timer`](Self::on_timer) next needs calling.
     pub fn deadline(&self) -> Option<Instant> {
-        let mut times = vec![
+        let own = [
             self.ring_deadline,
             self.end_deadline,
+            self.session.as_ref().map(|session| session.expires),
             self.inbound.ist.deadline(),
             self.inbound.answer.as_ref().map(Answer::deadline),
         ];
-        times.extend(self.legs.iter().map(|leg| leg.ict.deadline()));
-        times.extend(
-            self.legs.iter().filter_map(|leg| leg.challenged.as_ref().map(|ict| ict.deadline())),
-        );
-        times.extend(self.servers.iter().map(|(_, s)| s.deadline()));
-        times.extend(self.clients.iter().map(|(_, _, c)| c.deadline()));
-        times.extend(self.relays.iter().map(relay::Relay::deadline));
-        times.push(self.session.as_ref().map(|session| session.expires));
-        times.into_iter().flatten().min()
+        let legs = self.legs.iter().flat_map(|leg| {
+            [Some(leg.ict.deadline()), leg.challenged.as_ref().map(|ict| ict.deadline())]
+        });
+        own.into_iter()
+            .chain(legs.flatten())
+            .chain(self.servers.iter().map(|(_, server)| server.deadline()))
+            .chain(self.clients.iter().map(|(_, client)| client.deadline()))
+            .chain(self.relays.iter().map(relay::Relay::deadline))
+            .flatten()
+            .min()
     }
 
     pub fn on_timer(&mut self, mut fx: Effects<'_>) {
@@ -573,18 +573,18 @@ impl Call {
         }
         self.relay_timers(&mut fx);
         self.servers.retain_mut(|(_, server)| !server.on_timer(now));
-        for (_, _, client) in &mut self.clients {
+        for (_, client) in &mut self.clients {
             client.on_timer(now, fx.outbox);
         }
-        self.clients.retain(|(_, _, c)| c.state() != crate::transaction::client::State::Terminated);
+        self.clients.retain(|(_, c)| c.state() != crate::transaction::client::State::Terminated);
     }
 
     /// Ends an answered call from our side: BYE to both.
     fn hang_up_both(&mut self, cause: EndCause, fx: &mut Effects<'_>) {
         let Some(leg) = self.answered_leg() else { return };
         self.inbound.answer = None;
-        self.send_bye_to_callee(leg, fx);
-        self.send_bye_to_caller(fx);
+        self.send_bye(Side::Callee, leg, fx);
+        self.send_bye(Side::Caller, leg, fx);
         self.legs[leg].state = LegState::Over;
         self.end(cause, fx);
     }

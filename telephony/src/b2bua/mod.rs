@@ -221,7 +221,7 @@ pub struct Local {
     pub tcp: SocketAddr,
     /// Part of every branch we create, so an INVITE of ours that comes back to us is
     /// recognised as a loop (482).
-    pub marker: String,
+    pub marker: std::sync::Arc<str>,
     /// The shard whose calls this is; it is written into the Call-IDs we create so their
     /// responses reach the same shard.
     pub shard: usize,

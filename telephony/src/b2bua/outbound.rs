@@ -144,9 +144,7 @@ impl Outbound {
 
     /// Whether `branch` is the challenged INVITE's (a repeat of its 401/407).
     pub fn is_challenged_branch(&self, branch: &str) -> bool {
-        self.challenged
-            .as_ref()
-            .is_some_and(|ict| ict.request().top_via().is_some_and(|v| v.branch() == Some(branch)))
+        self.challenged.as_ref().is_some_and(|ict| ict.request().branch() == branch)
     }
 
     pub fn pending(&self) -> bool {
@@ -183,13 +181,7 @@ impl Outbound {
         }
         let Some(dialog) = &self.dialog else { return };
         let number = self.ict.request().cseq().map_or(1, |c| c.number);
-        let mut ack = dialog.ack(number, &local.via(peer.transport));
-        if !body.is_empty() {
-            if let Some(content_type) = content_type {
-                ack.headers.push("Content-Type", content_type);
-            }
-            ack.body = body;
-        }
+        let ack = dialog.ack(number, &local.via(peer.transport), body, content_type);
         let bytes: Arc<[u8]> = ack.to_bytes().into();
         outbox.push(Transmit { to: peer, bytes: bytes.clone() });
         self.ack = Some(bytes);

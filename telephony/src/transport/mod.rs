@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use crate::transaction::{Peer, Transmit, Transport};
 use crate::wire::{Message, Rejection, Via};
 
-pub use tcp::Connections;
+use tcp::Connections;
 
 /// Where parsed inbound messages go (the edge's shard dispatch).
 pub trait Sink: Send + Sync + 'static {

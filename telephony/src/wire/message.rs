@@ -109,6 +109,11 @@ pub trait Fields {
         Via::parse(self.headers().all("Via").next()?)
     }
 
+    /// The top Via's branch, which names the transaction; empty when there is none.
+    fn branch(&self) -> String {
+        self.top_via().and_then(|via| via.branch().map(str::to_owned)).unwrap_or_default()
+    }
+
     fn from(&self) -> Option<NameAddr> {
         self.headers().get("From")?.parse().ok()
     }

@@ -234,6 +234,21 @@ impl Sipp {
     }
 }
 
+/// A minimal INVITE from a [`RawPeer`] (`{me}` stands for its address) with `call_id`.
+pub fn raw_invite(call_id: &str) -> String {
+    format!(
+        "INVITE sip:+15550100200@127.0.0.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP {{me}};branch=z9hG4bK{call_id};rport\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:+15550001111@127.0.0.1>;tag=raw\r\n\
+To: <sip:+15550100200@127.0.0.1>\r\n\
+Call-ID: {call_id}\r\n\
+CSeq: 1 INVITE\r\n\
+Contact: <sip:carrier@{{me}}>\r\n\
+Content-Length: 0\r\n\r\n"
+    )
+}
+
 /// A hand-driven peer on UDP: sends text (`{me}` replaced by its own address) and reads
 /// what comes back.
 pub struct RawPeer {

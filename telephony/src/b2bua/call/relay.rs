@@ -103,8 +103,7 @@ impl Call {
         source: Peer,
         fx: &mut Effects<'_>,
     ) {
-        let branch =
-            request.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
+        let branch = request.branch();
         if let Some(relay) = self
             .relays
             .iter_mut()
@@ -160,8 +159,7 @@ impl Call {
             onward.headers.push("Contact", self.local.contact(peer.transport));
         }
         onward.body = request.body.clone();
-        let outward_branch =
-            onward.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
+        let outward_branch = onward.branch();
         let timers = self.policy.timers;
         let (inward, outward) = if request.method == Method::Invite {
             let mut ist = ServerInvite::new(source, timers);
@@ -196,8 +194,7 @@ impl Call {
         response: Response,
         fx: &mut Effects<'_>,
     ) -> Result<(), Response> {
-        let branch =
-            response.top_via().and_then(|v| v.branch().map(str::to_owned)).unwrap_or_default();
+        let branch = response.branch();
         let Some(index) = self.relays.iter().position(|r| r.outward_branch == branch) else {
             return Err(response);
         };
@@ -211,14 +208,12 @@ impl Call {
             return Ok(());
         }
         if relay.request.method == Method::Invite && response.is_success() {
-            if relay.ack.is_some() || relay.answer.is_some() && !relay.ack_waits_for_sender {
-                // A repeat of the 2xx: our ACK was lost.
-                if let Some(ack) = &relay.ack {
-                    let to = match &relay.outward {
-                        Outward::Invite(ict) => ict.peer(),
-                        Outward::Other(_) => return Ok(()),
-                    };
-                    fx.outbox.push(Transmit { to, bytes: ack.clone() });
+            let relayed = matches!(&relay.inward, Inward::Invite(ist) if ist.state() != server_invite::State::Proceeding);
+            if relayed {
+                // A repeat of the 2xx: our ACK was lost (or, for a late offer, still waits
+                // for the sender's).
+                if let (Some(ack), Outward::Invite(ict)) = (&relay.ack, &relay.outward) {
+                    fx.outbox.push(Transmit { to: ict.peer(), bytes: ack.clone() });
                 }
                 return Ok(());
             }
@@ -239,7 +234,11 @@ impl Call {
             Inward::Invite(ist) => ist.peer(),
             Inward::Other(server) => server.peer(),
         };
-        if back.is_success() && matches!(relay.request.method, Method::Invite | Method::Update) {
+        // A 2xx to a target refresh (re-INVITE, UPDATE) names us as the target again and
+        // keeps the session alive.
+        let refreshes =
+            back.is_success() && matches!(relay.request.method, Method::Invite | Method::Update);
+        if refreshes {
             back.headers.push("Contact", self.local.contact(inward_peer.transport));
         }
         match &mut relay.inward {
@@ -252,7 +251,7 @@ impl Call {
             }
             Inward::Other(server) => server.respond(&back, fx.now, fx.outbox),
         }
-        if back.is_success() && matches!(relay.request.method, Method::Invite | Method::Update) {
+        if refreshes {
             self.refreshed(&back, fx);
         }
         Ok(())
@@ -277,11 +276,7 @@ impl Call {
             Side::Callee => self.inbound.dialog.as_ref(),
         };
         let Some(dialog) = dialog else { return };
-        let mut ack = dialog.ack(number, &self.local.via(dialog.peer.transport));
-        if let Some(content_type) = content_type {
-            ack.headers.push("Content-Type", content_type);
-        }
-        ack.body = body;
+        let ack = dialog.ack(number, &self.local.via(dialog.peer.transport), body, content_type);
         let bytes: Arc<[u8]> = ack.to_bytes().into();
         fx.outbox.push(Transmit { to: dialog.peer, bytes: bytes.clone() });
         self.relays[index].ack = Some(bytes);
