@@ -7,13 +7,14 @@
 pub mod accounts;
 mod backend;
 pub mod caller;
+pub mod calls;
 mod cli;
 mod config;
 pub mod db;
 pub mod e164;
 mod http;
 pub mod network;
-mod ping;
+pub mod ping;
 pub mod routing;
 pub mod secrets;
 mod serve;
@@ -44,6 +45,14 @@ pub enum StartError {
     Routing(#[source] sqlx::Error),
     #[error("cannot set up the HTTP client for buyer pings: {0}")]
     Pinger(#[source] reqwest::Error),
+    #[error("cannot listen for SIP on {addr} (--sip / BIDLINE_SIP_ADDR): {source}")]
+    Sip {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the call records: {0}")]
+    Calls(#[source] sqlx::Error),
     #[error("cannot register this node in the database: {0}")]
     Register(#[source] sqlx::Error),
     #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]

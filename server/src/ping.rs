@@ -58,7 +58,7 @@ impl Call {
         }
     }
 
-    fn attribute(&self, name: &str) -> String {
+    pub fn attribute(&self, name: &str) -> String {
         match name {
             "call.id" => self.id.clone(),
             "caller.number" => self.caller.clone(),

@@ -6,14 +6,17 @@ use std::{future::IntoFuture, path::Path, sync::Arc, time::Duration};
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 
+use bidline_telephony::edge::{self, Edge};
+
 use crate::{
     StartError,
     accounts::throttle::Throttle,
+    calls::{recorder::Recorder, recovery, writer::Writer},
     config::Cli,
     db::{self, Db, nodes::NodeInfo},
     http::{self, AppState, Metrics, session},
     ping::Pinger,
-    routing::snapshot::Routing,
+    routing::{counters::Counters, recent::Recent, router::CallRouter, snapshot::Routing},
     secrets::{self, SecretKey},
     shutdown::Signals,
 };
@@ -48,6 +51,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let routing = Routing::load(&db).await.map_err(StartError::Routing)?;
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
+    let sip = start_sip(cli, &db, &node, routing.clone(), pinger.clone()).await?;
     let throttle = Arc::new(Throttle::default());
     spawn_forgetting(throttle.clone());
     let sessions = session::Store::new(&db);
@@ -66,14 +70,15 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
 
     tracing::info!(
         http_addr = %http_addr,
+        sip_addr = %sip.edge.udp_addr(),
         database = %database_url,
         node_id = %node.id,
         version = %node.version,
         "listening"
     );
-    tracing::info!(sip_addr = %cli.sip_addr, "the SIP edge is not part of this build yet; --sip is reserved");
 
     serve_until_signalled(listener, app, signals, cli.shutdown_grace()).await;
+    sip.stop().await;
 
     if let Err(error) = db::nodes::mark_stopped(&db, node.id, chrono::Utc::now()).await {
         tracing::warn!(%error, "could not record this node's stop");
@@ -81,6 +86,77 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The SIP edge and what records its calls.
+struct Sip {
+    edge: Edge,
+    recording: tokio::task::JoinHandle<()>,
+    flushed: crate::calls::writer::Flushed,
+}
+
+impl Sip {
+    /// Stops taking calls; calls still live are recorded as interrupted, and every record
+    /// is written before this returns.
+    async fn stop(self) {
+        drop(self.edge);
+        // Routing tasks still out finish within the auction's limit and let go.
+        let wait = crate::routing::router::TREE_TIMEOUT + Duration::from_secs(2);
+        if tokio::time::timeout(wait, self.recording).await.is_err() {
+            tracing::warn!("calls still being routed at shutdown were not recorded");
+        }
+        self.flushed.done().await;
+    }
+}
+
+/// Recovers what a stopped node left, then starts the SIP edge with the call router.
+async fn start_sip(
+    cli: &Cli,
+    db: &Db,
+    node: &NodeInfo,
+    routing: Routing,
+    pinger: Pinger,
+) -> Result<Sip, StartError> {
+    let closed = recovery::close_orphans(db, node.id, chrono::Utc::now())
+        .await
+        .map_err(StartError::Calls)?;
+    if closed > 0 {
+        tracing::warn!(closed, "closed calls a stopped node left open (status interrupted)");
+    }
+    recovery::spawn_heartbeat(db.clone(), node.id);
+    let counters = Arc::new(Counters::load(db).await.map_err(StartError::Calls)?);
+    let since = chrono::Utc::now() - RECENT_CALLERS;
+    let recent = Arc::new(Recent::load_since(db, since).await.map_err(StartError::Calls)?);
+    let (writer, flushed) = Writer::spawn(db.clone());
+    let (recorder, inbox) = Recorder::new();
+    let router = CallRouter {
+        routing,
+        pinger,
+        counters: counters.clone(),
+        recent: recent.clone(),
+        recorder,
+        node_id: node.id,
+        tree_timeout: crate::routing::router::TREE_TIMEOUT,
+    };
+    let (edge, events) = Edge::start(edge::Config::new(cli.sip_addr), router)
+        .await
+        .map_err(|source| StartError::Sip { addr: cli.sip_addr, source })?;
+    let recording = inbox.spawn(events, writer, counters, recent.clone());
+    spawn_forgetting_callers(recent);
+    Ok(Sip { edge, recording, flushed })
+}
+
+/// How far back duplicate screening and repeat-caller routing remember callers.
+const RECENT_CALLERS: chrono::Duration = chrono::Duration::days(30);
+
+fn spawn_forgetting_callers(recent: Arc<Recent>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            recent.forget_before(chrono::Utc::now() - RECENT_CALLERS);
+        }
+    });
 }
 
 /// The key from --secret-key, else from the key file (made on the first start).

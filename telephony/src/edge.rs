@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::b2bua::call::Effects;
 use crate::b2bua::{
-    Admission, Call, CallEvent, Decision, IncomingCall, Local, Policy, Router, shard_of,
+    Admission, Call, CallEvent, Decision, EventKind, IncomingCall, Local, Policy, Router, shard_of,
 };
 use crate::digest;
 use crate::transaction::{Outbox, Peer, Transmit};
@@ -85,6 +85,7 @@ impl Edge {
                 by_call_id: HashMap::new(),
                 timers: BinaryHeap::new(),
                 scheduled: HashMap::new(),
+                routing: HashMap::new(),
                 next_id: 0,
                 digest: digest::Server::new(nonce_key),
                 denied: Throttled::default(),
@@ -150,6 +151,9 @@ struct Shard<R> {
     /// `scheduled`, so each call has at most one live entry.
     timers: BinaryHeap<Reverse<(Instant, u64)>>,
     scheduled: HashMap<u64, Instant>,
+    /// Router tasks of calls still being routed: a call that ends first (the caller
+    /// cancelled) stops its routing, buyer pings and all.
+    routing: HashMap<u64, tokio::task::AbortHandle>,
     next_id: u64,
     digest: digest::Server,
     denied: Throttled,
@@ -230,7 +234,10 @@ impl<R: Router> Shard<R> {
                 let Some(&id) = self.by_call_id.get(response.call_id()) else { return };
                 self.step(id, |call, fx| call.on_response(response, fx));
             }
-            Input::Routed(id, decision) => self.step(id, |call, fx| call.on_decision(decision, fx)),
+            Input::Routed(id, decision) => {
+                self.routing.remove(&id);
+                self.step(id, |call, fx| call.on_decision(decision, fx));
+            }
         }
     }
 
@@ -343,6 +350,11 @@ impl<R: Router> Shard<R> {
             self.transports.send(transmit);
         }
         for event in produced.events {
+            if matches!(event.kind, EventKind::Ended { .. })
+                && let Some(routing) = self.routing.remove(&id)
+            {
+                routing.abort();
+            }
             let _ = self.events.send(event);
         }
         for call_id in produced.new_call_ids {
@@ -351,10 +363,12 @@ impl<R: Router> Shard<R> {
         if let Some(incoming) = produced.route {
             let router = self.router.clone();
             let input = self.input.clone();
-            tokio::spawn(async move {
+            let id = incoming.id;
+            let task = tokio::spawn(async move {
                 let decision = router.route(&incoming).await;
                 let _ = input.send(Input::Routed(incoming.id, decision));
             });
+            self.routing.insert(id, task.abort_handle());
         }
         let Some(call) = self.calls.get(&id) else { return };
         if call.finished() {

@@ -6,12 +6,12 @@ mod support;
 use std::time::Duration;
 
 use bidline_telephony::b2bua::{Decision, EndCause, EventKind, Side};
-use support::{Scenario, Sipp, TestEdge, Transport, buyer, free_port};
+use support::{Scenario, Sipp, TestEdge, Transport, buyer, free_port, scenario};
 
 const RING: Duration = Duration::from_secs(10);
 
 fn refused(status: u16) -> Scenario {
-    Scenario::File("uac_refused.xml", vec![("__STATUS__", status.to_string())])
+    scenario("uac_refused.xml", vec![("__STATUS__", status.to_string())])
 }
 
 fn statuses(kinds: &[EventKind]) -> Vec<String> {
@@ -70,7 +70,7 @@ async fn busy_then_answered(transport: Transport) {
         buyer(good, transport, RING),
     ]))
     .await;
-    let first = Sipp::uas(Scenario::File("uas_busy.xml", vec![]), busy, transport, 1);
+    let first = Sipp::uas(scenario("uas_busy.xml", vec![]), busy, transport, 1);
     let second = Sipp::uas(Scenario::Builtin("uas"), good, transport, 1);
     Sipp::uac(Scenario::Builtin("uac"), edge.addr(), transport, 1).passes().await;
     first.passes().await;
@@ -107,7 +107,7 @@ async fn when_every_buyer_fails_the_caller_gets_the_last_failure() {
     let busy = free_port();
     let mut edge =
         TestEdge::start(Decision::Connect(vec![buyer(busy, Transport::Udp, RING)])).await;
-    let uas = Sipp::uas(Scenario::File("uas_busy.xml", vec![]), busy, Transport::Udp, 1);
+    let uas = Sipp::uas(scenario("uas_busy.xml", vec![]), busy, Transport::Udp, 1);
     Sipp::uac(refused(486), edge.addr(), Transport::Udp, 1).passes().await;
     uas.passes().await;
     let call = edge.calls(1).await.remove(0);
@@ -143,7 +143,7 @@ async fn a_buyer_that_rings_too_long_is_cancelled_and_the_next_answers() {
         buyer(good, Transport::Udp, RING),
     ]))
     .await;
-    let first = Sipp::uas(Scenario::File("uas_ring_forever.xml", vec![]), slow, Transport::Udp, 1);
+    let first = Sipp::uas(scenario("uas_ring_forever.xml", vec![]), slow, Transport::Udp, 1);
     let second = Sipp::uas(Scenario::Builtin("uas"), good, Transport::Udp, 1);
     Sipp::uac(Scenario::Builtin("uac"), edge.addr(), Transport::Udp, 1).passes().await;
     first.passes().await;
@@ -169,8 +169,8 @@ async fn a_buyer_that_rings_too_long_is_cancelled_and_the_next_answers() {
 async fn caller_cancels(transport: Transport) {
     let port = free_port();
     let mut edge = TestEdge::start(Decision::Connect(vec![buyer(port, transport, RING)])).await;
-    let uas = Sipp::uas(Scenario::File("uas_ring_forever.xml", vec![]), port, transport, 1);
-    Sipp::uac(Scenario::File("uac_cancel.xml", vec![]), edge.addr(), transport, 1).passes().await;
+    let uas = Sipp::uas(scenario("uas_ring_forever.xml", vec![]), port, transport, 1);
+    Sipp::uac(scenario("uac_cancel.xml", vec![]), edge.addr(), transport, 1).passes().await;
     uas.passes().await;
     let call = edge.calls(1).await.remove(0);
     assert_eq!(call.last(), Some(&EventKind::Ended { cause: EndCause::Cancelled }));
@@ -191,11 +191,8 @@ async fn an_answer_that_crosses_the_cancel_is_acked_and_hung_up() {
     let port = free_port();
     let mut edge =
         TestEdge::start(Decision::Connect(vec![buyer(port, Transport::Udp, RING)])).await;
-    let uas =
-        Sipp::uas(Scenario::File("uas_answer_on_cancel.xml", vec![]), port, Transport::Udp, 1);
-    Sipp::uac(Scenario::File("uac_cancel.xml", vec![]), edge.addr(), Transport::Udp, 1)
-        .passes()
-        .await;
+    let uas = Sipp::uas(scenario("uas_answer_on_cancel.xml", vec![]), port, Transport::Udp, 1);
+    Sipp::uac(scenario("uac_cancel.xml", vec![]), edge.addr(), Transport::Udp, 1).passes().await;
     uas.passes().await;
     let call = edge.calls(1).await.remove(0);
     assert_eq!(call.last(), Some(&EventKind::Ended { cause: EndCause::Cancelled }));
@@ -206,10 +203,8 @@ async fn a_buyer_hang_up_ends_the_caller_leg_too() {
     let port = free_port();
     let mut edge =
         TestEdge::start(Decision::Connect(vec![buyer(port, Transport::Udp, RING)])).await;
-    let uas = Sipp::uas(Scenario::File("uas_hangs_up.xml", vec![]), port, Transport::Udp, 1);
-    Sipp::uac(Scenario::File("uac_hears_bye.xml", vec![]), edge.addr(), Transport::Udp, 1)
-        .passes()
-        .await;
+    let uas = Sipp::uas(scenario("uas_hangs_up.xml", vec![]), port, Transport::Udp, 1);
+    Sipp::uac(scenario("uac_hears_bye.xml", vec![]), edge.addr(), Transport::Udp, 1).passes().await;
     uas.passes().await;
     let call = edge.calls(1).await.remove(0);
     assert_eq!(call.last(), Some(&EventKind::Ended { cause: EndCause::HungUp(Side::Callee) }));

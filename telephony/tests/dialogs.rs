@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bidline_telephony::b2bua::{Decision, EndCause, EventKind, Policy};
 use bidline_telephony::wire::{Fields, Message};
 use rsip::Method;
-use support::{Gate, RawPeer, Scenario, Sipp, TestEdge, Transport, buyer, free_port};
+use support::{Gate, RawPeer, Sipp, TestEdge, Transport, buyer, free_port, scenario};
 
 #[tokio::test]
 async fn a_re_invite_and_an_info_are_relayed_between_the_legs() {
@@ -19,10 +19,8 @@ async fn a_re_invite_and_an_info_are_relayed_between_the_legs() {
         Duration::from_secs(10),
     )]))
     .await;
-    let uas = Sipp::uas(Scenario::File("uas_reinvite.xml", vec![]), port, Transport::Udp, 1);
-    Sipp::uac(Scenario::File("uac_reinvite.xml", vec![]), edge.addr(), Transport::Udp, 1)
-        .passes()
-        .await;
+    let uas = Sipp::uas(scenario("uas_reinvite.xml", vec![]), port, Transport::Udp, 1);
+    Sipp::uac(scenario("uac_reinvite.xml", vec![]), edge.addr(), Transport::Udp, 1).passes().await;
     uas.passes().await;
     let call = edge.calls(1).await.remove(0);
     assert_eq!(
@@ -75,7 +73,7 @@ async fn a_session_lives_while_refreshed_and_is_hung_up_when_refreshes_stop() {
     let policy = Policy { min_session_expires: Duration::from_secs(1), ..Policy::default() };
     let decision = Decision::Connect(vec![buyer(port, Transport::Udp, Duration::from_secs(10))]);
     let mut edge = TestEdge::configured(decision, Gate::Open, policy).await;
-    let uas = Sipp::uas(Scenario::File("uas_refresh.xml", vec![]), port, Transport::Udp, 1);
+    let uas = Sipp::uas(scenario("uas_refresh.xml", vec![]), port, Transport::Udp, 1);
     let caller = RawPeer::new(edge.addr()).await;
 
     caller.send(&invite(3)).await;

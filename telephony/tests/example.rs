@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use support::{RawPeer, Scenario, Sipp, Transport, free_port, raw_invite};
+use support::{RawPeer, Scenario, Sipp, Transport, free_port, raw_invite, scenario};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -71,7 +71,7 @@ async fn with_digest_a_caller_outside_the_networks_must_authenticate() {
         static_b2bua(&["--to", &to, "--allow", "192.0.2.0/24", "--digest", "carrier:s3cret"]).await;
     let edge = format!("127.0.0.1:{port}").parse().unwrap();
     let uas = Sipp::uas(Scenario::Builtin("uas"), buyer, Transport::Udp, 1);
-    Sipp::uac_with_credentials(Scenario::File("uac_auth.xml", vec![]), edge, "carrier", "s3cret")
+    Sipp::uac_with_credentials(scenario("uac_auth.xml", vec![]), edge, "carrier", "s3cret")
         .passes()
         .await;
     uas.passes().await;

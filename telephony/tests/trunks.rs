@@ -7,7 +7,9 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use bidline_telephony::b2bua::{Credentials, Decision, EventKind};
-use support::{Gate, RawPeer, Scenario, Sipp, TestEdge, Transport, buyer, free_port, raw_invite};
+use support::{
+    Gate, RawPeer, Scenario, Sipp, TestEdge, Transport, buyer, free_port, raw_invite, scenario,
+};
 
 const GATE: Gate = Gate::Password { realm: "bidline", username: "carrier", password: "s3cret" };
 
@@ -45,14 +47,9 @@ async fn a_carrier_that_answers_the_challenge_gets_its_call_through() {
     )
     .await;
     let uas = Sipp::uas(Scenario::Builtin("uas"), port, Transport::Udp, 1);
-    Sipp::uac_with_credentials(
-        Scenario::File("uac_auth.xml", vec![]),
-        edge.addr(),
-        "carrier",
-        "s3cret",
-    )
-    .passes()
-    .await;
+    Sipp::uac_with_credentials(scenario("uac_auth.xml", vec![]), edge.addr(), "carrier", "s3cret")
+        .passes()
+        .await;
     uas.passes().await;
     let call = edge.calls(1).await.remove(0);
     assert!(call.contains(&EventKind::Bridged { leg: 0 }), "{call:?}");
@@ -64,7 +61,7 @@ async fn a_buyer_challenge_is_answered_with_the_destination_credentials() {
     let mut destination = buyer(port, Transport::Udp, Duration::from_secs(10));
     destination.credentials = Some(Credentials { username: "buyer".into(), password: "pw".into() });
     let mut edge = TestEdge::start(Decision::Connect(vec![destination])).await;
-    let uas = Sipp::uas(Scenario::File("uas_challenge.xml", vec![]), port, Transport::Udp, 1);
+    let uas = Sipp::uas(scenario("uas_challenge.xml", vec![]), port, Transport::Udp, 1);
     Sipp::uac(Scenario::Builtin("uac"), edge.addr(), Transport::Udp, 1).passes().await;
     uas.passes().await;
     let call = edge.calls(1).await.remove(0);

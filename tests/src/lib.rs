@@ -16,6 +16,6 @@ mod session;
 pub use api::Api;
 pub use browser::Browser;
 pub use database::TestDatabase;
-pub use fake_buyer::{FakeBuyer, ReceivedPing};
+pub use fake_buyer::{FakeBuyer, ReceivedPing, Reply};
 pub use server::{NewOrg, Server, ServerOptions, bidline_binary, bidline_command, workspace_root};
 pub use session::SessionClient;

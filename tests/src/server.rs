@@ -88,6 +88,7 @@ pub struct ServerOptions {
 pub struct Server {
     child: Child,
     addr: SocketAddr,
+    sip_addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
     database: TestDatabase,
 }
@@ -106,9 +107,10 @@ impl Server {
         command
             .current_dir(workspace_root())
             .arg("serve")
-            .args(["--http", "127.0.0.1:0", "--log-format", "json"])
+            .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--log-format", "json"])
             .args(&options.args)
             .env_remove("BIDLINE_HTTP_ADDR")
+            .env_remove("BIDLINE_SIP_ADDR")
             .env_remove("BIDLINE_SITE_ROOT")
             .env("DATABASE_URL", database.url())
             .env("RUST_LOG", "info")
@@ -133,15 +135,20 @@ impl Server {
         let stderr = child.stderr.take().expect("piped stderr");
         tokio::spawn(collect_log(BufReader::new(stderr), log.clone(), listening_tx));
 
-        let addr = match tokio::time::timeout(START_TIMEOUT, listening_rx).await {
-            Ok(Ok(addr)) => addr,
+        let (addr, sip_addr) = match tokio::time::timeout(START_TIMEOUT, listening_rx).await {
+            Ok(Ok(addrs)) => addrs,
             _ => panic!("bidline did not start listening:\n{}", log.lock().unwrap().join("\n")),
         };
-        Self { child, addr, log, database }
+        Self { child, addr, sip_addr, log, database }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the SIP edge listens (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.sip_addr
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -222,7 +229,7 @@ impl Server {
 async fn collect_log(
     stderr: BufReader<tokio::process::ChildStderr>,
     log: Arc<Mutex<Vec<String>>>,
-    listening: oneshot::Sender<SocketAddr>,
+    listening: oneshot::Sender<(SocketAddr, SocketAddr)>,
 ) {
     let mut listening = Some(listening);
     let mut lines = stderr.lines();
@@ -236,10 +243,11 @@ async fn collect_log(
     }
 }
 
-fn listening_addr(line: &str) -> Option<SocketAddr> {
+/// The HTTP and SIP addresses of the "listening" line.
+fn listening_addr(line: &str) -> Option<(SocketAddr, SocketAddr)> {
     let event: serde_json::Value = serde_json::from_str(line).ok()?;
     if event["message"] != "listening" {
         return None;
     }
-    event["http_addr"].as_str()?.parse().ok()
+    Some((event["http_addr"].as_str()?.parse().ok()?, event["sip_addr"].as_str()?.parse().ok()?))
 }

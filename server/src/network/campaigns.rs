@@ -20,6 +20,8 @@ use crate::{
 const MAX_WINDOW_HOURS: i64 = 8_760;
 const MAX_DOMAINS: usize = 50;
 const DNI_KEY_PREFIX: &str = "cmp_";
+const DEFAULT_BUFFER_SECONDS: i64 = 60;
+const MAX_BUFFER_SECONDS: i64 = 86_400;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Campaign {
@@ -31,6 +33,12 @@ pub struct Campaign {
     pub duplicate_window_hours: i64,
     pub floor_cents: i64,
     pub repeat_caller_same_target: bool,
+    /// Callers who withhold their number get 403 instead of being routed.
+    pub reject_anonymous: bool,
+    /// A duplicate (same caller within the window) gets 486 instead of being routed.
+    pub reject_duplicates: bool,
+    /// Talk time a call needs to pay its publisher, unless the publisher sets its own.
+    pub conversion_buffer_seconds: i64,
     pub dni_allowed_domains: Vec<String>,
     pub dni_public_key: String,
     #[serde(serialize_with = "crate::time::serialize")]
@@ -52,6 +60,9 @@ pub struct Input {
     pub duplicate_window_hours: Option<i64>,
     pub floor_cents: Option<i64>,
     pub repeat_caller_same_target: Option<bool>,
+    pub reject_anonymous: Option<bool>,
+    pub reject_duplicates: Option<bool>,
+    pub conversion_buffer_seconds: Option<i64>,
     pub dni_allowed_domains: Option<Vec<String>>,
 }
 
@@ -65,6 +76,9 @@ pub struct Row {
     duplicate_window_hours: i64,
     floor_cents: i64,
     repeat_caller_same_target: bool,
+    reject_anonymous: bool,
+    reject_duplicates: bool,
+    conversion_buffer_seconds: i64,
     dni_allowed_domains: sqlx::types::Json<Vec<String>>,
     dni_public_key: String,
     created_at: DateTime<Utc>,
@@ -100,6 +114,9 @@ impl Resource for Campaign {
             duplicate_window_hours: row.duplicate_window_hours,
             floor_cents: row.floor_cents,
             repeat_caller_same_target: row.repeat_caller_same_target,
+            reject_anonymous: row.reject_anonymous,
+            reject_duplicates: row.reject_duplicates,
+            conversion_buffer_seconds: row.conversion_buffer_seconds,
             dni_allowed_domains: row.dni_allowed_domains.0,
             dni_public_key: row.dni_public_key,
             created_at: row.created_at,
@@ -142,6 +159,20 @@ impl Resource for Campaign {
             .repeat_caller_same_target
             .or(current.map(|c| c.repeat_caller_same_target))
             .unwrap_or(false);
+        let reject_anonymous =
+            input.reject_anonymous.or(current.map(|c| c.reject_anonymous)).unwrap_or(false);
+        let reject_duplicates =
+            input.reject_duplicates.or(current.map(|c| c.reject_duplicates)).unwrap_or(false);
+        let conversion_buffer_seconds = input
+            .conversion_buffer_seconds
+            .or(current.map(|c| c.conversion_buffer_seconds))
+            .unwrap_or(DEFAULT_BUFFER_SECONDS);
+        if !(0..=MAX_BUFFER_SECONDS).contains(&conversion_buffer_seconds) {
+            invalid.add(
+                "conversion_buffer_seconds",
+                format!("must be between 0 and {MAX_BUFFER_SECONDS}"),
+            );
+        }
         let dni_allowed_domains = match input.dni_allowed_domains {
             Some(domains) => {
                 if domains.len() > MAX_DOMAINS {
@@ -176,6 +207,9 @@ impl Resource for Campaign {
             duplicate_window_hours,
             floor_cents,
             repeat_caller_same_target,
+            reject_anonymous,
+            reject_duplicates,
+            conversion_buffer_seconds,
             dni_allowed_domains,
             dni_public_key,
             created_at,
@@ -193,12 +227,13 @@ impl Resource for Campaign {
             let sql = if new {
                 "INSERT INTO campaigns (name, status, time_zone, default_number, duplicate_window_hours, \
                  floor_cents, repeat_caller_same_target, dni_allowed_domains, updated_at, organization_id, id, \
-                 dni_public_key, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $9)"
+                 dni_public_key, reject_anonymous, reject_duplicates, conversion_buffer_seconds, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $9)"
             } else {
                 "UPDATE campaigns SET name = $1, status = $2, time_zone = $3, default_number = $4, \
                  duplicate_window_hours = $5, floor_cents = $6, repeat_caller_same_target = $7, \
-                 dni_allowed_domains = $8, updated_at = $9 \
+                 dni_allowed_domains = $8, updated_at = $9, reject_anonymous = $13, \
+                 reject_duplicates = $14, conversion_buffer_seconds = $15 \
                  WHERE organization_id = $10 AND id = $11 AND dni_public_key = $12"
             };
             with_tx!(tx, tx => {
@@ -215,6 +250,9 @@ impl Resource for Campaign {
                     .bind(org)
                     .bind(campaign.id)
                     .bind(&campaign.dni_public_key)
+                    .bind(campaign.reject_anonymous)
+                    .bind(campaign.reject_duplicates)
+                    .bind(campaign.conversion_buffer_seconds)
                     .execute(&mut **tx)
                     .await
                     .map(|done| done.rows_affected())

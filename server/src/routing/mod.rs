@@ -1,6 +1,12 @@
 //! Call routing: the in-memory snapshot of routing configuration that the hot path reads
-//! instead of the database, the fan-out of buyer pings and the ranking of candidates.
+//! instead of the database, the screening, eligibility and auction of each call, and the
+//! router the SIP edge asks.
 
+pub mod counters;
+pub mod dial;
 pub mod fan_out;
 pub mod rank;
+pub mod recent;
+pub mod router;
+pub mod rules;
 pub mod snapshot;

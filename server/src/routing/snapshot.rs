@@ -7,7 +7,12 @@
 //! when the number moved, so a change made on one node reaches every node sharing the
 //! database well within a second, with SQLite and PostgreSQL alike.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    net::IpAddr,
+    sync::Arc,
+    time::Duration,
+};
 
 use arc_swap::ArcSwap;
 use sqlx::{FromRow, Row as _, postgres::PgRow, sqlite::SqliteRow};
@@ -26,8 +31,10 @@ use crate::{
         resource::Resource,
         ring_tree,
         targets::Target,
+        trunks::Direction,
         trunks::{self, Trunk},
     },
+    routing::rules::Rule,
     secrets,
 };
 
@@ -61,6 +68,10 @@ pub struct Snapshot {
     /// Numbers by E.164. A number is unique within an organization; two organizations
     /// may hold the same one (the inbound trunk tells them apart), hence a list.
     pub numbers: HashMap<E164, Vec<Owned<Number>>>,
+    /// Each target's conditions, compiled.
+    pub rules: HashMap<Uuid, Vec<Rule>>,
+    /// Callers each organization refuses (E.164).
+    pub blocked: HashSet<(OrgId, String)>,
 }
 
 /// Counts of one kind of object: (active, paused).
@@ -77,6 +88,16 @@ impl Snapshot {
     /// The numbers `number` is in any organization: O(1), one hash lookup.
     pub fn number(&self, number: &E164) -> &[Owned<Number>] {
         self.numbers.get(number).map_or(&[], Vec::as_slice)
+    }
+
+    /// The active inbound trunks that admit calls from `ip`, in any organization.
+    pub fn inbound_trunks(&self, ip: IpAddr) -> impl Iterator<Item = &Owned<TrunkEntry>> {
+        self.trunks.values().filter(move |owned| {
+            let trunk = &owned.object.trunk;
+            trunk.direction == Direction::Inbound
+                && trunk.status == Status::Active
+                && trunk.allowed_cidrs.iter().any(|net| net.contains(&ip))
+        })
     }
 
     /// The organization's objects in this snapshot, per kind.
@@ -102,7 +123,17 @@ impl Snapshot {
     /// Reads the version and everything it covers in one transaction, so the snapshot
     /// is exactly the configuration at that version.
     async fn load(db: &Db) -> Result<Self, sqlx::Error> {
-        let (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers) = with_pool!(db, pool => {
+        let (
+            version,
+            campaigns,
+            ring_entries,
+            publishers,
+            buyers,
+            targets,
+            trunks,
+            numbers,
+            blocked,
+        ) = with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             let version: i64 = sqlx::query_scalar("SELECT version FROM routing_config_version WHERE id = 1")
                 .fetch_one(&mut *tx)
@@ -122,8 +153,11 @@ impl Snapshot {
             let targets: Vec<Owned<Target>> = sqlx::query_as("SELECT * FROM targets").fetch_all(&mut *tx).await?;
             let trunks: Vec<Owned<Trunk>> = sqlx::query_as("SELECT * FROM trunks").fetch_all(&mut *tx).await?;
             let numbers: Vec<Owned<Number>> = sqlx::query_as("SELECT * FROM numbers").fetch_all(&mut *tx).await?;
+            let blocked: Vec<(OrgId, String)> = sqlx::query_as("SELECT organization_id, number FROM blocked_callers")
+                .fetch_all(&mut *tx)
+                .await?;
             tx.commit().await?;
-            (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers)
+            (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers, blocked)
         });
         let mut ring_trees: HashMap<Uuid, Vec<ring_tree::Entry>> = HashMap::new();
         for (campaign, entry) in ring_entries {
@@ -134,8 +168,24 @@ impl Snapshot {
         for number in numbers {
             by_number.entry(number.object.number.clone()).or_default().push(number);
         }
+        let rules = targets
+            .iter()
+            .map(|owned| {
+                let target = &owned.object;
+                let rules = target.conditions.iter().filter_map(|condition| {
+                    let rule = Rule::compile(condition);
+                    if rule.is_none() {
+                        tracing::error!(target_id = %target.id, ?condition, "a condition no longer compiles; it is left out");
+                    }
+                    rule
+                });
+                (target.id, rules.collect())
+            })
+            .collect();
         Ok(Self {
             version,
+            rules,
+            blocked: blocked.into_iter().collect(),
             campaigns: by_id(campaigns, |c| c.id),
             ring_trees,
             publishers: by_id(publishers, |p| p.id),

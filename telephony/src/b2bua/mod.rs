@@ -105,7 +105,7 @@ pub trait Router: Send + Sync + 'static {
     }
 
     /// Called once per admitted call, as a task of its own: a slow router delays that
-    /// call only.
+    /// call only. The task is aborted if the call ends first (the caller cancelled).
     fn route(&self, call: &IncomingCall) -> impl Future<Output = Decision> + Send;
 }
 

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod buyers;
+mod calls;
 mod campaigns;
 mod cli;
 mod configuration_ui;

@@ -87,12 +87,17 @@ pub fn fields(kind: Kind) -> &'static [Field] {
     }
 }
 
-const CAMPAIGN: [Field; 8] = [
+const CAMPAIGN: [Field; 11] = [
     field("name", "Name", Input::Text),
     field("status", "Status", STATUS),
     field("time_zone", "Time zone", Input::Text).hint("IANA name, e.g. America/New_York"),
     field("default_number", "Default (overflow) number", Input::Text).nullable(),
     field("duplicate_window_hours", "Duplicate window (hours)", Input::Int).hint("0 = off"),
+    field("reject_duplicates", "Reject duplicates", Input::Checkbox)
+        .hint("otherwise they are flagged and routed"),
+    field("reject_anonymous", "Reject withheld callers", Input::Checkbox),
+    field("conversion_buffer_seconds", "Publisher conversion buffer (s)", Input::Int)
+        .hint("talk time that pays the publisher, unless the publisher sets its own"),
     field("floor_cents", "Floor (cents)", Input::Int).hint("bids under it are dropped"),
     field("repeat_caller_same_target", "Repeat caller → previous target", Input::Checkbox),
     field("dni_allowed_domains", "DNI domains", Input::Lines).hint("one host name per line"),

@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod audit;
+mod calls;
 mod error;
 mod extract;
 mod me;
@@ -42,7 +43,8 @@ pub fn router() -> Router<AppState> {
         .merge(numbers::router(spec))
         .merge(resources::routes::<DniPool>("dni-pools", "DNI pools", spec))
         .merge(resources::routes::<Trunk>("trunks", "Trunks", spec))
-        .merge(routing::router(spec));
+        .merge(routing::router(spec))
+        .merge(calls::router(spec));
     openapi::describe(spec);
     let document = std::mem::take(spec).document();
     let v1 = v1.merge(openapi::serve(document)).fallback(|| async { ApiError::NotFound });

@@ -427,3 +427,30 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    /// An active target that rings a SIP URI, takes every call and pays $10 a call.
+    pub fn target() -> Target {
+        let now = Utc::now();
+        Target {
+            id: Uuid::now_v7(),
+            buyer_id: Uuid::now_v7(),
+            name: "Test target".into(),
+            status: Status::Active,
+            destination: Destination::Sip("sip:buyer@192.0.2.10".into()),
+            outbound_trunk_id: None,
+            ring_timeout_seconds: DEFAULT_RING_TIMEOUT,
+            concurrency_cap: None,
+            time_zone: DEFAULT_TIME_ZONE.into(),
+            caps: Caps::default(),
+            schedule: None,
+            conditions: Vec::new(),
+            revenue: Revenue::Static { cents: 1000, buffer_seconds: 60 },
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}

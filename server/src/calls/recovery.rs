@@ -1,0 +1,67 @@
+//! Calls left open by a node that died. Every node says it is alive every
+//! [`HEARTBEAT`]; a node silent for [`PRESUMED_DEAD`] (or one that stopped) holds no
+//! calls any more, so its open calls are closed as `interrupted` and its claims on
+//! targets dropped — by whichever node notices first. SQLite serves one node only, so
+//! there every other node is gone when this one starts.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::db::{Backend, Db, with_pool};
+
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+pub const PRESUMED_DEAD: Duration = Duration::from_secs(30);
+
+/// Closes the calls of nodes that are gone; answers how many were closed.
+pub async fn close_orphans(
+    db: &Db,
+    this_node: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    let silent_since = match db.backend() {
+        // One node per SQLite file: every other node is gone.
+        Backend::Sqlite => now + chrono::Duration::days(1),
+        Backend::Postgres => now - chrono::Duration::from_std(PRESUMED_DEAD).unwrap_or_default(),
+    };
+    const DEAD: &str = "SELECT id FROM nodes WHERE id <> $1 AND (stopped_at IS NOT NULL \
+        OR COALESCE(heartbeat_at, started_at) < $2)";
+    let closed = format!(
+        "UPDATE calls SET status = 'interrupted', end_reason = 'its node stopped while the call was live', \
+         ended_at = $3 WHERE ended_at IS NULL AND node_id IN ({DEAD})"
+    );
+    let claims = format!("DELETE FROM target_claims WHERE node_id IN ({DEAD})");
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let done = sqlx::query(&closed).bind(this_node).bind(silent_since).bind(now).execute(&mut *tx).await?;
+        sqlx::query(&claims).bind(this_node).bind(silent_since).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    })
+}
+
+/// Says this node is alive, and closes the calls of nodes that are not, every
+/// [`HEARTBEAT`].
+pub fn spawn_heartbeat(db: Db, node: Uuid) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(HEARTBEAT);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let now = Utc::now();
+            let beat = with_pool!(&db, pool => {
+                sqlx::query("UPDATE nodes SET heartbeat_at = $1 WHERE id = $2").bind(now).bind(node).execute(pool).await.map(drop)
+            });
+            if let Err(error) = beat {
+                tracing::warn!(%error, "could not record this node's heartbeat");
+                continue;
+            }
+            match close_orphans(&db, node, now).await {
+                Ok(0) => {}
+                Ok(closed) => tracing::warn!(closed, "closed calls a stopped node left open"),
+                Err(error) => tracing::warn!(%error, "could not close calls of stopped nodes"),
+            }
+        }
+    });
+}

@@ -1,0 +1,361 @@
+//! Calls through the whole system: sipp as the carrier sends real SIP calls to Bidline,
+//! which screens them, runs the auction against buyers' ping endpoints on loopback and
+//! rings sipp buyers in the ranked order; the call record (status, winner, money,
+//! timeline, auction) is then read back through the API — on both backends.
+
+use std::time::{Duration, Instant};
+
+use bidline_sipp::{Sipp, Transport, free_port, scenario};
+use bidline_tests::{Api, FakeBuyer, Reply, Server, ServerOptions, TestDatabase};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const DIALED: &str = "+18005550100";
+const CALLER: &str = "+12125550123";
+
+/// An organization ready to take calls on [`DIALED`] from 127.0.0.1: an inbound trunk,
+/// a campaign (with `campaign` merged into its fields), a publisher paid $4 a call
+/// after 1 s, and the number.
+struct Network {
+    api: Api,
+    campaign: String,
+    publisher: String,
+}
+
+impl Network {
+    async fn new(server: &Server, campaign: Value) -> Network {
+        let (_, api) = server.create_org("Acme Leads", "dana@acme.example");
+        let (status, trunk) = api
+            .post(
+                "/trunks",
+                &json!({"name": "Carrier", "direction": "inbound", "allowed_cidrs": ["127.0.0.1"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{trunk}");
+        let mut fields = json!({"name": "Auto insurance", "time_zone": "America/New_York",
+                                "conversion_buffer_seconds": 1, "duplicate_window_hours": 24});
+        fields.as_object_mut().unwrap().extend(campaign.as_object().unwrap().clone());
+        let (status, campaign) = api.post("/campaigns", &fields).await;
+        assert_eq!(status, 201, "{campaign}");
+        let (status, publisher) = api
+            .post(
+                "/publishers",
+                &json!({"name": "Pub One", "payout": {"kind": "fixed", "cents": 400}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{publisher}");
+        Network {
+            api,
+            campaign: campaign["id"].as_str().unwrap().to_owned(),
+            publisher: publisher["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// A target of a new buyer ringing `sip:buyer@127.0.0.1:{port}`, paying `revenue`.
+    async fn target(&self, name: &str, port: u16, revenue: Value) -> String {
+        let (_, buyer) = self.api.post("/buyers", &json!({"name": format!("{name} Inc")})).await;
+        let (status, target) = self
+            .api
+            .post(
+                "/targets",
+                &json!({"buyer_id": buyer["id"], "name": name, "ring_timeout_seconds": 5,
+                        "destination": format!("sip:buyer@127.0.0.1:{port}"), "revenue": revenue}),
+            )
+            .await;
+        assert_eq!(status, 201, "{target}");
+        target["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Puts `targets` in the ring tree (all priority 1) and the number in service, and
+    /// waits until this node routes with it.
+    async fn go_live(&self, targets: &[&str]) {
+        let tree: Vec<Value> = targets.iter().map(|t| json!({"target_id": t})).collect();
+        let (status, body) = self
+            .api
+            .call(
+                Method::PUT,
+                &format!("/campaigns/{}/ring-tree", self.campaign),
+                Some(&Value::from(tree)),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let (status, number) = self
+            .api
+            .post(
+                "/numbers",
+                &json!({"number": DIALED, "campaign_id": self.campaign, "publisher_id": self.publisher}),
+            )
+            .await;
+        assert_eq!(status, 201, "{number}");
+        let started = Instant::now();
+        while self.api.get(&format!("/routing/numbers/{DIALED}")).await.0 != 200 {
+            assert!(started.elapsed() < Duration::from_secs(2), "the number never went live");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The newest call once it has ended, with its events and bids.
+    async fn ended_call(&self) -> Value {
+        let started = Instant::now();
+        loop {
+            let (status, page) = self.api.get("/calls").await;
+            assert_eq!(status, 200, "{page}");
+            if let Some(call) = page["items"].get(0)
+                && call["ended_at"].is_string()
+            {
+                let (status, detail) =
+                    self.api.get(&format!("/calls/{}", call["id"].as_str().unwrap())).await;
+                assert_eq!(status, 200, "{detail}");
+                return detail;
+            }
+            assert!(started.elapsed() < Duration::from_secs(5), "no ended call: {page}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn carrier(server: &Server, caller: &str, talk_ms: u64) -> Sipp {
+    let fills = vec![("__CALLER__", caller.to_owned()), ("__TALK_MS__", talk_ms.to_string())];
+    Sipp::uac_to(scenario("carrier.xml", fills), server.sip_addr(), DIALED, Transport::Udp, 1)
+}
+
+fn refused(server: &Server, caller: &str, status: u16) -> Sipp {
+    let fills = vec![("__CALLER__", caller.to_owned()), ("__STATUS__", status.to_string())];
+    Sipp::uac_to(
+        scenario("carrier_refused.xml", fills),
+        server.sip_addr(),
+        DIALED,
+        Transport::Udp,
+        1,
+    )
+}
+
+fn kinds(call: &Value) -> Vec<&str> {
+    call["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect()
+}
+
+fn bid<'a>(call: &'a Value, target: &str) -> &'a Value {
+    call["bids"].as_array().unwrap().iter().find(|b| b["target_id"] == target).unwrap()
+}
+
+#[tokio::test]
+async fn a_busy_first_choice_falls_back_and_the_call_is_settled_on_both_backends() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let network = Network::new(&server, json!({})).await;
+        let (busy_port, answer_port) = (free_port(), free_port());
+        let busy = network
+            .target(
+                "Busy",
+                busy_port,
+                json!({"kind": "static", "cents": 2500, "buffer_seconds": 1}),
+            )
+            .await;
+        let answers = network
+            .target(
+                "Answers",
+                answer_port,
+                json!({"kind": "static", "cents": 1500, "buffer_seconds": 1}),
+            )
+            .await;
+        network.go_live(&[&answers, &busy]).await;
+
+        let busy_buyer = Sipp::uas(scenario("uas_busy.xml", vec![]), busy_port, Transport::Udp, 1);
+        let buyer =
+            Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), answer_port, Transport::Udp, 1);
+        carrier(&server, CALLER, 1_500).passes().await;
+        busy_buyer.passes().await;
+        buyer.passes().await;
+
+        let call = network.ended_call().await;
+        assert_eq!(call["status"], "completed", "{backend}: {call:#}");
+        assert_eq!(call["caller"], CALLER);
+        assert_eq!(call["dialed"], DIALED);
+        assert_eq!(call["campaign_id"], network.campaign.as_str());
+        assert_eq!(call["publisher_id"], network.publisher.as_str());
+        assert_eq!(call["target_id"], answers.as_str(), "{backend}: the second choice took it");
+        assert_eq!(call["end_reason"], "the caller hung up");
+        assert_eq!(call["talk_seconds"], 1, "{backend}: {call:#}");
+        assert_eq!(call["duplicate"], false);
+        assert_eq!(call["converted"], true);
+        assert_eq!(call["revenue_cents"], 1500);
+        assert_eq!(call["payout_cents"], 400);
+        assert_eq!(call["profit_cents"], 1100);
+        assert_eq!(call["tags"]["caller.state"], "NY", "{backend}: {call:#}");
+        assert_eq!(call["tags"]["caller.time_zone"], "America/New_York");
+
+        let busy_bid = bid(&call, &busy);
+        assert_eq!(
+            (&busy_bid["outcome"], &busy_bid["rank"], &busy_bid["won"], &busy_bid["bid_cents"]),
+            (&json!("no_answer"), &json!(0), &json!(false), &json!(2500)),
+            "{backend}: {call:#}"
+        );
+        assert_eq!(busy_bid["reason"], "486 Busy Here");
+        let won = bid(&call, &answers);
+        assert_eq!(
+            (&won["outcome"], &won["rank"], &won["won"]),
+            (&json!("connected"), &json!(1), &json!(true))
+        );
+
+        assert_eq!(
+            kinds(&call),
+            [
+                "initiated",
+                "screened",
+                "auction",
+                "routed",
+                "leg.trying",
+                "leg.failed",
+                "leg.trying",
+                "leg.ringing",
+                "leg.answered",
+                "bridged",
+                "ended"
+            ],
+            "{backend}: {call:#}"
+        );
+
+        // The same caller again within the campaign's window is a duplicate, still routed.
+        let buyer =
+            Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), answer_port, Transport::Udp, 1);
+        let busy_buyer = Sipp::uas(scenario("uas_busy.xml", vec![]), busy_port, Transport::Udp, 1);
+        carrier(&server, CALLER, 100).passes().await;
+        buyer.passes().await;
+        busy_buyer.passes().await;
+        let again = network.ended_call().await;
+        assert_ne!(again["id"], call["id"]);
+        assert_eq!((&again["duplicate"], &again["status"]), (&json!(true), &json!("completed")));
+        assert_eq!(again["converted"], false, "{backend}: 0.1 s is under the 1 s buffer");
+        assert_eq!((&again["revenue_cents"], &again["payout_cents"]), (&json!(0), &json!(0)));
+        let (_, duplicates) = network.api.get("/calls?duplicate=true").await;
+        assert_eq!(duplicates["items"].as_array().unwrap().len(), 1, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn the_auction_ranks_live_bids_and_records_every_lost_one() {
+    // Buyers: one bids $30 after 100 ms, one answers garbage, one errors, one declines,
+    // one answers after its 300 ms timeout; a static target offers $10.
+    let rich = FakeBuyer::scripted(
+        Reply::json(json!({"accept": true, "bid": 3000, "bid_id": "b-77", "min_duration": 1}))
+            .after(Duration::from_millis(100)),
+    )
+    .await;
+    let garbage = FakeBuyer::scripted(Reply {
+        status: 200,
+        body: "<html>oops".into(),
+        delay: Duration::ZERO,
+    })
+    .await;
+    let broken =
+        FakeBuyer::scripted(Reply { status: 500, body: "{}".into(), delay: Duration::ZERO }).await;
+    let declines = FakeBuyer::start(json!({"accept": false, "bid": 5000})).await;
+    let slow = FakeBuyer::scripted(
+        Reply::json(json!({"accept": true, "bid": 9000})).after(Duration::from_secs(2)),
+    )
+    .await;
+    let server = Server::start().await;
+    let network = Network::new(&server, json!({"floor_cents": 500})).await;
+    let rtb = |buyer: &FakeBuyer| json!({"kind": "rtb", "ping_url": buyer.url("/ping"), "timeout_ms": 300, "buffer_seconds": 30});
+    let rich_port = free_port();
+    let rich_target = network.target("Rich", rich_port, rtb(&rich)).await;
+    let garbage_target = network.target("Garbage", free_port(), rtb(&garbage)).await;
+    let broken_target = network.target("Broken", free_port(), rtb(&broken)).await;
+    let declines_target = network.target("Declines", free_port(), rtb(&declines)).await;
+    let slow_target = network.target("Slow", free_port(), rtb(&slow)).await;
+    let static_target =
+        network.target("Static", free_port(), json!({"kind": "static", "cents": 1000})).await;
+    let cheap_target =
+        network.target("Cheap", free_port(), json!({"kind": "static", "cents": 100})).await;
+    network
+        .go_live(&[
+            &static_target,
+            &garbage_target,
+            &broken_target,
+            &declines_target,
+            &slow_target,
+            &rich_target,
+            &cheap_target,
+        ])
+        .await;
+
+    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), rich_port, Transport::Udp, 1);
+    carrier(&server, CALLER, 1_200).passes().await;
+    buyer.passes().await;
+
+    let call = network.ended_call().await;
+    assert_eq!(call["target_id"], rich_target.as_str(), "{call:#}");
+    assert_eq!(call["bid_cents"], 3000);
+    assert_eq!(call["buffer_seconds"], 1, "the bid's minimum duration wins over the target's");
+    assert_eq!((&call["converted"], &call["revenue_cents"]), (&json!(true), &json!(3000)));
+
+    let won = bid(&call, &rich_target);
+    assert_eq!(
+        (&won["outcome"], &won["won"], &won["rank"]),
+        (&json!("connected"), &json!(true), &json!(0))
+    );
+    assert_eq!(won["http_status"], 200);
+    assert!(won["latency_ms"].as_i64().unwrap() >= 100, "{won}");
+    assert!(won["pinged_at"].is_string());
+    let lost = |target: &str| {
+        let b = bid(&call, target);
+        (b["outcome"].as_str().unwrap().to_owned(), b["reason"].as_str().unwrap_or("").to_owned())
+    };
+    let (outcome, reason) = lost(&garbage_target);
+    assert_eq!(outcome, "failed");
+    assert!(reason.starts_with("the answer is not JSON"), "{reason}");
+    assert_eq!(lost(&broken_target), ("failed".into(), "the buyer answered HTTP 500".into()));
+    assert_eq!(bid(&call, &broken_target)["http_status"], 500);
+    assert_eq!(lost(&declines_target), ("no_bid".into(), "declined".into()));
+    assert_eq!(lost(&slow_target), ("failed".into(), "no answer within 300 ms".into()));
+    assert_eq!(lost(&static_target), ("ranked".into(), "not rung".into()));
+    assert_eq!(bid(&call, &static_target)["rank"], 1);
+    assert_eq!(lost(&cheap_target), ("below_floor".into(), "under the floor of 500 cents".into()));
+    for buyer in [&rich, &garbage, &broken, &declines, &slow] {
+        let pings = buyer.received();
+        assert_eq!(pings.len(), 1);
+        let ping: Value = serde_json::from_str(&pings[0].body).unwrap();
+        assert_eq!(ping["caller"]["number"], CALLER);
+        assert_eq!(ping["ping_id"], call["id"]);
+    }
+    // The auction closed when the last buyer was done (the 300 ms timeout), not later.
+    let auction =
+        call["events"].as_array().unwrap().iter().find(|e| e["kind"] == "auction").unwrap();
+    let took = auction["detail"]["ms"].as_f64().unwrap();
+    assert!((250.0..1_000.0).contains(&took), "{auction}");
+}
+
+#[tokio::test]
+async fn screening_refuses_withheld_callers_and_numbers_nobody_has() {
+    let server = Server::start().await;
+    let network = Network::new(&server, json!({"reject_anonymous": true})).await;
+    let target =
+        network.target("Anyone", free_port(), json!({"kind": "static", "cents": 1000})).await;
+    network.go_live(&[&target]).await;
+
+    refused(&server, "anonymous", 403).passes().await;
+    let call = network.ended_call().await;
+    assert_eq!(call["status"], "rejected", "{call:#}");
+    assert_eq!((&call["caller"], &call["caller_anonymous"]), (&Value::Null, &json!(true)));
+    assert_eq!(call["end_reason"], "the caller withheld their number");
+    assert_eq!(call["sip_status"], 403);
+    assert_eq!(kinds(&call), ["initiated", "refused", "ended"]);
+
+    // A number no organization has is refused and recorded nowhere.
+    let unknown = Sipp::uac_to(
+        scenario(
+            "carrier_refused.xml",
+            vec![("__CALLER__", CALLER.to_owned()), ("__STATUS__", "404".to_owned())],
+        ),
+        server.sip_addr(),
+        "+18005559999",
+        Transport::Udp,
+        1,
+    );
+    unknown.passes().await;
+    let (_, page) = network.api.get("/calls").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+}
