@@ -108,12 +108,15 @@ CREATE TABLE bids (
     PRIMARY KEY (call_id, target_id)
 );
 
--- Shared counters for caps and concurrency when several nodes share the database: a
--- claim is a call ringing or connected to a target, held by a node.
+-- Shared counters for caps and concurrency when nodes share a PostgreSQL database (one
+-- node on SQLite counts in memory): a claim is a call ringing or connected to a target,
+-- held by a node.
 CREATE TABLE target_claims (
     call_id UUID NOT NULL,
     target_id UUID NOT NULL,
     node_id UUID NOT NULL REFERENCES nodes (id),
+    -- Ringing (counts against caps until it connects or goes) or connected (counted).
+    connected BOOLEAN NOT NULL,
     claimed_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (call_id, target_id)
 );

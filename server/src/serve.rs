@@ -124,10 +124,11 @@ async fn start_sip(
         tracing::warn!(closed, "closed calls a stopped node left open (status interrupted)");
     }
     recovery::spawn_heartbeat(db.clone(), node.id);
-    let counters = Arc::new(Counters::load(db).await.map_err(StartError::Calls)?);
+    let (writer, flushed) = Writer::spawn(db.clone());
+    let counters =
+        Arc::new(Counters::load(db, node.id, writer.clone()).await.map_err(StartError::Calls)?);
     let since = chrono::Utc::now() - RECENT_CALLERS;
     let recent = Arc::new(Recent::load_since(db, since).await.map_err(StartError::Calls)?);
-    let (writer, flushed) = Writer::spawn(db.clone());
     let (recorder, inbox) = Recorder::new();
     let router = CallRouter {
         routing,

@@ -43,6 +43,8 @@ pub struct Opened {
 #[derive(Debug)]
 pub struct Decided {
     pub edge_call: u64,
+    /// The call's record id.
+    pub call: uuid::Uuid,
     /// The call's row when routing ended it (refused or nobody to ring).
     pub ended: Option<CallRow>,
     pub duplicate: bool,
@@ -202,7 +204,7 @@ impl State {
             // The call ended before routing did (the caller left during the auction):
             // nothing will ring, so the claims go.
             for leg in &decided.legs {
-                self.counters.release(leg.target.id);
+                self.counters.release(leg.target.id, decided.call);
             }
             return;
         };
@@ -265,7 +267,7 @@ impl State {
                     bid.outcome = Outcome::NoAnswer;
                     bid.reason = Some(format!("{status} {reason}"));
                     if std::mem::replace(&mut live.holding[*leg], false) {
-                        self.counters.release(l.target.id);
+                        self.counters.release(l.target.id, live.row.id);
                     }
                     self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
                 }
@@ -288,9 +290,7 @@ impl State {
                     bid.outcome = Outcome::Connected;
                     bid.won = true;
                     live.holding[*leg] = false;
-                    for (period, bucket) in self.counters.connect(&l.target, at) {
-                        self.writer.send(Write::Taken { target: l.target.id, period, bucket });
-                    }
+                    self.counters.connect(&l.target, live.row.id, at);
                     if let Some(caller) = &live.row.caller {
                         self.recent.connected(live.row.campaign_id, caller, l.target.id, at);
                     }
@@ -298,7 +298,7 @@ impl State {
                 // The legs after it will not ring.
                 for (index, leg) in live.legs.iter().enumerate() {
                     if std::mem::replace(&mut live.holding[index], false) {
-                        self.counters.release(leg.target.id);
+                        self.counters.release(leg.target.id, live.row.id);
                     }
                 }
                 self.writer.send(Write::Call(Box::new(live.row.clone())));
@@ -340,14 +340,14 @@ impl State {
         let Some(mut live) = self.live.remove(&edge_call) else { return };
         for (index, leg) in live.legs.iter().enumerate() {
             if live.holding[index] {
-                self.counters.release(leg.target.id);
+                self.counters.release(leg.target.id, live.row.id);
             }
             if live.bids[leg.bid].outcome == Outcome::Ranked && live.connected != Some(index) {
                 live.bids[leg.bid].reason.get_or_insert_with(|| "not rung".to_owned());
             }
         }
         if let Some(leg) = live.connected.and_then(|leg| live.legs.get(leg)) {
-            self.counters.hang_up(leg.target.id);
+            self.counters.hang_up(leg.target.id, live.row.id);
             let terms = Terms {
                 bid_cents: leg.bid_cents,
                 buffer_seconds: leg.buffer_seconds,
@@ -361,6 +361,9 @@ impl State {
             live.row.revenue_cents = settled.revenue_cents;
             live.row.payout_cents = settled.payout_cents;
         }
+        // Shared counts: a routing task the caller's hang-up stopped may have claimed
+        // targets that no leg names.
+        self.counters.release_call(live.row.id);
         self.writer.send(Write::Bids(live.row.id, live.bids));
         self.writer.send(Write::Call(Box::new(live.row)));
     }

@@ -31,6 +31,17 @@ pub enum Write {
     Events { call: Uuid, first_seq: i64, events: Vec<Event> },
     /// The target took a call in this window.
     Taken { target: Uuid, period: Period, bucket: String },
+    /// A change to the shared claims on targets.
+    Claim(Claim),
+}
+
+/// A change to `target_claims` (shared counts; see `routing::counters`).
+#[derive(Debug)]
+pub enum Claim {
+    /// The call's claim on the target (or, without a target, all its claims) let go.
+    Release { call: Uuid, target: Option<Uuid> },
+    /// The call's claim on the target became a connected call.
+    Connected { call: Uuid, target: Uuid },
 }
 
 /// Hands changes to the writer task.
@@ -76,6 +87,14 @@ impl Writer {
         (Writer { queue }, Flushed(task))
     }
 
+    /// A writer whose changes go nowhere, for unit tests of what uses one.
+    #[cfg(test)]
+    pub fn detached() -> Writer {
+        let (queue, input) = mpsc::unbounded_channel();
+        std::mem::forget(input);
+        Writer { queue }
+    }
+
     pub fn send(&self, write: Write) {
         if self.queue.send(write).is_err() {
             tracing::error!("the call record writer has stopped; a change is lost");
@@ -90,6 +109,8 @@ struct Batch {
     bids: Vec<(Uuid, Vec<BidRow>)>,
     events: Vec<(Uuid, i64, Event)>,
     taken: Vec<(Uuid, Period, String)>,
+    /// Changes to shared claims, in the order they happened.
+    claims: Vec<Claim>,
 }
 
 impl Batch {
@@ -122,6 +143,7 @@ impl Batch {
                 Write::Taken { target, period, bucket } => {
                     batch.taken.push((target, period, bucket))
                 }
+                Write::Claim(claim) => batch.claims.push(claim),
             }
         }
         batch
@@ -211,6 +233,27 @@ impl Batch {
                 .bind(bucket)
                 .execute(&mut *tx)
                 .await?;
+            }
+            for claim in &self.claims {
+                match claim {
+                    Claim::Release { call, target: Some(target) } => {
+                        sqlx::query("DELETE FROM target_claims WHERE call_id = $1 AND target_id = $2")
+                            .bind(call)
+                            .bind(target)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Claim::Release { call, target: None } => {
+                        sqlx::query("DELETE FROM target_claims WHERE call_id = $1").bind(call).execute(&mut *tx).await?;
+                    }
+                    Claim::Connected { call, target } => {
+                        sqlx::query("UPDATE target_claims SET connected = TRUE WHERE call_id = $1 AND target_id = $2")
+                            .bind(call)
+                            .bind(target)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
             }
             tx.commit().await
         })

@@ -1,24 +1,29 @@
 //! Caps and concurrency, exact under concurrent calls: a call claims each target it may
 //! ring before it is connected anywhere, and the claim counts against the target's
 //! concurrency cap and, until the call is connected or let go, against its caps too. So
-//! two calls racing for a target's last slot never both get it.
+//! two calls racing for a target's last place never both get it.
 //!
 //! A claim is taken for every ranked candidate when the call is routed and released as
 //! soon as that leg fails or another answers: conservative (a target can look full for
 //! the seconds an earlier candidate rings) and never over the cap.
 //!
 //! Caps count calls a target took (connected), per hour, day and month of the target's
-//! time zone and in all. This is one node's count; the count is also written to
-//! `target_counts` and read back at start.
+//! time zone and in all. One node (SQLite) counts in memory and keeps what was taken in
+//! `target_counts`, read back at start. Nodes sharing PostgreSQL count in the database:
+//! claims are rows of `target_claims` taken under a per-target advisory lock, so every
+//! node sees every other's calls; a node that dies has its claims removed by the others
+//! (see `calls::recovery`). Releases go through the batched writer, off the call's path.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
+    calls::writer::{Claim, Write, Writer},
     db::{Db, with_pool},
     network::targets::{Caps, Target},
 };
@@ -71,10 +76,12 @@ impl Period {
 }
 
 /// Why a target cannot take another call now.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Full {
     Concurrency(u32),
     Cap(Period, u32),
+    /// The shared counts could not be read: the target is not rung rather than overrun.
+    Unknown(String),
 }
 
 impl std::fmt::Display for Full {
@@ -85,8 +92,37 @@ impl std::fmt::Display for Full {
             Self::Cap(period, cap) => {
                 write!(f, "{} cap reached ({cap} calls this {})", period.as_str(), period.as_str())
             }
+            Self::Unknown(why) => write!(f, "its call counts cannot be read: {why}"),
         }
     }
+}
+
+/// Whether `target` can take one more call, given its calls ringing (`pending`), live
+/// (`connected`) and taken per window.
+fn fits(
+    target: &Target,
+    pending: u32,
+    connected: u32,
+    taken: impl Fn(Period, &str) -> u32,
+    now: DateTime<Utc>,
+) -> Result<(), Full> {
+    if let Some(cap) = target.concurrency_cap
+        && pending + connected >= cap
+    {
+        return Err(Full::Concurrency(cap));
+    }
+    for period in Period::ALL {
+        if let Some(cap) = period.cap(&target.caps)
+            && taken(period, &period.bucket(now, &target.time_zone)) + pending >= cap
+        {
+            return Err(Full::Cap(period, cap));
+        }
+    }
+    Ok(())
+}
+
+fn limited(target: &Target) -> bool {
+    target.concurrency_cap.is_some() || Period::ALL.iter().any(|p| p.cap(&target.caps).is_some())
 }
 
 #[derive(Debug, Default)]
@@ -107,33 +143,39 @@ impl Counts {
         }
     }
 
-    fn check(&self, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
-        if let Some(cap) = target.concurrency_cap
-            && self.pending + self.connected >= cap
-        {
-            return Err(Full::Concurrency(cap));
-        }
-        for period in Period::ALL {
-            if let Some(cap) = period.cap(&target.caps) {
-                let taken = self.taken(period, &period.bucket(now, &target.time_zone));
-                if taken + self.pending >= cap {
-                    return Err(Full::Cap(period, cap));
-                }
-            }
-        }
-        Ok(())
+    fn fits(&self, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
+        fits(target, self.pending, self.connected, |p, b| self.taken(p, b), now)
     }
 }
 
-/// This node's counts per target.
-#[derive(Debug, Default)]
+/// The database's counts, shared by the nodes of one PostgreSQL database.
+#[derive(Debug)]
+struct Shared {
+    pool: PgPool,
+    node: Uuid,
+}
+
+/// Counts per target: in memory for one node, in the database for several.
+#[derive(Debug)]
 pub struct Counters {
-    targets: Mutex<HashMap<Uuid, Counts>>,
+    local: Mutex<HashMap<Uuid, Counts>>,
+    shared: Option<Shared>,
+    writer: Writer,
+}
+
+/// The advisory lock that serialises claims on one target.
+fn lock_key(target: Uuid) -> i64 {
+    let bytes = target.as_bytes();
+    i64::from_be_bytes(bytes[8..16].try_into().expect("eight bytes"))
 }
 
 impl Counters {
-    /// Counters starting from calls already taken: `(target, period, bucket, calls)`.
-    pub fn with_taken(rows: impl IntoIterator<Item = (Uuid, Period, String, u32)>) -> Counters {
+    /// In-memory counters starting from calls already taken: `(target, period, bucket,
+    /// calls)`.
+    pub fn with_taken(
+        rows: impl IntoIterator<Item = (Uuid, Period, String, u32)>,
+        writer: Writer,
+    ) -> Counters {
         let mut targets: HashMap<Uuid, Counts> = HashMap::new();
         for (target, period, bucket, calls) in rows {
             let counts = targets.entry(target).or_default();
@@ -142,75 +184,226 @@ impl Counters {
                 counts.taken.insert(period, (bucket, calls));
             }
         }
-        Counters { targets: Mutex::new(targets) }
+        Counters { local: Mutex::new(targets), shared: None, writer }
     }
 
-    /// Counters starting from the calls `target_counts` says targets took.
-    pub async fn load(db: &Db) -> Result<Counters, sqlx::Error> {
+    /// The counters for `db`: shared in the database on PostgreSQL; on SQLite in memory,
+    /// starting from the calls `target_counts` says targets took.
+    pub async fn load(db: &Db, node: Uuid, writer: Writer) -> Result<Counters, sqlx::Error> {
+        if let Db::Postgres(pool) = db {
+            return Ok(Counters {
+                local: Mutex::default(),
+                shared: Some(Shared { pool: pool.clone(), node }),
+                writer,
+            });
+        }
         let rows: Vec<(Uuid, String, String, i64)> = with_pool!(db, pool => {
             sqlx::query_as("SELECT target_id, period, bucket, calls FROM target_counts").fetch_all(pool).await
         })?;
-        Ok(Self::with_taken(rows.into_iter().filter_map(|(target, period, bucket, calls)| {
-            Some((target, Period::parse(&period)?, bucket, u32::try_from(calls).ok()?))
-        })))
+        Ok(Self::with_taken(
+            rows.into_iter().filter_map(|(target, period, bucket, calls)| {
+                Some((target, Period::parse(&period)?, bucket, u32::try_from(calls).ok()?))
+            }),
+            writer,
+        ))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Counts>> {
-        self.targets.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Whether `target` could take a call now (a claim may still lose a race).
-    pub fn check(&self, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
-        self.lock().get(&target.id).map_or(Ok(()), |counts| counts.check(target, now))
+    /// The targets among `targets` that cannot take a call now, and why (a claim may
+    /// still lose a race). A failure to read shared counts lets them through: the claim
+    /// decides.
+    pub async fn full(&self, targets: &[&Target], now: DateTime<Utc>) -> HashMap<Uuid, Full> {
+        let limited: Vec<&Target> = targets.iter().copied().filter(|t| limited(t)).collect();
+        if limited.is_empty() {
+            return HashMap::new();
+        }
+        let Some(shared) = &self.shared else {
+            let local = self.lock();
+            return limited
+                .iter()
+                .filter_map(|t| {
+                    let full = local.get(&t.id).map_or(Ok(()), |c| c.fits(t, now)).err()?;
+                    Some((t.id, full))
+                })
+                .collect();
+        };
+        let ids: Vec<Uuid> = limited.iter().map(|t| t.id).collect();
+        match shared.counts(&ids).await {
+            Ok(counts) => limited
+                .iter()
+                .filter_map(|t| {
+                    let full = counts.get(&t.id).map_or(Ok(()), |c| c.fits(t, now)).err()?;
+                    Some((t.id, full))
+                })
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the shared call counts; claims will decide");
+                HashMap::new()
+            }
+        }
     }
 
-    /// Claims a place at `target` for a call, or says why there is none.
-    pub fn claim(&self, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
-        let mut targets = self.lock();
-        let counts = targets.entry(target.id).or_default();
-        counts.check(target, now)?;
-        counts.pending += 1;
-        Ok(())
+    /// Claims a place for `call` at each of `targets`; each answer says whether it got one.
+    pub async fn claim(
+        &self,
+        targets: &[&Target],
+        call: Uuid,
+        now: DateTime<Utc>,
+    ) -> Vec<Result<(), Full>> {
+        let Some(shared) = &self.shared else {
+            let mut local = self.lock();
+            return targets
+                .iter()
+                .map(|target| {
+                    let counts = local.entry(target.id).or_default();
+                    counts.fits(target, now)?;
+                    counts.pending += 1;
+                    Ok(())
+                })
+                .collect();
+        };
+        match shared.claim(targets, call, now).await {
+            Ok(answers) => answers,
+            Err(error) => {
+                tracing::error!(%error, "cannot claim targets in the shared call counts");
+                targets.iter().map(|_| Err(Full::Unknown(error.to_string()))).collect()
+            }
+        }
     }
 
-    /// A claim let go without the call being connected there.
-    pub fn release(&self, target: Uuid) {
-        if let Some(counts) = self.lock().get_mut(&target) {
+    /// `call`'s claim on `target` let go without the call being connected there.
+    pub fn release(&self, target: Uuid, call: Uuid) {
+        if self.shared.is_some() {
+            self.writer.send(Write::Claim(Claim::Release { call, target: Some(target) }));
+        } else if let Some(counts) = self.lock().get_mut(&target) {
             counts.pending = counts.pending.saturating_sub(1);
         }
     }
 
-    /// The claimed call was connected: it is counted in every window, and stays live
-    /// until [`Counters::hang_up`]. Answers the windows it was counted in.
-    pub fn connect(&self, target: &Target, at: DateTime<Utc>) -> Vec<(Period, String)> {
-        let mut targets = self.lock();
-        let counts = targets.entry(target.id).or_default();
-        counts.pending = counts.pending.saturating_sub(1);
-        counts.connected += 1;
-        Period::ALL
-            .into_iter()
-            .map(|period| {
-                let bucket = period.bucket(at, &target.time_zone);
-                let entry = counts.taken.entry(period).or_insert_with(|| (bucket.clone(), 0));
-                if entry.0 != bucket {
-                    *entry = (bucket.clone(), 0);
-                }
-                entry.1 += 1;
-                (period, bucket)
-            })
-            .collect()
-    }
-
-    /// A connected call ended.
-    pub fn hang_up(&self, target: Uuid) {
-        if let Some(counts) = self.lock().get_mut(&target) {
-            counts.connected = counts.connected.saturating_sub(1);
+    /// Every claim `call` may hold (shared counts: a routing task stopped by the caller
+    /// hanging up may have claimed just before).
+    pub fn release_call(&self, call: Uuid) {
+        if self.shared.is_some() {
+            self.writer.send(Write::Claim(Claim::Release { call, target: None }));
         }
     }
 
-    /// Live calls (ringing or connected) at `target`.
-    pub fn live(&self, target: Uuid) -> u32 {
-        self.lock().get(&target).map_or(0, |counts| counts.pending + counts.connected)
+    /// `call` was connected to `target`: it is counted in every window, and stays live
+    /// until [`Counters::hang_up`].
+    pub fn connect(&self, target: &Target, call: Uuid, at: DateTime<Utc>) {
+        if self.shared.is_some() {
+            self.writer.send(Write::Claim(Claim::Connected { call, target: target.id }));
+        } else {
+            let mut local = self.lock();
+            let counts = local.entry(target.id).or_default();
+            counts.pending = counts.pending.saturating_sub(1);
+            counts.connected += 1;
+            for period in Period::ALL {
+                let bucket = period.bucket(at, &target.time_zone);
+                let entry = counts.taken.entry(period).or_insert_with(|| (bucket.clone(), 0));
+                if entry.0 != bucket {
+                    *entry = (bucket, 0);
+                }
+                entry.1 += 1;
+            }
+        }
+        for period in Period::ALL {
+            let bucket = period.bucket(at, &target.time_zone);
+            self.writer.send(Write::Taken { target: target.id, period, bucket });
+        }
+    }
+
+    /// `call`, connected to `target`, ended.
+    pub fn hang_up(&self, target: Uuid, call: Uuid) {
+        if self.shared.is_some() {
+            self.writer.send(Write::Claim(Claim::Release { call, target: Some(target) }));
+        } else if let Some(counts) = self.lock().get_mut(&target) {
+            counts.connected = counts.connected.saturating_sub(1);
+        }
+    }
+}
+
+/// Claims (ringing and connected) and calls taken of `targets`, as the database has them.
+async fn read_counts(
+    db: &mut sqlx::PgConnection,
+    targets: &[Uuid],
+) -> Result<HashMap<Uuid, Counts>, sqlx::Error> {
+    let live: Vec<(Uuid, i64, i64)> = sqlx::query_as(
+        "SELECT target_id, COUNT(*) FILTER (WHERE NOT connected), COUNT(*) FILTER (WHERE connected) \
+         FROM target_claims WHERE target_id = ANY($1) GROUP BY target_id",
+    )
+    .bind(targets)
+    .fetch_all(&mut *db)
+    .await?;
+    let taken: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
+        "SELECT target_id, period, bucket, calls FROM target_counts WHERE target_id = ANY($1)",
+    )
+    .bind(targets)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut counts: HashMap<Uuid, Counts> = HashMap::new();
+    for (target, pending, connected) in live {
+        let c = counts.entry(target).or_default();
+        c.pending = u32::try_from(pending).unwrap_or(u32::MAX);
+        c.connected = u32::try_from(connected).unwrap_or(u32::MAX);
+    }
+    for (target, period, bucket, calls) in taken {
+        let Some(period) = Period::parse(&period) else { continue };
+        let c = counts.entry(target).or_default();
+        if c.taken.get(&period).is_none_or(|(current, _)| *current < bucket) {
+            c.taken.insert(period, (bucket, u32::try_from(calls).unwrap_or(u32::MAX)));
+        }
+    }
+    Ok(counts)
+}
+
+impl Shared {
+    /// The counts of `targets` in the database.
+    async fn counts(&self, targets: &[Uuid]) -> Result<HashMap<Uuid, Counts>, sqlx::Error> {
+        read_counts(&mut *self.pool.acquire().await?, targets).await
+    }
+
+    /// Claims in one transaction, the targets locked in one order (so two calls claiming
+    /// the same targets never wait on each other in a circle).
+    async fn claim(
+        &self,
+        targets: &[&Target],
+        call: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<(), Full>>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let locked: BTreeSet<Uuid> = targets.iter().filter(|t| limited(t)).map(|t| t.id).collect();
+        for target in &locked {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock_key(*target))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let ids: Vec<Uuid> = locked.iter().copied().collect();
+        let mut counts = read_counts(&mut tx, &ids).await?;
+        let mut answers = Vec::with_capacity(targets.len());
+        for target in targets {
+            let answer = counts.entry(target.id).or_default().fits(target, now);
+            if answer.is_ok() {
+                sqlx::query(
+                    "INSERT INTO target_claims (call_id, target_id, node_id, connected, claimed_at) \
+                     VALUES ($1, $2, $3, FALSE, $4) ON CONFLICT (call_id, target_id) DO NOTHING",
+                )
+                .bind(call)
+                .bind(target.id)
+                .bind(self.node)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                counts.entry(target.id).or_default().pending += 1;
+            }
+            answers.push(answer);
+        }
+        tx.commit().await?;
+        Ok(answers)
     }
 }
 
@@ -221,49 +414,62 @@ mod tests {
     use super::*;
     use crate::network::targets::testing::target;
 
-    #[test]
-    fn the_last_place_goes_to_one_claim_only() {
-        let mut t = target();
-        t.concurrency_cap = Some(1);
-        let counters = Counters::default();
-        let now = Utc::now();
-        assert_eq!(counters.claim(&t, now), Ok(()));
-        assert_eq!(counters.claim(&t, now), Err(Full::Concurrency(1)));
-        counters.connect(&t, now);
-        assert_eq!(counters.check(&t, now), Err(Full::Concurrency(1)));
-        counters.hang_up(t.id);
-        assert_eq!(counters.claim(&t, now), Ok(()));
-        counters.release(t.id);
-        assert_eq!(counters.live(t.id), 0);
+    /// In-memory counters whose writes go nowhere.
+    fn counters(taken: Vec<(Uuid, Period, String, u32)>) -> Counters {
+        Counters::with_taken(taken, Writer::detached())
     }
 
-    #[test]
-    fn caps_count_taken_calls_per_window_in_the_targets_zone() {
+    async fn claim(counters: &Counters, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
+        counters.claim(&[target], Uuid::now_v7(), now).await.remove(0)
+    }
+
+    #[tokio::test]
+    async fn the_last_place_goes_to_one_claim_only() {
+        let mut t = target();
+        t.concurrency_cap = Some(1);
+        let counters = counters(Vec::new());
+        let (now, call) = (Utc::now(), Uuid::now_v7());
+        assert_eq!(claim(&counters, &t, now).await, Ok(()));
+        assert_eq!(claim(&counters, &t, now).await, Err(Full::Concurrency(1)));
+        counters.connect(&t, call, now);
+        assert_eq!(counters.full(&[&t], now).await.get(&t.id), Some(&Full::Concurrency(1)));
+        counters.hang_up(t.id, call);
+        assert_eq!(claim(&counters, &t, now).await, Ok(()));
+        counters.release(t.id, call);
+        assert!(counters.full(&[&t], now).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn caps_count_taken_calls_per_window_in_the_targets_zone() {
         let mut t = target();
         t.time_zone = "America/New_York".into();
         t.caps.day = Some(2);
-        let counters = Counters::default();
+        let counters = counters(Vec::new());
+        let call = Uuid::now_v7();
         // 04:30 UTC on the 2nd is still the 1st in New York.
         let late_first = Utc.with_ymd_and_hms(2026, 12, 2, 4, 30, 0).unwrap();
-        counters.claim(&t, late_first).unwrap();
-        let windows = counters.connect(&t, late_first);
-        assert!(windows.contains(&(Period::Day, "2026-12-01".to_owned())), "{windows:?}");
-        counters.claim(&t, late_first).unwrap();
+        assert_eq!(Period::Day.bucket(late_first, &t.time_zone), "2026-12-01");
+        claim(&counters, &t, late_first).await.unwrap();
+        counters.connect(&t, call, late_first);
+        claim(&counters, &t, late_first).await.unwrap();
         // One taken and one pending: the cap of two is reached until the pending one goes.
-        assert_eq!(counters.claim(&t, late_first), Err(Full::Cap(Period::Day, 2)));
-        counters.release(t.id);
-        counters.connect(&t, late_first);
-        counters.claim(&t, late_first).unwrap_err();
+        assert_eq!(claim(&counters, &t, late_first).await, Err(Full::Cap(Period::Day, 2)));
+        counters.release(t.id, call);
+        counters.connect(&t, call, late_first);
+        claim(&counters, &t, late_first).await.unwrap_err();
         // A new day in New York: the cap is free again.
         let second = Utc.with_ymd_and_hms(2026, 12, 2, 5, 30, 0).unwrap();
-        assert_eq!(counters.claim(&t, second), Ok(()));
+        assert_eq!(claim(&counters, &t, second).await, Ok(()));
     }
 
-    #[test]
-    fn taken_calls_are_read_back_at_start() {
+    #[tokio::test]
+    async fn taken_calls_are_read_back_at_start() {
         let mut t = target();
         t.caps.total = Some(3);
-        let counters = Counters::with_taken([(t.id, Period::Total, "all".to_owned(), 3)]);
-        assert_eq!(counters.check(&t, Utc::now()), Err(Full::Cap(Period::Total, 3)));
+        let counters = counters(vec![(t.id, Period::Total, "all".to_owned(), 3)]);
+        assert_eq!(
+            counters.full(&[&t], Utc::now()).await.get(&t.id),
+            Some(&Full::Cap(Period::Total, 3))
+        );
     }
 }

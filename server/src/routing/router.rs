@@ -168,6 +168,7 @@ impl Routing1<'_> {
         });
         let mut decided = Decided {
             edge_call: self.call.id,
+            call: id,
             ended: None,
             duplicate: false,
             bids: Vec::new(),
@@ -220,6 +221,12 @@ impl Routing1<'_> {
         let mut eligible = Vec::new();
         let mut pings = Vec::new();
         let tree = self.snapshot.ring_trees.get(&campaign.id).map_or(&[][..], Vec::as_slice);
+        let in_tree: Vec<&Target> = tree
+            .iter()
+            .filter_map(|entry| self.snapshot.targets.get(&entry.target_id))
+            .map(|t| &t.object)
+            .collect();
+        let full = self.router.counters.full(&in_tree, now).await;
         for entry in tree {
             let Some(target) = self.snapshot.targets.get(&entry.target_id).map(|t| &t.object)
             else {
@@ -234,7 +241,7 @@ impl Routing1<'_> {
                 Some("the buyer is paused".to_owned())
             } else if !rules::is_open(target.schedule.as_ref(), now) {
                 Some("closed by its schedule".to_owned())
-            } else if let Err(full) = self.router.counters.check(target, now) {
+            } else if let Some(full) = full.get(&target.id) {
                 Some(full.to_string())
             } else {
                 self.snapshot
@@ -357,20 +364,24 @@ impl Routing1<'_> {
                 .map(|c| self.destination(c.target.target, c.target.destination.as_deref())),
         )
         .await;
-        // No await from here on: claims reach the recorder before this task could be
-        // stopped by the caller hanging up.
-        let mut destinations = Vec::new();
+        let mut dialable = Vec::new();
         for (candidate, place) in ranked.into_iter().zip(places) {
             let e = candidate.target;
-            let destination = match place {
-                Ok(destination) => destination,
+            match place {
+                Ok(destination) => dialable.push((e, destination)),
                 Err(error) => {
                     bids[e.bid].outcome = Outcome::Ineligible;
                     bids[e.bid].reason = Some(format!("cannot be dialed: {error}"));
-                    continue;
                 }
-            };
-            if let Err(full) = self.router.counters.claim(e.target, now) {
+            }
+        }
+        // The claims, then no await until the recorder has them: a caller hanging up
+        // stops this task only at an await.
+        let wanted: Vec<&Target> = dialable.iter().map(|(e, _)| e.target).collect();
+        let claims = self.router.counters.claim(&wanted, id, now).await;
+        let mut destinations = Vec::new();
+        for ((e, destination), claim) in dialable.into_iter().zip(claims) {
+            if let Err(full) = claim {
                 bids[e.bid].outcome = Outcome::Ineligible;
                 bids[e.bid].reason = Some(full.to_string());
                 continue;

@@ -18,13 +18,14 @@ const CALLER: &str = "+12125550123";
 /// after 1 s, and the number.
 struct Network {
     api: Api,
+    api_key: String,
     campaign: String,
     publisher: String,
 }
 
 impl Network {
     async fn new(server: &Server, campaign: Value) -> Network {
-        let (_, api) = server.create_org("Acme Leads", "dana@acme.example");
+        let (org, api) = server.create_org("Acme Leads", "dana@acme.example");
         let (status, trunk) = api
             .post(
                 "/trunks",
@@ -46,6 +47,7 @@ impl Network {
         assert_eq!(status, 201, "{publisher}");
         Network {
             api,
+            api_key: org.api_key,
             campaign: campaign["id"].as_str().unwrap().to_owned(),
             publisher: publisher["id"].as_str().unwrap().to_owned(),
         }
@@ -70,6 +72,10 @@ impl Network {
     /// waits until this node routes with it.
     async fn go_live(&self, targets: &[&str]) {
         let tree: Vec<Value> = targets.iter().map(|t| json!({"target_id": t})).collect();
+        self.go_live_with(tree).await;
+    }
+
+    async fn go_live_with(&self, tree: Vec<Value>) {
         let (status, body) = self
             .api
             .call(
@@ -87,11 +93,7 @@ impl Network {
             )
             .await;
         assert_eq!(status, 201, "{number}");
-        let started = Instant::now();
-        while self.api.get(&format!("/routing/numbers/{DIALED}")).await.0 != 200 {
-            assert!(started.elapsed() < Duration::from_secs(2), "the number never went live");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        live_on(&self.api).await;
     }
 
     /// The newest call once it has ended, with its events and bids.
@@ -111,6 +113,15 @@ impl Network {
             assert!(started.elapsed() < Duration::from_secs(5), "no ended call: {page}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// Waits until the node `api` speaks to routes [`DIALED`].
+async fn live_on(api: &Api) {
+    let started = Instant::now();
+    while api.get(&format!("/routing/numbers/{DIALED}")).await.0 != 200 {
+        assert!(started.elapsed() < Duration::from_secs(2), "the number never went live");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -358,4 +369,67 @@ async fn screening_refuses_withheld_callers_and_numbers_nobody_has() {
     unknown.passes().await;
     let (_, page) = network.api.get("/calls").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_postgresql_share_a_targets_concurrency_cap() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let url = database.url().to_owned();
+    let a =
+        Server::start_with(ServerOptions { database: Some(database), ..Default::default() }).await;
+    let b = Server::start_with(ServerOptions {
+        env: vec![("DATABASE_URL".into(), url)],
+        ..Default::default()
+    })
+    .await;
+    let network = Network::new(&a, json!({})).await;
+    let (capped_port, other_port) = (free_port(), free_port());
+    let capped =
+        network.target("Capped", capped_port, json!({"kind": "static", "cents": 2000})).await;
+    let (status, body) = network
+        .api
+        .call(Method::PATCH, &format!("/targets/{capped}"), Some(&json!({"concurrency_cap": 1})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let other = network.target("Other", other_port, json!({"kind": "static", "cents": 2000})).await;
+    network
+        .go_live_with(vec![
+            json!({"target_id": capped, "priority": 0}),
+            json!({"target_id": other, "priority": 1}),
+        ])
+        .await;
+    live_on(&Api::new(b.url(""), &network.api_key)).await;
+
+    // Both buyers could take both calls; only the cap stops the second at `capped`.
+    let capped_buyer =
+        Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), capped_port, Transport::Udp, 1);
+    let other_buyer =
+        Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), other_port, Transport::Udp, 1);
+    let on_a = carrier(&a, CALLER, 2_000);
+    let on_b = carrier(&b, "+13125550188", 2_000);
+    on_a.passes().await;
+    on_b.passes().await;
+    capped_buyer.passes().await;
+    other_buyer.passes().await;
+
+    let started = Instant::now();
+    let calls = loop {
+        let (_, page) = network.api.get("/calls?status=completed").await;
+        let calls = page["items"].as_array().unwrap().clone();
+        if calls.len() == 2 {
+            break calls;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "{page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut targets: Vec<&str> = calls.iter().map(|c| c["target_id"].as_str().unwrap()).collect();
+    targets.sort();
+    let mut expected = vec![capped.as_str(), other.as_str()];
+    expected.sort();
+    assert_eq!(targets, expected, "{calls:#?}");
+    let second = calls.iter().find(|c| c["target_id"] == other.as_str()).unwrap();
+    let (_, detail) = network.api.get(&format!("/calls/{}", second["id"].as_str().unwrap())).await;
+    let refused = bid(&detail, &capped);
+    assert_eq!(refused["outcome"], "ineligible", "{detail:#}");
+    assert_eq!(refused["reason"], "concurrency cap reached (1 live)");
 }
