@@ -22,10 +22,11 @@ pub enum Kind {
     Number,
     DniPool,
     Trunk,
+    BlockedCaller,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Self::Campaign,
         Self::Publisher,
         Self::Buyer,
@@ -33,6 +34,7 @@ impl Kind {
         Self::Number,
         Self::DniPool,
         Self::Trunk,
+        Self::BlockedCaller,
     ];
 
     /// The path segment of its pages and API routes (`dni-pools`).
@@ -45,6 +47,7 @@ impl Kind {
             Self::Number => "numbers",
             Self::DniPool => "dni-pools",
             Self::Trunk => "trunks",
+            Self::BlockedCaller => "blocked-callers",
         }
     }
 
@@ -57,6 +60,7 @@ impl Kind {
             Self::Number => "Numbers",
             Self::DniPool => "DNI pools",
             Self::Trunk => "Trunks",
+            Self::BlockedCaller => "Blocked callers",
         }
     }
 
@@ -69,13 +73,14 @@ impl Kind {
             Self::Number => "number",
             Self::DniPool => "DNI pool",
             Self::Trunk => "trunk",
+            Self::BlockedCaller => "blocked caller",
         }
     }
 
     /// The field an object is known by in lists and links.
     pub fn label_field(self) -> &'static str {
         match self {
-            Self::Number => "number",
+            Self::Number | Self::BlockedCaller => "number",
             _ => "name",
         }
     }

@@ -10,14 +10,16 @@ ALTER TABLE campaigns ADD COLUMN reject_duplicates BOOLEAN NOT NULL DEFAULT FALS
 ALTER TABLE campaigns ADD COLUMN conversion_buffer_seconds BIGINT NOT NULL DEFAULT 60
     CHECK (conversion_buffer_seconds BETWEEN 0 AND 86400);
 
--- Callers an organization refuses, on every campaign.
+-- Callers an organization refuses, on every campaign (while the entry is active).
 CREATE TABLE blocked_callers (
     id UUID PRIMARY KEY NOT NULL,
     organization_id UUID NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     -- E.164.
     number TEXT NOT NULL,
     reason TEXT,
-    created_at TIMESTAMPTZ NOT NULL
+    status TEXT NOT NULL CHECK (status IN ('active', 'paused')),
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX blocked_callers_organization_id_number ON blocked_callers (organization_id, number);
 

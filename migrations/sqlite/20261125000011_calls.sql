@@ -10,14 +10,16 @@ ALTER TABLE campaigns ADD COLUMN reject_duplicates INTEGER NOT NULL DEFAULT 0 CH
 ALTER TABLE campaigns ADD COLUMN conversion_buffer_seconds INTEGER NOT NULL DEFAULT 60
     CHECK (conversion_buffer_seconds BETWEEN 0 AND 86400);
 
--- Callers an organization refuses, on every campaign.
+-- Callers an organization refuses, on every campaign (while the entry is active).
 CREATE TABLE blocked_callers (
     id BLOB PRIMARY KEY NOT NULL,
     organization_id BLOB NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
     -- E.164.
     number TEXT NOT NULL,
     reason TEXT,
-    created_at TEXT NOT NULL
+    status TEXT NOT NULL CHECK (status IN ('active', 'paused')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
 );
 CREATE UNIQUE INDEX blocked_callers_organization_id_number ON blocked_callers (organization_id, number);
 

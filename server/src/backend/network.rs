@@ -17,6 +17,7 @@ use crate::{
     http::AppState,
     network::{
         NetworkError, Status,
+        blocked_callers::BlockedCaller,
         buyers::Buyer,
         campaigns::Campaign,
         dni_pools::DniPool,
@@ -63,6 +64,10 @@ macro_rules! with_kind {
             }
             Kind::Trunk => {
                 type $R = Trunk;
+                $body
+            }
+            Kind::BlockedCaller => {
+                type $R = BlockedCaller;
                 $body
             }
         }

@@ -5,6 +5,7 @@
 //! query, so another organization's object is simply not found. Every change writes a
 //! [`history`] row in the same transaction.
 
+pub mod blocked_callers;
 pub mod buyers;
 pub mod campaigns;
 pub mod destination;

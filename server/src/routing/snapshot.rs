@@ -70,7 +70,7 @@ pub struct Snapshot {
     pub numbers: HashMap<E164, Vec<Owned<Number>>>,
     /// Each target's conditions, compiled.
     pub rules: HashMap<Uuid, Vec<Rule>>,
-    /// Callers each organization refuses (E.164).
+    /// Callers each organization refuses (E.164, active entries).
     pub blocked: HashSet<(OrgId, String)>,
 }
 
@@ -153,7 +153,7 @@ impl Snapshot {
             let targets: Vec<Owned<Target>> = sqlx::query_as("SELECT * FROM targets").fetch_all(&mut *tx).await?;
             let trunks: Vec<Owned<Trunk>> = sqlx::query_as("SELECT * FROM trunks").fetch_all(&mut *tx).await?;
             let numbers: Vec<Owned<Number>> = sqlx::query_as("SELECT * FROM numbers").fetch_all(&mut *tx).await?;
-            let blocked: Vec<(OrgId, String)> = sqlx::query_as("SELECT organization_id, number FROM blocked_callers")
+            let blocked: Vec<(OrgId, String)> = sqlx::query_as("SELECT organization_id, number FROM blocked_callers WHERE status = 'active'")
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;

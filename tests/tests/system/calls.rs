@@ -96,13 +96,16 @@ impl Network {
         live_on(&self.api).await;
     }
 
-    /// The newest call once it has ended, with its events and bids.
-    async fn ended_call(&self) -> Value {
+    /// The newest call, once there are more than `before` and it has ended, with its
+    /// events and bids.
+    async fn ended_call(&self, before: usize) -> Value {
         let started = Instant::now();
         loop {
             let (status, page) = self.api.get("/calls").await;
             assert_eq!(status, 200, "{page}");
-            if let Some(call) = page["items"].get(0)
+            let calls = page["items"].as_array().unwrap();
+            if calls.len() > before
+                && let Some(call) = calls.first()
                 && call["ended_at"].is_string()
             {
                 let (status, detail) =
@@ -181,7 +184,7 @@ async fn a_busy_first_choice_falls_back_and_the_call_is_settled_on_both_backends
         busy_buyer.passes().await;
         buyer.passes().await;
 
-        let call = network.ended_call().await;
+        let call = network.ended_call(0).await;
         assert_eq!(call["status"], "completed", "{backend}: {call:#}");
         assert_eq!(call["caller"], CALLER);
         assert_eq!(call["dialed"], DIALED);
@@ -236,7 +239,7 @@ async fn a_busy_first_choice_falls_back_and_the_call_is_settled_on_both_backends
         carrier(&server, CALLER, 100).passes().await;
         buyer.passes().await;
         busy_buyer.passes().await;
-        let again = network.ended_call().await;
+        let again = network.ended_call(1).await;
         assert_ne!(again["id"], call["id"]);
         assert_eq!((&again["duplicate"], &again["status"]), (&json!(true), &json!("completed")));
         assert_eq!(again["converted"], false, "{backend}: 0.1 s is under the 1 s buffer");
@@ -297,7 +300,7 @@ async fn the_auction_ranks_live_bids_and_records_every_lost_one() {
     carrier(&server, CALLER, 1_200).passes().await;
     buyer.passes().await;
 
-    let call = network.ended_call().await;
+    let call = network.ended_call(0).await;
     assert_eq!(call["target_id"], rich_target.as_str(), "{call:#}");
     assert_eq!(call["bid_cents"], 3000);
     assert_eq!(call["buffer_seconds"], 1, "the bid's minimum duration wins over the target's");
@@ -343,17 +346,47 @@ async fn the_auction_ranks_live_bids_and_records_every_lost_one() {
 async fn screening_refuses_withheld_callers_and_numbers_nobody_has() {
     let server = Server::start().await;
     let network = Network::new(&server, json!({"reject_anonymous": true})).await;
-    let target =
-        network.target("Anyone", free_port(), json!({"kind": "static", "cents": 1000})).await;
+    let busy_port = free_port();
+    let target = network.target("Busy", busy_port, json!({"kind": "static", "cents": 1000})).await;
     network.go_live(&[&target]).await;
 
     refused(&server, "anonymous", 403).passes().await;
-    let call = network.ended_call().await;
+    let call = network.ended_call(0).await;
     assert_eq!(call["status"], "rejected", "{call:#}");
     assert_eq!((&call["caller"], &call["caller_anonymous"]), (&Value::Null, &json!(true)));
     assert_eq!(call["end_reason"], "the caller withheld their number");
     assert_eq!(call["sip_status"], 403);
     assert_eq!(kinds(&call), ["initiated", "refused", "ended"]);
+
+    // A blocked caller is refused on every campaign; a paused block lets them through.
+    let version = network.api.get("/routing").await.1["version"].as_i64().unwrap();
+    let (status, blocked) = network
+        .api
+        .post("/blocked-callers", &json!({"number": "(212) 555-0123", "reason": "abusive"}))
+        .await;
+    assert_eq!(status, 201, "{blocked}");
+    assert_eq!(blocked["number"], CALLER);
+    routing_after(&network.api, version).await;
+    refused(&server, CALLER, 403).passes().await;
+    let call = network.ended_call(1).await;
+    assert_eq!(
+        (&call["status"], &call["end_reason"]),
+        (&json!("rejected"), &json!("the caller is blocked"))
+    );
+    let version = network.api.get("/routing").await.1["version"].as_i64().unwrap();
+    let path = format!("/blocked-callers/{}", blocked["id"].as_str().unwrap());
+    let (status, _) =
+        network.api.call(Method::PATCH, &path, Some(&json!({"status": "paused"}))).await;
+    assert_eq!(status, 200);
+    routing_after(&network.api, version).await;
+    let busy = Sipp::uas(scenario("uas_busy.xml", vec![]), busy_port, Transport::Udp, 1);
+    refused(&server, CALLER, 486).passes().await;
+    busy.passes().await;
+    let call = network.ended_call(2).await;
+    assert_eq!(
+        (&call["status"], &call["end_reason"]),
+        (&json!("failed"), &json!("no buyer answered"))
+    );
 
     // A number no organization has is refused and recorded nowhere.
     let unknown = Sipp::uac_to(
@@ -368,7 +401,16 @@ async fn screening_refuses_withheld_callers_and_numbers_nobody_has() {
     );
     unknown.passes().await;
     let (_, page) = network.api.get("/calls").await;
-    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 3, "{page}");
+}
+
+/// Waits until the node `api` speaks to routes with a configuration newer than `version`.
+async fn routing_after(api: &Api, version: i64) {
+    let started = Instant::now();
+    while api.get("/routing").await.1["version"].as_i64().unwrap() <= version {
+        assert!(started.elapsed() < Duration::from_secs(2), "the change never reached routing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

@@ -84,6 +84,7 @@ pub fn fields(kind: Kind) -> &'static [Field] {
         Kind::Number => &NUMBER,
         Kind::DniPool => &DNI_POOL,
         Kind::Trunk => &TRUNK,
+        Kind::BlockedCaller => &BLOCKED_CALLER,
     }
 }
 
@@ -189,6 +190,12 @@ const NUMBER: [Field; 6] = [
     field("pool_id", "DNI pool", Input::Reference(Kind::DniPool)).nullable(),
     field("provider", "Provider", Input::Text),
     field("status", "Status", STATUS),
+];
+
+const BLOCKED_CALLER: [Field; 3] = [
+    field("number", "Number", Input::Text).hint("any common format; refused on every campaign"),
+    field("status", "Status", STATUS).hint("paused lets the caller through again"),
+    field("reason", "Reason", Input::Text).nullable(),
 ];
 
 const DNI_POOL: [Field; 4] = [

@@ -48,6 +48,7 @@ fn columns(kind: Kind) -> &'static [(&'static str, &'static str)] {
         Kind::Number => &[("provider", "Provider")],
         Kind::DniPool => &[("lease_minutes", "Lease (min)")],
         Kind::Trunk => &[("direction", "Direction"), ("host", "Host")],
+        Kind::BlockedCaller => &[("reason", "Reason")],
     }
 }
 

@@ -21,8 +21,8 @@ use axum::Router;
 pub use self::error::ApiError;
 use super::AppState;
 use crate::network::{
-    buyers::Buyer, campaigns::Campaign, dni_pools::DniPool, numbers::Number, publishers::Publisher,
-    targets::Target, trunks::Trunk,
+    blocked_callers::BlockedCaller, buyers::Buyer, campaigns::Campaign, dni_pools::DniPool,
+    numbers::Number, publishers::Publisher, targets::Target, trunks::Trunk,
 };
 
 /// Every route of `/api/v1`, each documented as it is added; the OpenAPI document is
@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(numbers::router(spec))
         .merge(resources::routes::<DniPool>("dni-pools", "DNI pools", spec))
         .merge(resources::routes::<Trunk>("trunks", "Trunks", spec))
+        .merge(resources::routes::<BlockedCaller>("blocked-callers", "Blocked callers", spec))
         .merge(routing::router(spec))
         .merge(calls::router(spec));
     openapi::describe(spec);
