@@ -15,6 +15,7 @@ use crate::{
     api_keys::{ApiKeyView, CreatedApiKey},
     audit::AuditPage,
     auth::Viewer,
+    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary},
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
@@ -54,7 +55,13 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Answer<'_, ()>;
 
     fn change_password(&self, current_password: String, new_password: String) -> Answer<'_, ()>;
+    fn organization_time_zone(&self) -> Answer<'_, String>;
+    fn set_organization_time_zone(&self, time_zone: String) -> Answer<'_, ()>;
     fn list_audit_events(&self, cursor: Option<String>) -> Answer<'_, AuditPage>;
+
+    fn list_calls(&self, filter: CallFilter, cursor: Option<String>) -> Answer<'_, CallLogPage>;
+    fn call_detail(&self, id: String) -> Answer<'_, CallDetailView>;
+    fn live_calls(&self) -> Answer<'_, Vec<CallSummary>>;
 
     /// `name` and `status` filter when not empty.
     fn list_objects(

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod calls;
 pub mod errors;
 pub mod members;
 pub mod network;
@@ -66,6 +67,8 @@ pub fn App() -> impl IntoView {
                 // gets a real 302 to /login and a refused page its 403.
                 <ParentRoute path=path!("/app") view=pages::Shell ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::Overview />
+                    <Route path=path!("calls") view=pages::Calls />
+                    <Route path=path!("calls/:id") view=pages::CallDetail />
                     <Route path=path!("members") view=pages::Members />
                     <Route path=path!("api-keys") view=pages::ApiKeys />
                     <Route path=path!("audit") view=pages::AuditLog />

@@ -3,6 +3,9 @@
 -- counted). Campaigns, publishers, buyers and targets are referred to without foreign
 -- keys: the record of a call outlives the configuration it was routed by.
 
+-- The zone an organization's dates are read in (call log filters, reports).
+ALTER TABLE organizations ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+
 -- How a campaign treats callers before routing.
 ALTER TABLE campaigns ADD COLUMN reject_anonymous BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE campaigns ADD COLUMN reject_duplicates BOOLEAN NOT NULL DEFAULT FALSE;
@@ -71,8 +74,9 @@ CREATE INDEX calls_organization_id_started_at ON calls (organization_id, started
 CREATE INDEX calls_campaign_id_started_at ON calls (campaign_id, started_at);
 -- Duplicate detection at start: recent callers per campaign.
 CREATE INDEX calls_caller ON calls (organization_id, caller, started_at);
--- Calls a crashed node left open.
-CREATE INDEX calls_open ON calls (node_id) WHERE ended_at IS NULL;
+-- Calls not ended: per node (those a crashed node left open), per organization (live).
+CREATE INDEX calls_open_node_id ON calls (node_id) WHERE ended_at IS NULL;
+CREATE INDEX calls_open_organization_id ON calls (organization_id) WHERE ended_at IS NULL;
 
 -- The timeline of a call: every routing and SIP step.
 CREATE TABLE call_events (

@@ -51,7 +51,8 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let routing = Routing::load(&db).await.map_err(StartError::Routing)?;
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
-    let sip = start_sip(cli, &db, &node, routing.clone(), pinger.clone()).await?;
+    let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
+    let sip = start_sip(cli, &db, &node, routing.clone(), pinger.clone(), live.clone()).await?;
     let throttle = Arc::new(Throttle::default());
     spawn_forgetting(throttle.clone());
     let sessions = session::Store::new(&db);
@@ -66,6 +67,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         sessions,
         secure_cookies: cli.secure_cookies,
         pinger,
+        live,
     });
 
     tracing::info!(
@@ -116,6 +118,7 @@ async fn start_sip(
     node: &NodeInfo,
     routing: Routing,
     pinger: Pinger,
+    live: crate::calls::LiveFeed,
 ) -> Result<Sip, StartError> {
     let closed = recovery::close_orphans(db, node.id, chrono::Utc::now())
         .await
@@ -142,10 +145,13 @@ async fn start_sip(
     let (edge, events) = Edge::start(edge::Config::new(cli.sip_addr), router)
         .await
         .map_err(|source| StartError::Sip { addr: cli.sip_addr, source })?;
-    let recording = inbox.spawn(events, writer, counters, recent.clone());
+    let recording = inbox.spawn(events, writer, live, counters, recent.clone());
     spawn_forgetting_callers(recent);
     Ok(Sip { edge, recording, flushed })
 }
+
+/// Changes to calls a slow live view may fall behind by before it skips some.
+const LIVE_BACKLOG: usize = 1024;
 
 /// How far back duplicate screening and repeat-caller routing remember callers.
 const RECENT_CALLERS: chrono::Duration = chrono::Duration::days(30);

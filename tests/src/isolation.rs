@@ -16,6 +16,7 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "save_ring_tree",
     "import_numbers",
     "test_ping",
+    "call_detail",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it
@@ -38,4 +39,8 @@ pub const ID_FREE_FUNCTIONS: &[&str] = &[
     "list_audit_events",
     "list_objects",
     "all_objects",
+    "list_calls",
+    "live_calls",
+    "organization_time_zone",
+    "set_organization_time_zone",
 ];

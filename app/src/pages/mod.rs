@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod calls;
 mod forms;
 mod home;
 mod invite;
@@ -16,6 +17,7 @@ mod signup;
 
 pub use api_keys::ApiKeys;
 pub use audit::AuditLog;
+pub use calls::{CallDetail, Calls};
 pub use home::Home;
 pub use invite::Invite;
 pub use login::Login;

@@ -4,7 +4,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::forms::{Field, FormError, last_error};
-use crate::{auth::Viewer, settings::ChangePassword};
+use crate::{
+    auth::Viewer,
+    roles::Permission,
+    settings::{ChangePassword, SetOrganizationTimeZone, organization_time_zone},
+};
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -41,6 +45,30 @@ pub fn Settings() -> impl IntoView {
                 matches!(change.value().get(), Some(Ok(())))
                     .then(|| view! { <p class="success" role="status">"Your password is changed."</p> })
             }}
+        </section>
+        {viewer.role.allows(Permission::Administer).then(|| view! { <OrganizationZone /> })}
+    }
+}
+
+/// The organization's time zone, which the call log's dates are read in.
+#[component]
+fn OrganizationZone() -> impl IntoView {
+    let save = ServerAction::<SetOrganizationTimeZone>::new();
+    let error = last_error(save.value());
+    let current = Resource::new(move || save.version().get(), |_| organization_time_zone());
+    view! {
+        <section class="panel" aria-labelledby="zone">
+            <h2 id="zone">"Organization time zone"</h2>
+            <p>
+                "Dates in the call log are read in "
+                <Suspense>{move || current.get().and_then(Result::ok).map(|zone| view! { <strong id="current-zone">{zone}</strong> })}</Suspense>
+                "."
+            </p>
+            <ActionForm action=save attr:class="stack" attr:id="zone-form">
+                <Field name="time_zone" label="Time zone" kind="text" hint="An IANA name, such as America/New_York." error />
+                <FormError error />
+                <button type="submit" disabled=move || save.pending().get()>"Save time zone"</button>
+            </ActionForm>
         </section>
     }
 }

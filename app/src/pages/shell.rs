@@ -69,6 +69,7 @@ fn Layout(
             <div class="frame">
                 <nav class="sidenav" aria-label="Main">
                     <A href="/app" exact=true>"Overview"</A>
+                    <A href="/app/calls">"Calls"</A>
                     {Kind::ALL
                         .into_iter()
                         .map(|kind| {

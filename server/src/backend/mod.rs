@@ -8,6 +8,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+pub mod calls;
 mod members;
 mod network;
 mod settings;
@@ -26,6 +27,7 @@ use bidline_app::{
     audit::AuditPage,
     auth::Viewer,
     backend::Backend,
+    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary},
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
@@ -149,8 +151,28 @@ impl Backend for ServerBackend {
         Box::pin(answer(settings::change_password(&self.state, current_password, new_password)))
     }
 
+    fn organization_time_zone(&self) -> Answer<'_, String> {
+        Box::pin(answer(settings::organization_time_zone(&self.state)))
+    }
+
+    fn set_organization_time_zone(&self, time_zone: String) -> Answer<'_, ()> {
+        Box::pin(answer(settings::set_organization_time_zone(&self.state, time_zone)))
+    }
+
     fn list_audit_events(&self, cursor: Option<String>) -> Answer<'_, AuditPage> {
         Box::pin(answer(audit::list(&self.state, cursor)))
+    }
+
+    fn list_calls(&self, filter: CallFilter, cursor: Option<String>) -> Answer<'_, CallLogPage> {
+        Box::pin(answer(calls::list(&self.state, filter, cursor)))
+    }
+
+    fn call_detail(&self, id: String) -> Answer<'_, CallDetailView> {
+        Box::pin(answer(calls::detail(&self.state, id)))
+    }
+
+    fn live_calls(&self) -> Answer<'_, Vec<CallSummary>> {
+        Box::pin(answer(calls::live(&self.state)))
     }
 
     fn list_objects(

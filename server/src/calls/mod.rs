@@ -10,6 +10,7 @@ pub mod recovery;
 pub mod writer;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -115,6 +116,9 @@ impl Outcome {
         .find(|outcome| outcome.as_str() == text)
     }
 }
+
+/// Every change to a call's row, as it is written, for live views.
+pub type LiveFeed = tokio::sync::broadcast::Sender<Arc<CallRow>>;
 
 /// A `calls` row.
 #[derive(Clone, Debug, PartialEq)]

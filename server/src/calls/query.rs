@@ -178,6 +178,37 @@ impl From<CallRecord> for CallView {
     }
 }
 
+impl From<&super::CallRow> for CallView {
+    fn from(r: &super::CallRow) -> CallView {
+        CallView {
+            id: r.id,
+            campaign_id: r.campaign_id,
+            publisher_id: r.publisher_id,
+            buyer_id: r.buyer_id,
+            target_id: r.target_id,
+            caller: r.caller.clone(),
+            caller_anonymous: r.caller_anonymous,
+            dialed: r.dialed.clone(),
+            status: r.status,
+            end_reason: r.end_reason.clone(),
+            sip_status: r.sip_status,
+            started_at: r.started_at,
+            answered_at: r.answered_at,
+            ended_at: r.ended_at,
+            ring_seconds: r.ring_ms.map(|ms| ms / 1000),
+            talk_seconds: r.talk_ms.map(|ms| ms / 1000),
+            converted: r.converted,
+            duplicate: r.duplicate,
+            bid_cents: r.bid_cents,
+            buffer_seconds: r.buffer_seconds,
+            revenue_cents: r.revenue_cents,
+            payout_cents: r.payout_cents,
+            profit_cents: r.revenue_cents - r.payout_cents,
+            tags: r.tags.clone(),
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct BidRecord {
     target_id: Uuid,
@@ -268,6 +299,25 @@ pub async fn list(
         query.fetch_all(pool).await
     })?;
     Ok(records.into_iter().map(CallView::from).collect())
+}
+
+/// The organization's calls not ended yet, newest first (at most `limit`).
+pub async fn live(db: &Db, org: OrgId, limit: i64) -> Result<Vec<CallView>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM calls WHERE organization_id = $1 AND ended_at IS NULL \
+         ORDER BY id DESC LIMIT {limit}"
+    );
+    let records: Vec<CallRecord> = with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(org).fetch_all(pool).await
+    })?;
+    Ok(records.into_iter().map(CallView::from).collect())
+}
+
+/// The zone the organization's dates are read in.
+pub async fn time_zone(db: &Db, org: OrgId) -> Result<String, sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query_scalar("SELECT time_zone FROM organizations WHERE id = $1").bind(org).fetch_one(pool).await
+    })
 }
 
 /// The organization's call `id` with its timeline and auction; `None` when it has none.

@@ -19,7 +19,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::{
-    BidRow, CallRow, Event, Outcome, Status,
+    BidRow, CallRow, Event, LiveFeed, Outcome, Status,
     money::{self, Terms},
     writer::{Write, Writer},
 };
@@ -108,11 +108,12 @@ impl Inbox {
         self,
         events: mpsc::UnboundedReceiver<CallEvent>,
         writer: Writer,
+        feed: LiveFeed,
         counters: Arc<Counters>,
         recent: Arc<Recent>,
     ) -> tokio::task::JoinHandle<()> {
         let state =
-            State { writer, counters, recent, live: HashMap::new(), waiting: HashMap::new() };
+            State { writer, feed, counters, recent, live: HashMap::new(), waiting: HashMap::new() };
         tokio::spawn(state.run(self.0, events))
     }
 }
@@ -132,11 +133,19 @@ struct Live {
 
 struct State {
     writer: Writer,
+    feed: LiveFeed,
     counters: Arc<Counters>,
     recent: Arc<Recent>,
     live: HashMap<u64, Live>,
     /// Edge events of calls not opened yet, with when the first arrived.
     waiting: HashMap<u64, (Instant, Vec<CallEvent>)>,
+}
+
+/// Writes the call's row as it is now and shows it to live views.
+fn save(writer: &Writer, feed: &LiveFeed, row: &CallRow) {
+    writer.send(Write::Call(Box::new(row.clone())));
+    // Nobody watching is fine.
+    let _ = feed.send(Arc::new(row.clone()));
 }
 
 fn wall(at: std::time::SystemTime) -> DateTime<Utc> {
@@ -177,7 +186,7 @@ impl State {
 
     fn open(&mut self, opened: Opened) {
         let Opened { edge_call, row, payout } = opened;
-        self.writer.send(Write::Call(Box::new(row.clone())));
+        save(&self.writer, &self.feed, &row);
         self.live.insert(
             edge_call,
             Live {
@@ -217,7 +226,7 @@ impl State {
         live.legs = decided.legs;
         let call = live.row.id;
         self.writer.send(Write::Bids(call, live.bids.clone()));
-        self.writer.send(Write::Call(Box::new(live.row.clone())));
+        save(&self.writer, &self.feed, &live.row);
         self.timeline(decided.edge_call, decided.events);
     }
 
@@ -301,7 +310,7 @@ impl State {
                         self.counters.release(leg.target.id, live.row.id);
                     }
                 }
-                self.writer.send(Write::Call(Box::new(live.row.clone())));
+                save(&self.writer, &self.feed, &live.row);
                 self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
                 ("bridged", json!({"leg": leg, "target_id": target_of(&live.legs, *leg)}))
             }
@@ -365,7 +374,7 @@ impl State {
         // targets that no leg names.
         self.counters.release_call(live.row.id);
         self.writer.send(Write::Bids(live.row.id, live.bids));
-        self.writer.send(Write::Call(Box::new(live.row)));
+        save(&self.writer, &self.feed, &live.row);
     }
 
     /// A call still live when the recorder stops: its node is going away.

@@ -87,8 +87,8 @@ impl Writer {
         (Writer { queue }, Flushed(task))
     }
 
-    /// A writer whose changes go nowhere, for unit tests of what uses one.
-    #[cfg(test)]
+    /// A writer whose changes go nowhere (kept, never written), for benchmarks and unit
+    /// tests of what uses one.
     pub fn detached() -> Writer {
         let (queue, input) = mpsc::unbounded_channel();
         std::mem::forget(input);

@@ -6,6 +6,7 @@
 mod api;
 mod csrf;
 mod health;
+mod live;
 mod metrics;
 pub mod session;
 
@@ -44,6 +45,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Sends RTB pings (one pooled client; private addresses only if the operator allows).
     pub pinger: crate::ping::Pinger,
+    /// Every change to a call this node handles, for the live views.
+    pub live: crate::calls::LiveFeed,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -85,6 +88,7 @@ fn dashboard(state: &AppState) -> Router<AppState> {
     let leptos_options = state.leptos.clone();
 
     Router::new()
+        .route(bidline_app::calls::LIVE_PATH, axum::routing::get(live::calls))
         .leptos_routes_with_context(state, routes, provide_backend.clone(), move || {
             bidline_app::shell(leptos_options.clone())
         })

@@ -193,7 +193,7 @@ impl Routing1<'_> {
             return refuse(decided, row, Status::Rejected, 480, "the campaign or number is paused");
         }
         if let Some(number) = &row.caller
-            && self.snapshot.blocked.contains(&(org, number.clone()))
+            && self.snapshot.blocked.get(&(org, number.clone())) == Some(&Active::Active)
         {
             return refuse(decided, row, Status::Rejected, 403, "the caller is blocked");
         }

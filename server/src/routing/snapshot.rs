@@ -7,12 +7,7 @@
 //! when the number moved, so a change made on one node reaches every node sharing the
 //! database well within a second, with SQLite and PostgreSQL alike.
 
-use std::{
-    collections::{HashMap, HashSet},
-    net::IpAddr,
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use arc_swap::ArcSwap;
 use sqlx::{FromRow, Row as _, postgres::PgRow, sqlite::SqliteRow};
@@ -70,8 +65,8 @@ pub struct Snapshot {
     pub numbers: HashMap<E164, Vec<Owned<Number>>>,
     /// Each target's conditions, compiled.
     pub rules: HashMap<Uuid, Vec<Rule>>,
-    /// Callers each organization refuses (E.164, active entries).
-    pub blocked: HashSet<(OrgId, String)>,
+    /// Each organization's block list (E.164) with each entry's status.
+    pub blocked: HashMap<(OrgId, String), Status>,
 }
 
 /// Counts of one kind of object: (active, paused).
@@ -117,6 +112,10 @@ impl Snapshot {
             ("targets", of(&self.targets, org, |t| t.status)),
             ("trunks", of(&self.trunks, org, |t| t.trunk.status)),
             ("numbers", count(numbers.map(|n| n.object.status))),
+            (
+                "blocked_callers",
+                count(self.blocked.iter().filter(|((o, _), _)| *o == org).map(|(_, s)| *s)),
+            ),
         ]
     }
 
@@ -153,7 +152,7 @@ impl Snapshot {
             let targets: Vec<Owned<Target>> = sqlx::query_as("SELECT * FROM targets").fetch_all(&mut *tx).await?;
             let trunks: Vec<Owned<Trunk>> = sqlx::query_as("SELECT * FROM trunks").fetch_all(&mut *tx).await?;
             let numbers: Vec<Owned<Number>> = sqlx::query_as("SELECT * FROM numbers").fetch_all(&mut *tx).await?;
-            let blocked: Vec<(OrgId, String)> = sqlx::query_as("SELECT organization_id, number FROM blocked_callers WHERE status = 'active'")
+            let blocked: Vec<(OrgId, String, String)> = sqlx::query_as("SELECT organization_id, number, status FROM blocked_callers")
                 .fetch_all(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -185,7 +184,12 @@ impl Snapshot {
         Ok(Self {
             version,
             rules,
-            blocked: blocked.into_iter().collect(),
+            blocked: blocked
+                .into_iter()
+                .map(|(org, number, status)| {
+                    ((org, number), Status::parse(&status).unwrap_or(Status::Paused))
+                })
+                .collect(),
             campaigns: by_id(campaigns, |c| c.id),
             ring_trees,
             publishers: by_id(publishers, |p| p.id),

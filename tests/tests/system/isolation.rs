@@ -5,6 +5,9 @@
 use bidline_tests::{
     Api, NewOrg, Server, ServerOptions, SessionClient, TestDatabase, isolation::ID_TAKING_FUNCTIONS,
 };
+use std::time::Duration;
+
+use bidline_sipp::{Sipp, Transport, scenario};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -45,6 +48,39 @@ async fn snapshot(a_api: &Api, a_owner: &SessionClient) -> Vec<Value> {
         seen.push(body);
     }
     seen
+}
+
+/// A call to A's number +15550100777 from a caller A blocks, refused and recorded; its id.
+async fn refused_call(server: &Server, a_api: &Api) -> String {
+    let (status, _) = a_api
+        .post(
+            "/trunks",
+            &json!({"name": "A's carrier", "direction": "inbound", "allowed_cidrs": ["127.0.0.1"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = a_api.post("/blocked-callers", &json!({"number": "+12125550123"})).await;
+    assert_eq!(status, 201);
+    while a_api.get("/routing").await.1["blocked_callers"]["active"] != 1 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let fills = vec![("__CALLER__", "+12125550123".to_owned()), ("__STATUS__", "403".to_owned())];
+    Sipp::uac_to(
+        scenario("carrier_refused.xml", fills),
+        server.sip_addr(),
+        "+15550100777",
+        Transport::Udp,
+        1,
+    )
+    .passes()
+    .await;
+    loop {
+        let (_, calls) = a_api.get("/calls").await;
+        if let Some(call) = calls["items"].get(0) {
+            return call["id"].as_str().unwrap().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -134,6 +170,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         let (status, _) =
             a_api.call(Method::PUT, &ring_tree, Some(&json!([{"target_id": target_id}]))).await;
         assert_eq!(status, 200);
+        let call_id = refused_call(&server, &a_api).await;
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
@@ -168,6 +205,8 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::DELETE, format!("/trunks/{trunk_id}")),
             Probe::Api(Method::GET, format!("/trunks/{trunk_id}/history")),
             Probe::Api(Method::GET, ring_tree.clone()),
+            Probe::Api(Method::GET, format!("/calls/{call_id}")),
+            Probe::Function("call_detail", vec![("id", call_id.clone())]),
             Probe::Api(Method::PUT, ring_tree.clone()),
             Probe::Function("revoke_api_key", vec![("id", key_id.clone())]),
             Probe::Function("revoke_invitation", vec![("id", invitation_id.clone())]),
@@ -267,6 +306,9 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             ("targets", b_api.get("/targets").await.1),
             ("trunks", b_api.get("/trunks").await.1),
             ("audit", b_api.get("/audit-events").await.1),
+            ("calls", b_api.get("/calls").await.1),
+            ("call log", b_owner.call("list_calls", &[("filter[caller]", "")]).await.1),
+            ("live calls", b_owner.call("live_calls", &[]).await.1),
             ("members", b_owner.call("list_members", &[]).await.1),
         ] {
             let text = listed.to_string();
@@ -279,6 +321,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                     && !text.contains(&pool_id)
                     && !text.contains(&target_id)
                     && !text.contains(&trunk_id)
+                    && !text.contains(&call_id)
                     && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"
             );

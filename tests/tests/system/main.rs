@@ -4,6 +4,7 @@
 mod api_keys;
 mod buyers;
 mod calls;
+mod calls_ui;
 mod campaigns;
 mod cli;
 mod configuration_ui;

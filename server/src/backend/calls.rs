@@ -1,0 +1,232 @@
+//! The calls pages: the call log, one call, the live calls. Any role reads them; names
+//! come from the routing snapshot (the configuration as it is now).
+
+use bidline_app::{
+    calls::{
+        AuctionLine, CallDetailView, CallFilter, CallLogPage, CallSummary, EventLine, LegLine,
+    },
+    errors::AppError,
+};
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use super::{caller, internal, member};
+use crate::{
+    accounts::{OrgId, Permission},
+    calls::{
+        Status,
+        query::{self, CallView, Filter},
+    },
+    e164::E164,
+    http::AppState,
+    routing::snapshot::Snapshot,
+    time::rfc3339,
+};
+
+const PAGE: i64 = 50;
+const LIVE: i64 = 20;
+
+/// What an id is called in the configuration now.
+fn name<T>(
+    map: &std::collections::HashMap<Uuid, crate::routing::snapshot::Owned<T>>,
+    org: OrgId,
+    id: Uuid,
+    name: impl Fn(&T) -> String,
+) -> String {
+    map.get(&id)
+        .filter(|owned| owned.org == org)
+        .map_or_else(|| "(deleted)".to_owned(), |owned| name(&owned.object))
+}
+
+/// A call as the pages show it.
+pub fn summary(snapshot: &Snapshot, org: OrgId, call: &CallView) -> CallSummary {
+    CallSummary {
+        id: call.id.to_string(),
+        started_at: rfc3339(call.started_at),
+        caller: call.caller.clone(),
+        dialed: call.dialed.clone(),
+        campaign: name(&snapshot.campaigns, org, call.campaign_id, |c| c.name.clone()),
+        publisher: call
+            .publisher_id
+            .map(|id| name(&snapshot.publishers, org, id, |p| p.name.clone())),
+        buyer: call.buyer_id.map(|id| name(&snapshot.buyers, org, id, |b| b.name.clone())),
+        target: call.target_id.map(|id| name(&snapshot.targets, org, id, |t| t.name.clone())),
+        status: call.status.as_str().to_owned(),
+        talk_seconds: call.talk_seconds,
+        converted: call.converted,
+        duplicate: call.duplicate,
+        revenue_cents: call.revenue_cents,
+        payout_cents: call.payout_cents,
+    }
+}
+
+/// Midnight of `date` in `zone`, in UTC.
+fn midnight(date: NaiveDate, zone: Tz) -> chrono::DateTime<chrono::Utc> {
+    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    // A midnight skipped by a clock change starts the day at the next valid time.
+    zone.from_local_datetime(&local)
+        .earliest()
+        .unwrap_or_else(|| zone.from_utc_datetime(&local))
+        .with_timezone(&chrono::Utc)
+}
+
+/// The query's filter from the form's, dates read in `zone`; a bad field is named.
+fn filter(form: &CallFilter, zone: Tz) -> Result<Filter, AppError> {
+    let text = |value: &str| Some(value.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
+    let date = |field: &str, value: &str| -> Result<Option<NaiveDate>, AppError> {
+        text(value)
+            .map(|v| {
+                NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                    .map_err(|_| AppError::field(field, "is not a date like 2026-12-01"))
+            })
+            .transpose()
+    };
+    let id = |field: &str, value: &str| -> Result<Option<Uuid>, AppError> {
+        text(value)
+            .map(|v| v.parse().map_err(|_| AppError::field(field, "is not valid")))
+            .transpose()
+    };
+    let flag = |field: &str, value: &str| -> Result<Option<bool>, AppError> {
+        match value.trim() {
+            "" => Ok(None),
+            "yes" => Ok(Some(true)),
+            "no" => Ok(Some(false)),
+            _ => Err(AppError::field(field, "must be yes or no")),
+        }
+    };
+    Ok(Filter {
+        from: date("from", &form.from)?.map(|d| midnight(d, zone)),
+        to: date("to", &form.to)?.and_then(|d| d.succ_opt()).map(|d| midnight(d, zone)),
+        campaign_id: id("campaign_id", &form.campaign_id)?,
+        publisher_id: id("publisher_id", &form.publisher_id)?,
+        buyer_id: id("buyer_id", &form.buyer_id)?,
+        target_id: id("target_id", &form.target_id)?,
+        status: text(&form.status)
+            .map(|s| Status::parse(&s).ok_or_else(|| AppError::field("status", "is not a status")))
+            .transpose()?,
+        converted: flag("converted", &form.converted)?,
+        duplicate: flag("duplicate", &form.duplicate)?,
+        caller: text(&form.caller)
+            .map(|c| {
+                E164::parse(&c)
+                    .map(|n| n.as_str().to_owned())
+                    .map_err(|why| AppError::field("caller", why))
+            })
+            .transpose()?,
+    })
+}
+
+pub async fn list(
+    state: &AppState,
+    form: CallFilter,
+    cursor: Option<String>,
+) -> Result<CallLogPage, AppError> {
+    let member = member(state, &caller().await?, Permission::Read).await?;
+    let time_zone = query::time_zone(&state.db, member.org).await.map_err(internal)?;
+    let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
+    let filter = filter(&form, zone)?;
+    let after = match cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(cursor) => {
+            Some(cursor.parse::<Uuid>().map_err(|_| AppError::field("cursor", "is not valid"))?)
+        }
+        None => None,
+    };
+    let mut calls =
+        query::list(&state.db, member.org, &filter, after, PAGE + 1).await.map_err(internal)?;
+    let more = calls.len() as i64 > PAGE;
+    calls.truncate(PAGE as usize);
+    let snapshot = state.routing.current();
+    let next_cursor = more.then(|| calls.last().map(|c| c.id.to_string())).flatten();
+    let items = calls.iter().map(|call| summary(&snapshot, member.org, call)).collect();
+    Ok(CallLogPage { items, next_cursor, time_zone })
+}
+
+pub async fn live(state: &AppState) -> Result<Vec<CallSummary>, AppError> {
+    let member = member(state, &caller().await?, Permission::Read).await?;
+    let calls = query::live(&state.db, member.org, LIVE).await.map_err(internal)?;
+    let snapshot = state.routing.current();
+    Ok(calls.iter().map(|call| summary(&snapshot, member.org, call)).collect())
+}
+
+pub async fn detail(state: &AppState, id: String) -> Result<CallDetailView, AppError> {
+    let member = member(state, &caller().await?, Permission::Read).await?;
+    let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
+    let detail =
+        query::get(&state.db, member.org, id).await.map_err(internal)?.ok_or(AppError::NotFound)?;
+    let snapshot = state.routing.current();
+    let org = member.org;
+    let target_name = |id: Uuid| name(&snapshot.targets, org, id, |t| t.name.clone());
+    let auction = detail
+        .bids
+        .iter()
+        .map(|bid| AuctionLine {
+            target: target_name(bid.target_id),
+            buyer: name(&snapshot.buyers, org, bid.buyer_id, |b| b.name.clone()),
+            outcome: bid.outcome.as_str().to_owned(),
+            reason: bid.reason.clone(),
+            pinged: bid.pinged_at.is_some(),
+            latency_ms: bid.latency_ms,
+            http_status: bid.http_status,
+            bid_cents: bid.bid_cents,
+            won: bid.won,
+            rank: bid.rank.map(|r| r + 1),
+        })
+        .collect();
+    let mut legs: Vec<LegLine> = Vec::new();
+    for event in &detail.events {
+        let leg = event.detail["leg"].as_u64().map(|l| l as usize);
+        let target = || {
+            event.detail["target_id"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .map_or_else(String::new, target_name)
+        };
+        match (event.kind.as_str(), leg) {
+            ("leg.trying", Some(_)) => legs.push(LegLine {
+                target: target(),
+                uri: event.detail["uri"].as_str().unwrap_or_default().to_owned(),
+                result: "not answered".into(),
+            }),
+            ("leg.failed", Some(leg)) => {
+                if let Some(line) = legs.get_mut(leg) {
+                    line.result = format!(
+                        "{} {}",
+                        event.detail["status"],
+                        event.detail["reason"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+            ("bridged", Some(leg)) => {
+                if let Some(line) = legs.get_mut(leg) {
+                    line.result = "answered".into();
+                }
+            }
+            _ => {}
+        }
+    }
+    let call = &detail.call;
+    Ok(CallDetailView {
+        call: summary(&snapshot, org, call),
+        end_reason: call.end_reason.clone(),
+        sip_status: call.sip_status,
+        answered_at: call.answered_at.map(rfc3339),
+        ended_at: call.ended_at.map(rfc3339),
+        ring_seconds: call.ring_seconds,
+        bid_cents: call.bid_cents,
+        buffer_seconds: call.buffer_seconds,
+        profit_cents: call.profit_cents,
+        tags: call.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        events: detail
+            .events
+            .iter()
+            .map(|e| EventLine {
+                at: rfc3339(e.at),
+                kind: e.kind.clone(),
+                detail: e.detail.to_string(),
+            })
+            .collect(),
+        auction,
+        legs,
+    })
+}
