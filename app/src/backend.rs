@@ -15,7 +15,7 @@ use crate::{
     api_keys::{ApiKeyView, CreatedApiKey},
     audit::AuditPage,
     auth::Viewer,
-    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary},
+    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
@@ -62,6 +62,7 @@ pub trait Backend: Send + Sync + 'static {
     fn list_calls(&self, filter: CallFilter, cursor: Option<String>) -> Answer<'_, CallLogPage>;
     fn call_detail(&self, id: String) -> Answer<'_, CallDetailView>;
     fn live_calls(&self) -> Answer<'_, Vec<CallSummary>>;
+    fn campaign_today(&self, campaign_id: String) -> Answer<'_, TodayFigures>;
 
     /// `name` and `status` filter when not empty.
     fn list_objects(

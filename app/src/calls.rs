@@ -104,6 +104,22 @@ pub struct LegLine {
     pub result: String,
 }
 
+/// A campaign's calls today (in the organization's time zone).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TodayFigures {
+    pub calls: i64,
+    pub connected: i64,
+    pub converted: i64,
+    pub revenue_cents: i64,
+    pub payout_cents: i64,
+    pub time_zone: String,
+}
+
+#[server(prefix = "/fn", endpoint = "campaign_today")]
+pub async fn campaign_today(campaign_id: String) -> Result<TodayFigures, AppError> {
+    crate::backend::backend()?.campaign_today(campaign_id).await
+}
+
 /// A page of the call log, newest first; `cursor` from the previous page.
 #[server(prefix = "/fn", endpoint = "list_calls")]
 pub async fn list_calls(

@@ -156,6 +156,10 @@ pub struct ParsedBid {
     pub bid_cents: Option<i64>,
     pub destination: Option<String>,
     pub min_duration_seconds: Option<i64>,
+    /// The buyer's own id for the bid.
+    pub bid_id: Option<String>,
+    /// How long the bid stands for the same caller (the ping shield reuses it).
+    pub expires_in_seconds: Option<i64>,
 }
 
 /// What an import did (or, previewed, would do).

@@ -46,9 +46,23 @@ fn object<R: Resource>(input: Value) -> R {
 /// When the slowest buyer of the current auction sent its answer.
 type LastAnswer = Arc<Mutex<Option<Instant>>>;
 
-/// 50 buyers in one server: `/ping/{n}` bids `n` dollars after [`BUYER_DELAY`].
-async fn buyers(last: LastAnswer) -> SocketAddr {
-    let app = Router::new().route(
+/// 50 buyers in one server on a thread of their own (as remote buyers are elsewhere):
+/// `/ping/{n}` bids `100 + n` cents after [`BUYER_DELAY`].
+fn buyers(last: LastAnswer) -> SocketAddr {
+    let (address, addr) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            address.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app(last)).await.unwrap();
+        });
+    });
+    addr.recv().unwrap()
+}
+
+fn app(last: LastAnswer) -> Router {
+    Router::new().route(
         "/ping/{n}",
         post(move |Path(n): Path<u32>| {
             let last = last.clone();
@@ -61,11 +75,7 @@ async fn buyers(last: LastAnswer) -> SocketAddr {
                 body
             }
         }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
+    )
 }
 
 /// A router whose snapshot holds one campaign with a ring tree of `TARGETS` targets,
@@ -105,6 +115,7 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
         pinger: Pinger::new(true).unwrap(),
         counters: Arc::new(Counters::with_taken(Vec::new(), Writer::detached())),
         recent: Arc::new(Recent::default()),
+        shield: Arc::default(),
         // Nothing records: the inbox is dropped and what routing says goes nowhere.
         recorder: Recorder::new().0,
         node_id: Uuid::now_v7(),
@@ -138,9 +149,11 @@ fn percentiles(name: &str, mut samples: Vec<Duration>) {
 }
 
 fn auction(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    // Routing on one thread, the buyers on the other: the two cores of the reference
+    // machine, neither oversubscribed.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let last: LastAnswer = Arc::default();
-    let addr = runtime.block_on(buyers(last.clone()));
+    let addr = buyers(last.clone());
     let rtb = router(Some(addr));
     let statics = router(None);
     let (overheads, decisions) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));

@@ -4,8 +4,9 @@
 //! API's test ping use it now; the routing engine will ping with it for every call.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     net::{IpAddr, SocketAddr},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -74,17 +75,25 @@ impl Call {
         }
     }
 
-    /// Bidline's own ping body, used when a target has no template.
-    fn native_body(&self) -> Value {
+    /// Bidline's own ping body, used when a target has no template: the buyer has
+    /// `expires_in_ms` to answer.
+    fn native_body(&self, expires_in_ms: u32) -> Value {
+        let number = Some(&self.caller).filter(|n| !n.is_empty());
         json!({
             "ping_id": self.id,
             "campaign_id": self.campaign_id,
             "publisher_id": self.publisher_id,
-            "caller": {"number": self.caller, "area_code": self.area_code, "state": self.state},
+            "caller": {"number": number, "area_code": self.area_code, "state": self.state},
             "dialed": self.dialed,
             "tags": self.tags,
             "time": crate::time::rfc3339(chrono::Utc::now()),
+            "expires_in_ms": expires_in_ms,
         })
+    }
+
+    /// The call as a buyer that sees only the caller's area is told it.
+    fn without_number(&self) -> Call {
+        Call { caller: String::new(), ..self.clone() }
     }
 }
 
@@ -191,9 +200,29 @@ fn with_causes(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// Paths compiled once: every answer of an auction is read with the same few, and
+/// parsing one costs more than using it. Bounded: emptied when it grows past
+/// [`COMPILED_PATHS`] (only configuration puts paths here).
+static PATHS: std::sync::LazyLock<std::sync::RwLock<HashMap<String, Option<Arc<JsonPath>>>>> =
+    std::sync::LazyLock::new(Default::default);
+const COMPILED_PATHS: usize = 10_000;
+
+fn compiled(path: &str) -> Option<Arc<JsonPath>> {
+    if let Some(known) = PATHS.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(path) {
+        return known.clone();
+    }
+    let parsed = JsonPath::parse(path).ok().map(Arc::new);
+    let mut paths = PATHS.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if paths.len() >= COMPILED_PATHS {
+        paths.clear();
+    }
+    paths.insert(path.to_owned(), parsed.clone());
+    parsed
+}
+
 /// The first value `path` finds in `answer`.
 fn first<'a>(answer: &'a Value, path: Option<&str>) -> Option<&'a Value> {
-    JsonPath::parse(path?).ok()?.query(answer).first()
+    compiled(path?)?.query(answer).first()
 }
 
 fn number(value: &Value) -> Option<f64> {
@@ -224,9 +253,22 @@ pub fn parse_bid(rtb: &Rtb, answer: &Value) -> ParsedBid {
         .and_then(Value::as_str)
         .map(str::to_owned)
         .filter(|d| !d.is_empty());
-    let min_duration_seconds =
-        first(answer, rtb.min_duration_path.as_deref()).and_then(number).map(|s| s.round() as i64);
-    ParsedBid { accepted, bid_cents, destination, min_duration_seconds }
+    let seconds = |path: &Option<String>| {
+        first(answer, path.as_deref()).and_then(number).map(|s| s.round() as i64)
+    };
+    let bid_id = first(answer, rtb.bid_id_path.as_deref()).and_then(|id| match id {
+        Value::String(text) if !text.is_empty() => Some(text.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    ParsedBid {
+        accepted,
+        bid_cents,
+        destination,
+        min_duration_seconds: seconds(&rtb.min_duration_path),
+        bid_id,
+        expires_in_seconds: seconds(&rtb.expires_in_path).filter(|s| *s > 0),
+    }
 }
 
 impl Pinger {
@@ -243,10 +285,17 @@ impl Pinger {
 
     /// Sends `call`'s ping to the target described by `rtb` and reports everything.
     pub async fn send(&self, rtb: &Rtb, call: &Call) -> PingReport {
+        let hidden;
+        let call = if rtb.hide_caller {
+            hidden = call.without_number();
+            &hidden
+        } else {
+            call
+        };
         let body = match (rtb.method, &rtb.body_template) {
             (Method::Get, _) => None,
             (Method::Post, Some(template)) => Some(render(template, call)),
-            (Method::Post, None) => Some(call.native_body().to_string()),
+            (Method::Post, None) => Some(call.native_body(rtb.timeout_ms).to_string()),
         };
         let mut headers: Vec<(String, String)> =
             rtb.headers.iter().map(|(name, value)| (name.clone(), render(value, call))).collect();
@@ -382,6 +431,9 @@ mod tests {
             bid_unit: unit,
             destination_path: Some("$.phoneNumber".into()),
             min_duration_path: Some("$.bidTerms[0].callMinDuration".into()),
+            bid_id_path: Some("$.bid_id".into()),
+            expires_in_path: Some("$.expires_in".into()),
+            hide_caller: false,
             buffer_seconds: 60,
         }
     }
@@ -460,12 +512,37 @@ mod tests {
                 accepted: true,
                 bid_cents: Some(1250),
                 destination: Some("+15550100200".into()),
-                min_duration_seconds: Some(90)
+                min_duration_seconds: Some(90),
+                bid_id: None,
+                expires_in_seconds: None,
             }
         );
         let declined =
             parse_bid(&rtb("$.bid", BidUnit::Cents), &json!({"accept": false, "bid": 900}));
         assert!(!declined.accepted);
+    }
+
+    #[test]
+    fn a_retreaver_style_answer_reads_as_a_bid() {
+        let mut target = rtb("$.retreaver_payout", BidUnit::Dollars);
+        target.accept_path = None;
+        target.destination_path = Some("$.sip_address".into());
+        target.min_duration_path = Some("$.retreaver_seconds".into());
+        let answer = json!({"retreaver_payout": "18.00", "retreaver_seconds": 120, "sip_address": "sip:buyer@pbx.example"});
+        let bid = parse_bid(&target, &answer);
+        assert!(bid.accepted, "a positive bid accepts when there is no accept field");
+        assert_eq!(bid.bid_cents, Some(1800));
+        assert_eq!(bid.destination.as_deref(), Some("sip:buyer@pbx.example"));
+        assert_eq!(bid.min_duration_seconds, Some(120));
+    }
+
+    #[test]
+    fn a_hidden_caller_is_left_out_of_the_ping() {
+        let call = Call::sample(None).without_number();
+        let body = call.native_body(800);
+        assert_eq!(body["caller"], json!({"number": null, "area_code": "212", "state": "NY"}));
+        assert_eq!(body["expires_in_ms"], 800);
+        assert_eq!(render("{{caller.number}}|{{caller.state}}", &call), "|NY");
     }
 
     #[test]

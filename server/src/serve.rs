@@ -138,6 +138,7 @@ async fn start_sip(
         pinger,
         counters: counters.clone(),
         recent: recent.clone(),
+        shield: Arc::default(),
         recorder,
         node_id: node.id,
         tree_timeout: crate::routing::router::TREE_TIMEOUT,

@@ -17,6 +17,7 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "import_numbers",
     "test_ping",
     "call_detail",
+    "campaign_today",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it

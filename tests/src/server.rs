@@ -177,6 +177,11 @@ impl Server {
         assert!(status.success(), "kill -TERM failed");
     }
 
+    /// Kills the process (SIGKILL: no shutdown of any kind) and waits until it is gone.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("kill bidline");
+    }
+
     /// Waits for the process to exit by itself, up to `timeout`.
     pub async fn wait(&mut self, timeout: Duration) -> ExitStatus {
         match tokio::time::timeout(timeout, self.child.wait()).await {

@@ -11,7 +11,9 @@ use super::{
     forms::{failure, loading},
 };
 use crate::{
-    calls::{CallFilter, CallSummary, call_detail, dollars, list_calls, live_calls},
+    calls::{
+        CallFilter, CallSummary, call_detail, campaign_today, dollars, list_calls, live_calls,
+    },
     network::{Kind, all_objects},
 };
 
@@ -245,7 +247,7 @@ fn CallLog() -> impl IntoView {
                         rows.set(first.items);
                         cursor.set(first.next_cursor);
                         view! {
-                            <p class="hint">"Dates are read in " {first.time_zone} "."</p>
+                            <p class="hint" id="call-log-zone">"Dates are read in " {first.time_zone} " (Settings)."</p>
                             <table class="data" id="call-log">
                                 <thead>
                                     <tr>
@@ -311,6 +313,40 @@ fn CallLog() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A campaign's calls today, on the campaign's page. Fetched once the page is live in
+/// the browser (the page around it is itself loaded in a suspense, where a second
+/// resource would have to hydrate in step with it).
+#[component]
+pub fn CampaignToday(campaign_id: String) -> impl IntoView {
+    let today = RwSignal::new(None);
+    Effect::new(move |_| {
+        let campaign_id = campaign_id.clone();
+        leptos::task::spawn_local(async move {
+            today.set(Some(campaign_today(campaign_id).await));
+        });
+    });
+    view! {
+        <section class="panel" aria-labelledby="today-title">
+            <h2 id="today-title">"Today"</h2>
+            {move || match today.get() {
+                None => loading().into_any(),
+                Some(Ok(t)) => view! {
+                    <dl class="facts" id="campaign-today">
+                        <dt>"Calls"</dt><dd id="today-calls">{t.calls}</dd>
+                        <dt>"Connected"</dt><dd id="today-connected">{t.connected}</dd>
+                        <dt>"Converted"</dt><dd id="today-converted">{t.converted}</dd>
+                        <dt>"Revenue"</dt><dd id="today-revenue">{dollars(t.revenue_cents)}</dd>
+                        <dt>"Payout"</dt><dd id="today-payout">{dollars(t.payout_cents)}</dd>
+                    </dl>
+                    <p class="hint">"Since midnight, " {t.time_zone} "."</p>
+                }
+                .into_any(),
+                Some(Err(error)) => failure(&error),
+            }}
+        </section>
     }
 }
 

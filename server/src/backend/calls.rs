@@ -4,6 +4,7 @@
 use bidline_app::{
     calls::{
         AuctionLine, CallDetailView, CallFilter, CallLogPage, CallSummary, EventLine, LegLine,
+        TodayFigures,
     },
     errors::AppError,
 };
@@ -149,6 +150,28 @@ pub async fn live(state: &AppState) -> Result<Vec<CallSummary>, AppError> {
     Ok(calls.iter().map(|call| summary(&snapshot, member.org, call)).collect())
 }
 
+/// The campaign's calls since midnight in the organization's zone.
+pub async fn campaign_today(state: &AppState, campaign: String) -> Result<TodayFigures, AppError> {
+    let member = member(state, &caller().await?, Permission::Read).await?;
+    let campaign: Uuid = campaign.parse().map_err(|_| AppError::NotFound)?;
+    let time_zone = query::time_zone(&state.db, member.org).await.map_err(internal)?;
+    let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
+    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+    let since = midnight(today, zone);
+    let totals = query::campaign_totals(&state.db, member.org, campaign, since)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)?;
+    Ok(TodayFigures {
+        calls: totals.calls,
+        connected: totals.connected,
+        converted: totals.converted,
+        revenue_cents: totals.revenue_cents,
+        payout_cents: totals.payout_cents,
+        time_zone,
+    })
+}
+
 pub async fn detail(state: &AppState, id: String) -> Result<CallDetailView, AppError> {
     let member = member(state, &caller().await?, Permission::Read).await?;
     let id: Uuid = id.parse().map_err(|_| AppError::NotFound)?;
@@ -229,4 +252,34 @@ pub async fn detail(state: &AppState, id: String) -> Result<CallDetailView, AppE
         auction,
         legs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_whole_days_in_the_organizations_zone() {
+        let form = CallFilter {
+            from: "2026-12-01".into(),
+            to: "2026-12-02".into(),
+            converted: "yes".into(),
+            caller: "(212) 555-0123".into(),
+            ..CallFilter::default()
+        };
+        let filter = filter(&form, "America/Chicago".parse().unwrap()).unwrap();
+        // Midnight in Chicago (UTC−6 in December), and the end of the 2nd.
+        assert_eq!(filter.from.unwrap().to_rfc3339(), "2026-12-01T06:00:00+00:00");
+        assert_eq!(filter.to.unwrap().to_rfc3339(), "2026-12-03T06:00:00+00:00");
+        assert_eq!(filter.converted, Some(true));
+        assert_eq!(filter.caller.as_deref(), Some("+12125550123"));
+        let bad = CallFilter { from: "yesterday".into(), ..CallFilter::default() };
+        assert!(
+            matches!(filter_error(&bad), Some(AppError::Invalid(fields)) if fields.contains_key("from"))
+        );
+    }
+
+    fn filter_error(form: &CallFilter) -> Option<AppError> {
+        filter(form, Tz::UTC).err()
+    }
 }

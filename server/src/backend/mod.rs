@@ -27,7 +27,7 @@ use bidline_app::{
     audit::AuditPage,
     auth::Viewer,
     backend::Backend,
-    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary},
+    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
@@ -173,6 +173,10 @@ impl Backend for ServerBackend {
 
     fn live_calls(&self) -> Answer<'_, Vec<CallSummary>> {
         Box::pin(answer(calls::live(&self.state)))
+    }
+
+    fn campaign_today(&self, campaign_id: String) -> Answer<'_, TodayFigures> {
+        Box::pin(answer(calls::campaign_today(&self.state, campaign_id)))
     }
 
     fn list_objects(

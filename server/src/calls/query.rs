@@ -313,6 +313,49 @@ pub async fn live(db: &Db, org: OrgId, limit: i64) -> Result<Vec<CallView>, sqlx
     Ok(records.into_iter().map(CallView::from).collect())
 }
 
+/// A campaign's calls since a time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub calls: i64,
+    pub connected: i64,
+    pub converted: i64,
+    pub revenue_cents: i64,
+    pub payout_cents: i64,
+}
+
+/// The organization's campaign's totals of calls started since `since`; `None` when the
+/// campaign is not the organization's.
+pub async fn campaign_totals(
+    db: &Db,
+    org: OrgId,
+    campaign: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Option<Totals>, sqlx::Error> {
+    with_pool!(db, pool => {
+        let owned: Option<Uuid> = sqlx::query_scalar("SELECT id FROM campaigns WHERE organization_id = $1 AND id = $2")
+            .bind(org)
+            .bind(campaign)
+            .fetch_optional(pool)
+            .await?;
+        if owned.is_none() {
+            return Ok(None);
+        }
+        let (calls, connected, converted, revenue_cents, payout_cents): (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN answered_at IS NOT NULL THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN converted THEN 1 ELSE 0 END), 0), \
+             CAST(COALESCE(SUM(revenue_cents), 0) AS BIGINT), CAST(COALESCE(SUM(payout_cents), 0) AS BIGINT) \
+             FROM calls WHERE organization_id = $1 AND campaign_id = $2 AND started_at >= $3",
+        )
+        .bind(org)
+        .bind(campaign)
+        .bind(since)
+        .fetch_one(pool)
+        .await?;
+        Ok(Some(Totals { calls, connected, converted, revenue_cents, payout_cents }))
+    })
+}
+
 /// The zone the organization's dates are read in.
 pub async fn time_zone(db: &Db, org: OrgId) -> Result<String, sqlx::Error> {
     with_pool!(db, pool => {

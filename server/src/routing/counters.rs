@@ -88,9 +88,12 @@ impl std::fmt::Display for Full {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Concurrency(cap) => write!(f, "concurrency cap reached ({cap} live)"),
-            Self::Cap(Period::Total, cap) => write!(f, "total cap reached ({cap} calls)"),
             Self::Cap(period, cap) => {
-                write!(f, "{} cap reached ({cap} calls this {})", period.as_str(), period.as_str())
+                let calls = if *cap == 1 { "call" } else { "calls" };
+                match period {
+                    Period::Total => write!(f, "total cap reached ({cap} {calls})"),
+                    _ => write!(f, "{0} cap reached ({cap} {calls} this {0})", period.as_str()),
+                }
             }
             Self::Unknown(why) => write!(f, "its call counts cannot be read: {why}"),
         }

@@ -9,4 +9,5 @@ pub mod rank;
 pub mod recent;
 pub mod router;
 pub mod rules;
+pub mod shield;
 pub mod snapshot;

@@ -25,6 +25,7 @@ use super::{
     rank::{self, Candidate},
     recent::Recent,
     rules,
+    shield::Shield,
     snapshot::{Owned, Routing, Snapshot},
 };
 use crate::{
@@ -52,6 +53,7 @@ pub struct CallRouter {
     pub pinger: Pinger,
     pub counters: Arc<Counters>,
     pub recent: Arc<Recent>,
+    pub shield: Arc<Shield>,
     pub recorder: Recorder,
     pub node_id: Uuid,
     pub tree_timeout: Duration,
@@ -220,6 +222,8 @@ impl Routing1<'_> {
         let mut bids = Vec::new();
         let mut eligible = Vec::new();
         let mut pings = Vec::new();
+        // Answers in hand: from the pings, or standing ones the shield kept.
+        let mut answered = Vec::new();
         let tree = self.snapshot.ring_trees.get(&campaign.id).map_or(&[][..], Vec::as_slice);
         let in_tree: Vec<&Target> = tree
             .iter()
@@ -275,6 +279,16 @@ impl Routing1<'_> {
                     });
                 }
                 Revenue::Rtb(rtb) => {
+                    if let Some(standing) =
+                        self.router.shield.get(target.id, &attributes, Instant::now())
+                    {
+                        bids.push(BidRow {
+                            reused: true,
+                            ..BidRow::ineligible(target.id, target.buyer_id, String::new())
+                        });
+                        answered.push((bid, target, entry.priority, entry.weight, rtb, standing));
+                        continue;
+                    }
                     bids.push(BidRow {
                         pinged_at: Some(Utc::now()),
                         ..BidRow::ineligible(target.id, target.buyer_id, String::new())
@@ -290,17 +304,27 @@ impl Routing1<'_> {
         for ((bid, target, priority, weight, rtb), report) in
             fan_out::collect(pings, self.router.tree_timeout).await
         {
+            match report {
+                Some(report) => {
+                    self.router.shield.keep(target.id, &attributes, &report, Instant::now());
+                    answered.push((bid, target, priority, weight, rtb, report));
+                }
+                None => {
+                    bids[bid].outcome = Outcome::Failed;
+                    bids[bid].reason = Some(format!(
+                        "no answer within the auction's {} ms",
+                        self.router.tree_timeout.as_millis()
+                    ));
+                }
+            }
+        }
+        for (bid, target, priority, weight, rtb, report) in answered {
             let row = &mut bids[bid];
-            let Some(report) = report else {
-                row.outcome = Outcome::Failed;
-                row.reason = Some(format!(
-                    "no answer within the auction's {} ms",
-                    self.router.tree_timeout.as_millis()
-                ));
-                continue;
-            };
-            row.latency_ms = Some(report.latency_ms as i64);
-            row.http_status = report.response.as_ref().map(|r| i64::from(r.status));
+            if !row.reused {
+                row.latency_ms = Some(report.latency_ms as i64);
+                row.http_status = report.response.as_ref().map(|r| i64::from(r.status));
+            }
+            row.bid_id = report.bid.as_ref().and_then(|b| b.bid_id.clone());
             match read_bid(&report) {
                 Err((outcome, reason)) => {
                     row.outcome = outcome;

@@ -476,3 +476,133 @@ async fn two_nodes_on_one_postgresql_share_a_targets_concurrency_cap() {
     assert_eq!(refused["outcome"], "ineligible", "{detail:#}");
     assert_eq!(refused["reason"], "concurrency cap reached (1 live)");
 }
+
+#[tokio::test]
+async fn a_standing_bid_is_reused_and_a_hidden_caller_is_never_told() {
+    let buyer = FakeBuyer::start(
+        json!({"accept": true, "bid": 2000, "bid_id": "b-9", "expires_in": 60, "min_duration": 1}),
+    )
+    .await;
+    let server = Server::start().await;
+    let network = Network::new(&server, json!({})).await;
+    let port = free_port();
+    let target = network
+        .target(
+            "Careful",
+            port,
+            json!({"kind": "rtb", "ping_url": buyer.url("/ping"), "hide_caller": true}),
+        )
+        .await;
+    network.go_live(&[&target]).await;
+
+    let answering = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 2);
+    carrier(&server, CALLER, 100).passes().await;
+    let first = network.ended_call(0).await;
+    carrier(&server, CALLER, 100).passes().await;
+    answering.passes().await;
+    let second = network.ended_call(1).await;
+
+    let pings = buyer.received();
+    assert_eq!(pings.len(), 1, "the second call reused the standing bid");
+    let ping: Value = serde_json::from_str(&pings[0].body).unwrap();
+    assert_eq!(ping["caller"], json!({"number": null, "area_code": "212", "state": "NY"}));
+    assert_eq!(ping["expires_in_ms"], 1000);
+    let (asked, reused) = (bid(&first, &target), bid(&second, &target));
+    assert_eq!((&asked["reused"], &asked["bid_id"]), (&json!(false), &json!("b-9")));
+    assert_eq!((&reused["reused"], &reused["bid_id"]), (&json!(true), &json!("b-9")));
+    assert_eq!((&reused["outcome"], &reused["bid_cents"]), (&json!("connected"), &json!(2000)));
+    assert_eq!(reused["pinged_at"], Value::Null);
+    assert_eq!(second["target_id"], target.as_str());
+}
+
+#[tokio::test]
+async fn a_caller_who_hangs_up_during_the_auction_stops_it() {
+    let slow = FakeBuyer::scripted(
+        Reply::json(json!({"accept": true, "bid": 5000})).after(Duration::from_secs(3)),
+    )
+    .await;
+    let server = Server::start().await;
+    let network = Network::new(&server, json!({})).await;
+    let target = network
+        .target(
+            "Slow",
+            free_port(),
+            json!({"kind": "rtb", "ping_url": slow.url("/ping"), "timeout_ms": 5000}),
+        )
+        .await;
+    network.go_live(&[&target]).await;
+
+    let fills = vec![("__CALLER__", CALLER.to_owned()), ("__WAIT_MS__", "300".to_owned())];
+    let started = Instant::now();
+    Sipp::uac_to(
+        scenario("carrier_cancels.xml", fills),
+        server.sip_addr(),
+        DIALED,
+        Transport::Udp,
+        1,
+    )
+    .passes()
+    .await;
+    let call = network.ended_call(0).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "waited for the buyer: {call:#}");
+    assert_eq!(call["status"], "abandoned", "{call:#}");
+    assert_eq!(call["sip_status"], 487);
+    assert!(!kinds(&call).contains(&"auction"), "the auction was stopped: {call:#}");
+    assert_eq!(slow.received().len(), 1, "the buyer had been asked");
+}
+
+#[tokio::test]
+async fn a_crashed_node_leaves_no_call_open_and_its_counts_survive() {
+    let database = TestDatabase::sqlite();
+    let url = database.url().to_owned();
+    let mut first =
+        Server::start_with(ServerOptions { database: Some(database), ..Default::default() }).await;
+    let network = Network::new(&first, json!({})).await;
+    let (capped_port, other_port) = (free_port(), free_port());
+    let capped =
+        network.target("Capped", capped_port, json!({"kind": "static", "cents": 3000})).await;
+    let path = format!("/targets/{capped}");
+    let (status, body) =
+        network.api.call(Method::PATCH, &path, Some(&json!({"caps": {"total": 1}}))).await;
+    assert_eq!(status, 200, "{body}");
+    let other = network.target("Other", other_port, json!({"kind": "static", "cents": 1000})).await;
+    network.go_live(&[&capped, &other]).await;
+
+    // A call connected to the capped target, then the node dies (SIGKILL).
+    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), capped_port, Transport::Udp, 1);
+    let _abandoned_carrier = carrier(&first, CALLER, 30_000);
+    let started = Instant::now();
+    loop {
+        let (_, page) = network.api.get("/calls?status=connected").await;
+        if page["items"].as_array().unwrap().len() == 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "never connected: {page}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill().await;
+    drop(buyer);
+
+    // The next node on the same database closes it, and still counts the capped target's call.
+    let second = Server::start_with(ServerOptions {
+        env: vec![("DATABASE_URL".into(), url)],
+        ..Default::default()
+    })
+    .await;
+    let api = Api::new(second.url(""), &network.api_key);
+    let (_, page) = api.get("/calls").await;
+    let call = &page["items"][0];
+    assert_eq!(call["status"], "interrupted", "{page}");
+    assert_eq!(call["end_reason"], "its node stopped while the call was live");
+    assert!(call["ended_at"].is_string());
+    live_on(&api).await;
+    let answering =
+        Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), other_port, Transport::Udp, 1);
+    carrier(&second, "+13125550188", 100).passes().await;
+    answering.passes().await;
+    let (_, page) = api.get("/calls?status=completed").await;
+    let next = &page["items"][0];
+    assert_eq!(next["target_id"], other.as_str(), "{page}");
+    let (_, detail) = api.get(&format!("/calls/{}", next["id"].as_str().unwrap())).await;
+    assert_eq!(bid(&detail, &capped)["reason"], "total cap reached (1 call)");
+}

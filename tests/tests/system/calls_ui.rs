@@ -1,6 +1,7 @@
 //! The calls pages in chromium: a call made in the test appears in the live view within
 //! a second of its INVITE and moves through ringing, connected and completed; the call
-//! log lists it; its page shows the auction table.
+//! log lists it, its dates read in the organization's zone set in Settings; its page
+//! shows the auction table.
 
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,13 @@ async fn a_call_is_followed_live_and_its_auction_is_shown() {
     browser.fill("#field-password", NewOrg::PASSWORD).await;
     browser.click("#login-form button[type=submit]").await;
     browser.wait_for_path("/app").await;
+
+    // The owner reads dates in Chicago time.
+    browser.open(&server.url("/app/settings")).await;
+    browser.fill("#field-time_zone", "America/Chicago").await;
+    browser.click("#zone-form button[type=submit]").await;
+    browser.wait_for_text("#current-zone", |zone| zone == "America/Chicago").await;
+
     browser.open(&server.url("/app/calls")).await;
     browser.find("#live-calls").await;
 
@@ -61,6 +69,7 @@ async fn a_call_is_followed_live_and_its_auction_is_shown() {
 
     // The log has it (after a reload); its page has the auction.
     browser.open(&server.url("/app/calls")).await;
+    browser.wait_for_text("#call-log-zone", |text| text.contains("America/Chicago")).await;
     let row = browser.find("#call-log tbody tr").await;
     let text = row.text().await.unwrap();
     assert!(
@@ -75,5 +84,12 @@ async fn a_call_is_followed_live_and_its_auction_is_shown() {
     assert!(lost.contains("Acme West") && lost.contains("486 Busy Here"), "{lost}");
     assert_eq!(browser.find("#call-status").await.text().await.unwrap(), "completed");
     assert_eq!(browser.find("#call-revenue").await.text().await.unwrap(), "$18.00");
+
+    // The campaign's page counts it in today's figures.
+    browser.open(&server.url(&format!("/app/campaigns/{}", network.campaign))).await;
+    assert_eq!(browser.find("#today-calls").await.text().await.unwrap(), "1");
+    assert_eq!(browser.find("#today-converted").await.text().await.unwrap(), "1");
+    assert_eq!(browser.find("#today-revenue").await.text().await.unwrap(), "$18.00");
+    assert_eq!(browser.find("#today-payout").await.text().await.unwrap(), "$4.00");
     browser.close().await;
 }

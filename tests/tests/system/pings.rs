@@ -41,7 +41,8 @@ async fn a_test_ping_reaches_the_buyer_and_reads_a_ringba_style_bid() {
     assert_eq!(report["response"]["status"], 200);
     assert_eq!(
         report["bid"],
-        json!({"accepted": true, "bid_cents": 1250, "destination": "+15550100200", "min_duration_seconds": 90})
+        json!({"accepted": true, "bid_cents": 1250, "destination": "+15550100200", "min_duration_seconds": 90,
+               "bid_id": null, "expires_in_seconds": null})
     );
     assert!(report["latency_ms"].as_u64().unwrap() < 1000, "{report}");
 

@@ -70,13 +70,15 @@ impl Op {
 pub struct Spec {
     generator: SchemaGenerator,
     paths: Map<String, Value>,
+    /// Requests Bidline makes to others (OpenAPI 3.1 `webhooks`): buyer pings.
+    webhooks: Map<String, Value>,
 }
 
 impl Default for Spec {
     fn default() -> Self {
         let mut settings = SchemaSettings::draft2020_12();
         settings.definitions_path = "/components/schemas".into();
-        Self { generator: settings.into_generator(), paths: Map::new() }
+        Self { generator: settings.into_generator(), paths: Map::new(), webhooks: Map::new() }
     }
 }
 
@@ -152,6 +154,11 @@ impl Spec {
         item[method] = operation;
     }
 
+    /// Documents a request Bidline sends (a path item under `webhooks`).
+    pub fn webhook(&mut self, name: &str, item: Value) {
+        self.webhooks.insert(name.to_owned(), item);
+    }
+
     pub fn document(mut self) -> Value {
         let mut schemas = self.generator.take_definitions(true);
         schemas.insert(
@@ -179,6 +186,7 @@ impl Spec {
                 "schemas": schemas
             },
             "paths": self.paths,
+            "webhooks": self.webhooks,
         })
     }
 }

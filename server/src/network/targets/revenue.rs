@@ -51,7 +51,25 @@ pub struct Rtb {
     pub bid_unit: BidUnit,
     pub destination_path: Option<String>,
     pub min_duration_path: Option<String>,
+    /// Where the buyer's own bid id is (`$.bid_id` by default).
+    #[serde(default = "default_bid_id_path")]
+    pub bid_id_path: Option<String>,
+    /// Where the seconds the bid stands for the same caller are (`$.expires_in`).
+    #[serde(default = "default_expires_in_path")]
+    pub expires_in_path: Option<String>,
+    /// The ping carries only the caller's area code and state, never the number: the
+    /// buyer learns it when the call reaches them.
+    #[serde(default)]
+    pub hide_caller: bool,
     pub buffer_seconds: u32,
+}
+
+fn default_bid_id_path() -> Option<String> {
+    Some("$.bid_id".to_owned())
+}
+
+fn default_expires_in_path() -> Option<String> {
+    Some("$.expires_in".to_owned())
 }
 
 /// The revenue object of a request body; checked by [`parse`].
@@ -72,6 +90,9 @@ pub struct Input {
     pub bid_unit: Option<String>,
     pub destination_path: Option<String>,
     pub min_duration_path: Option<String>,
+    pub bid_id_path: Option<String>,
+    pub expires_in_path: Option<String>,
+    pub hide_caller: Option<bool>,
 }
 
 pub fn parse(input: Input, invalid: &mut Invalid) -> Revenue {
@@ -197,6 +218,9 @@ fn rtb(input: Input, buffer_seconds: u32, invalid: &mut Invalid) -> Rtb {
         path("revenue.destination_path", input.destination_path, Some("$.destination"));
     let min_duration_path =
         path("revenue.min_duration_path", input.min_duration_path, Some("$.min_duration"));
+    let bid_id_path = path("revenue.bid_id_path", input.bid_id_path, Some("$.bid_id"));
+    let expires_in_path =
+        path("revenue.expires_in_path", input.expires_in_path, Some("$.expires_in"));
     let bid_unit = match input.bid_unit.as_deref().map(str::trim) {
         None | Some("cents") => BidUnit::Cents,
         Some("dollars") => BidUnit::Dollars,
@@ -216,6 +240,9 @@ fn rtb(input: Input, buffer_seconds: u32, invalid: &mut Invalid) -> Rtb {
         bid_unit,
         destination_path,
         min_duration_path,
+        bid_id_path,
+        expires_in_path,
+        hide_caller: input.hide_caller.unwrap_or(false),
         buffer_seconds,
     }
 }
