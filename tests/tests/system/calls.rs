@@ -250,96 +250,108 @@ async fn a_busy_first_choice_falls_back_and_the_call_is_settled_on_both_backends
 }
 
 #[tokio::test]
-async fn the_auction_ranks_live_bids_and_records_every_lost_one() {
-    // Buyers: one bids $30 after 100 ms, one answers garbage, one errors, one declines,
-    // one answers after its 300 ms timeout; a static target offers $10.
-    let rich = FakeBuyer::scripted(
-        Reply::json(json!({"accept": true, "bid": 3000, "bid_id": "b-77", "min_duration": 1}))
-            .after(Duration::from_millis(100)),
-    )
-    .await;
-    let garbage = FakeBuyer::scripted(Reply {
-        status: 200,
-        body: "<html>oops".into(),
-        delay: Duration::ZERO,
-    })
-    .await;
-    let broken =
-        FakeBuyer::scripted(Reply { status: 500, body: "{}".into(), delay: Duration::ZERO }).await;
-    let declines = FakeBuyer::start(json!({"accept": false, "bid": 5000})).await;
-    let slow = FakeBuyer::scripted(
-        Reply::json(json!({"accept": true, "bid": 9000})).after(Duration::from_secs(2)),
-    )
-    .await;
-    let server = Server::start().await;
-    let network = Network::new(&server, json!({"floor_cents": 500})).await;
-    let rtb = |buyer: &FakeBuyer| json!({"kind": "rtb", "ping_url": buyer.url("/ping"), "timeout_ms": 300, "buffer_seconds": 30});
-    let rich_port = free_port();
-    let rich_target = network.target("Rich", rich_port, rtb(&rich)).await;
-    let garbage_target = network.target("Garbage", free_port(), rtb(&garbage)).await;
-    let broken_target = network.target("Broken", free_port(), rtb(&broken)).await;
-    let declines_target = network.target("Declines", free_port(), rtb(&declines)).await;
-    let slow_target = network.target("Slow", free_port(), rtb(&slow)).await;
-    let static_target =
-        network.target("Static", free_port(), json!({"kind": "static", "cents": 1000})).await;
-    let cheap_target =
-        network.target("Cheap", free_port(), json!({"kind": "static", "cents": 100})).await;
-    network
-        .go_live(&[
-            &static_target,
-            &garbage_target,
-            &broken_target,
-            &declines_target,
-            &slow_target,
-            &rich_target,
-            &cheap_target,
-        ])
+async fn the_auction_ranks_live_bids_and_records_every_lost_one_on_both_backends() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        // Buyers: one bids $30 after 100 ms, one answers garbage, one errors, one declines,
+        // one answers after its 300 ms timeout; a static target offers $10.
+        let rich = FakeBuyer::scripted(
+            Reply::json(json!({"accept": true, "bid": 3000, "bid_id": "b-77", "min_duration": 1}))
+                .after(Duration::from_millis(100)),
+        )
         .await;
+        let garbage = FakeBuyer::scripted(Reply {
+            status: 200,
+            body: "<html>oops".into(),
+            delay: Duration::ZERO,
+        })
+        .await;
+        let broken =
+            FakeBuyer::scripted(Reply { status: 500, body: "{}".into(), delay: Duration::ZERO })
+                .await;
+        let declines = FakeBuyer::start(json!({"accept": false, "bid": 5000})).await;
+        let slow = FakeBuyer::scripted(
+            Reply::json(json!({"accept": true, "bid": 9000})).after(Duration::from_secs(2)),
+        )
+        .await;
+        let server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let network = Network::new(&server, json!({"floor_cents": 500})).await;
+        let rtb = |buyer: &FakeBuyer| json!({"kind": "rtb", "ping_url": buyer.url("/ping"), "timeout_ms": 300, "buffer_seconds": 30});
+        let rich_port = free_port();
+        let rich_target = network.target("Rich", rich_port, rtb(&rich)).await;
+        let garbage_target = network.target("Garbage", free_port(), rtb(&garbage)).await;
+        let broken_target = network.target("Broken", free_port(), rtb(&broken)).await;
+        let declines_target = network.target("Declines", free_port(), rtb(&declines)).await;
+        let slow_target = network.target("Slow", free_port(), rtb(&slow)).await;
+        let static_target =
+            network.target("Static", free_port(), json!({"kind": "static", "cents": 1000})).await;
+        let cheap_target =
+            network.target("Cheap", free_port(), json!({"kind": "static", "cents": 100})).await;
+        network
+            .go_live(&[
+                &static_target,
+                &garbage_target,
+                &broken_target,
+                &declines_target,
+                &slow_target,
+                &rich_target,
+                &cheap_target,
+            ])
+            .await;
 
-    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), rich_port, Transport::Udp, 1);
-    carrier(&server, CALLER, 1_200).passes().await;
-    buyer.passes().await;
+        let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), rich_port, Transport::Udp, 1);
+        carrier(&server, CALLER, 1_200).passes().await;
+        buyer.passes().await;
 
-    let call = network.ended_call(0).await;
-    assert_eq!(call["target_id"], rich_target.as_str(), "{call:#}");
-    assert_eq!(call["bid_cents"], 3000);
-    assert_eq!(call["buffer_seconds"], 1, "the bid's minimum duration wins over the target's");
-    assert_eq!((&call["converted"], &call["revenue_cents"]), (&json!(true), &json!(3000)));
+        let call = network.ended_call(0).await;
+        assert_eq!(call["target_id"], rich_target.as_str(), "{backend}: {call:#}");
+        assert_eq!(call["bid_cents"], 3000);
+        assert_eq!(call["buffer_seconds"], 1, "the bid's minimum duration wins over the target's");
+        assert_eq!((&call["converted"], &call["revenue_cents"]), (&json!(true), &json!(3000)));
 
-    let won = bid(&call, &rich_target);
-    assert_eq!(
-        (&won["outcome"], &won["won"], &won["rank"]),
-        (&json!("connected"), &json!(true), &json!(0))
-    );
-    assert_eq!(won["http_status"], 200);
-    assert!(won["latency_ms"].as_i64().unwrap() >= 100, "{won}");
-    assert!(won["pinged_at"].is_string());
-    let lost = |target: &str| {
-        let b = bid(&call, target);
-        (b["outcome"].as_str().unwrap().to_owned(), b["reason"].as_str().unwrap_or("").to_owned())
-    };
-    let (outcome, reason) = lost(&garbage_target);
-    assert_eq!(outcome, "failed");
-    assert!(reason.starts_with("the answer is not JSON"), "{reason}");
-    assert_eq!(lost(&broken_target), ("failed".into(), "the buyer answered HTTP 500".into()));
-    assert_eq!(bid(&call, &broken_target)["http_status"], 500);
-    assert_eq!(lost(&declines_target), ("no_bid".into(), "declined".into()));
-    assert_eq!(lost(&slow_target), ("failed".into(), "no answer within 300 ms".into()));
-    assert_eq!(lost(&static_target), ("ranked".into(), "not rung".into()));
-    assert_eq!(bid(&call, &static_target)["rank"], 1);
-    assert_eq!(lost(&cheap_target), ("below_floor".into(), "under the floor of 500 cents".into()));
-    for buyer in [&rich, &garbage, &broken, &declines, &slow] {
-        let pings = buyer.received();
-        assert_eq!(pings.len(), 1);
-        let ping: Value = serde_json::from_str(&pings[0].body).unwrap();
-        assert_eq!(ping["caller"]["number"], CALLER);
-        assert_eq!(ping["ping_id"], call["id"]);
+        let won = bid(&call, &rich_target);
+        assert_eq!(
+            (&won["outcome"], &won["won"], &won["rank"]),
+            (&json!("connected"), &json!(true), &json!(0))
+        );
+        assert_eq!(won["http_status"], 200);
+        assert!(won["latency_ms"].as_i64().unwrap() >= 100, "{won}");
+        assert!(won["pinged_at"].is_string());
+        let lost = |target: &str| {
+            let b = bid(&call, target);
+            (
+                b["outcome"].as_str().unwrap().to_owned(),
+                b["reason"].as_str().unwrap_or("").to_owned(),
+            )
+        };
+        let (outcome, reason) = lost(&garbage_target);
+        assert_eq!(outcome, "failed");
+        assert!(reason.starts_with("the answer is not JSON"), "{reason}");
+        assert_eq!(lost(&broken_target), ("failed".into(), "the buyer answered HTTP 500".into()));
+        assert_eq!(bid(&call, &broken_target)["http_status"], 500);
+        assert_eq!(lost(&declines_target), ("no_bid".into(), "declined".into()));
+        assert_eq!(lost(&slow_target), ("failed".into(), "no answer within 300 ms".into()));
+        assert_eq!(lost(&static_target), ("ranked".into(), "not rung".into()));
+        assert_eq!(bid(&call, &static_target)["rank"], 1);
+        assert_eq!(
+            lost(&cheap_target),
+            ("below_floor".into(), "under the floor of 500 cents".into())
+        );
+        for buyer in [&rich, &garbage, &broken, &declines, &slow] {
+            let pings = buyer.received();
+            assert_eq!(pings.len(), 1);
+            let ping: Value = serde_json::from_str(&pings[0].body).unwrap();
+            assert_eq!(ping["caller"]["number"], CALLER);
+            assert_eq!(ping["ping_id"], call["id"]);
+        }
+        // The auction closed when the last buyer was done (the 300 ms timeout), not later.
+        let auction =
+            call["events"].as_array().unwrap().iter().find(|e| e["kind"] == "auction").unwrap();
+        let took = auction["detail"]["ms"].as_f64().unwrap();
+        assert!((250.0..1_000.0).contains(&took), "{auction}");
     }
-    // The auction closed when the last buyer was done (the 300 ms timeout), not later.
-    let auction =
-        call["events"].as_array().unwrap().iter().find(|e| e["kind"] == "auction").unwrap();
-    let took = auction["detail"]["ms"].as_f64().unwrap();
-    assert!((250.0..1_000.0).contains(&took), "{auction}");
 }
 
 #[tokio::test]
@@ -605,4 +617,108 @@ async fn a_crashed_node_leaves_no_call_open_and_its_counts_survive() {
     assert_eq!(next["target_id"], other.as_str(), "{page}");
     let (_, detail) = api.get(&format!("/calls/{}", next["id"].as_str().unwrap())).await;
     assert_eq!(bid(&detail, &capped)["reason"], "total cap reached (1 call)");
+}
+
+#[tokio::test]
+async fn a_repeat_caller_goes_back_to_the_target_that_took_their_last_call() {
+    let server = Server::start().await;
+    let network = Network::new(&server, json!({"repeat_caller_same_target": true})).await;
+    let (rich_port, usual_port) = (free_port(), free_port());
+    let rich = network.target("Rich", rich_port, json!({"kind": "static", "cents": 2000})).await;
+    let usual = network.target("Usual", usual_port, json!({"kind": "static", "cents": 1000})).await;
+    network.go_live(&[&rich, &usual]).await;
+
+    // The first call: the richer target is busy, the other takes it.
+    let busy = Sipp::uas(scenario("uas_busy.xml", vec![]), rich_port, Transport::Udp, 1);
+    let usual_buyer =
+        Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), usual_port, Transport::Udp, 2);
+    carrier(&server, CALLER, 100).passes().await;
+    busy.passes().await;
+    assert_eq!(network.ended_call(0).await["target_id"], usual.as_str());
+
+    // The caller again: the richer target would answer, but their last target rings first.
+    carrier(&server, CALLER, 100).passes().await;
+    usual_buyer.passes().await;
+    let again = network.ended_call(1).await;
+    assert_eq!(again["target_id"], usual.as_str(), "{again:#}");
+    let first_choice = bid(&again, &usual);
+    assert_eq!(
+        (&first_choice["rank"], &first_choice["reason"]),
+        (&json!(0), &json!("the caller's previous target"))
+    );
+    assert_eq!(bid(&again, &rich)["rank"], 1);
+}
+
+#[tokio::test]
+async fn a_bid_may_name_where_the_call_goes() {
+    let port = free_port();
+    let buyer = FakeBuyer::start(
+        json!({"accept": true, "bid": 1500, "destination": format!("sip:sales@127.0.0.1:{port};transport=tcp")}),
+    )
+    .await;
+    let server = Server::start().await;
+    let network = Network::new(&server, json!({})).await;
+    // The target's own destination has nobody behind it.
+    let target = network
+        .target(
+            "Routes itself",
+            free_port(),
+            json!({"kind": "rtb", "ping_url": buyer.url("/ping")}),
+        )
+        .await;
+    network.go_live(&[&target]).await;
+    let answering = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Tcp, 1);
+    carrier(&server, CALLER, 100).passes().await;
+    answering.passes().await;
+    let call = network.ended_call(0).await;
+    assert_eq!((&call["status"], &call["target_id"]), (&json!("completed"), &json!(target)));
+    let trying =
+        call["events"].as_array().unwrap().iter().find(|e| e["kind"] == "leg.trying").unwrap();
+    assert_eq!(trying["detail"]["uri"], format!("sip:sales@127.0.0.1:{port};transport=tcp"));
+    assert_eq!(
+        bid(&call, &target)["destination"],
+        format!("sip:sales@127.0.0.1:{port};transport=tcp")
+    );
+}
+
+#[tokio::test]
+async fn a_node_stopped_mid_call_writes_the_call_before_it_exits() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let url = database.url().to_owned();
+        let mut server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let network = Network::new(&server, json!({})).await;
+        let port = free_port();
+        let target =
+            network.target("Long talker", port, json!({"kind": "static", "cents": 900})).await;
+        network.go_live(&[&target]).await;
+        let _buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
+        let _carrier = carrier(&server, CALLER, 30_000);
+        let started = Instant::now();
+        while network.api.get("/calls?status=connected").await.1["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+        {
+            assert!(started.elapsed() < Duration::from_secs(5), "{backend}: never connected");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(server.stop().await.success(), "{backend}");
+
+        let after = Server::start_with(ServerOptions {
+            env: vec![("DATABASE_URL".into(), url)],
+            ..Default::default()
+        })
+        .await;
+        let (_, page) = Api::new(after.url(""), &network.api_key).get("/calls").await;
+        let call = &page["items"][0];
+        assert_eq!(
+            (&call["status"], &call["end_reason"], &call["target_id"]),
+            (&json!("interrupted"), &json!("the node stopped"), &json!(target)),
+            "{backend}: {page}"
+        );
+        assert!(call["talk_seconds"].is_number(), "{backend}: {call}");
+    }
 }
