@@ -93,6 +93,15 @@ impl Browser {
         }
     }
 
+    /// Signs in on the login page of the server at `base` and waits for the dashboard.
+    pub async fn sign_in(&self, base: &str, email: &str, password: &str) {
+        self.open(&format!("{base}/login")).await;
+        self.fill("#field-email", email).await;
+        self.fill("#field-password", password).await;
+        self.click("#login-form button[type=submit]").await;
+        self.wait_for_path("/app").await;
+    }
+
     pub async fn find(&self, css: &str) -> Element {
         self.client
             .wait()

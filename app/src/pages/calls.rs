@@ -4,17 +4,17 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use serde_json::Value;
 
 use super::{
     api_keys::day,
     forms::{failure, loading},
+    network::objects_of,
 };
 use crate::{
     calls::{
         CallFilter, CallSummary, call_detail, campaign_today, dollars, list_calls, live_calls,
     },
-    network::{Kind, all_objects},
+    network::Kind,
 };
 
 /// How many calls the live view keeps, ended ones included.
@@ -140,14 +140,7 @@ fn subscribe(_: RwSignal<Vec<CallSummary>>) {}
 /// A select of every object of `kind`, filled in the browser.
 #[component]
 fn Choose(kind: Kind, id: &'static str, value: RwSignal<String>) -> impl IntoView {
-    let choices = RwSignal::new(Vec::<Value>::new());
-    Effect::new(move |_| {
-        leptos::task::spawn_local(async move {
-            if let Ok(all) = all_objects(kind).await {
-                choices.set(all);
-            }
-        });
-    });
+    let choices = objects_of(kind);
     view! {
         <label for=id>{kind.singular().to_owned()}</label>
         <select id=id prop:value=move || value.get() on:change=move |e| value.set(event_target_value(&e))>

@@ -153,11 +153,15 @@ pub struct CallRow {
     pub tags: BTreeMap<String, String>,
 }
 
-/// A `bids` row: one ring-tree target in one call's auction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A `bids` row: one ring-tree target in one call's auction (as the API shows it, too).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Bid")]
 pub struct BidRow {
     pub target_id: Uuid,
     pub buyer_id: Uuid,
+    /// `null` when not pinged (static, ineligible, or a reused bid).
+    #[serde(serialize_with = "query::optional_time")]
+    #[schemars(with = "Option<String>")]
     pub pinged_at: Option<DateTime<Utc>>,
     pub latency_ms: Option<i64>,
     pub http_status: Option<i64>,
@@ -169,7 +173,9 @@ pub struct BidRow {
     pub bid_id: Option<String>,
     pub destination: Option<String>,
     pub min_duration_seconds: Option<i64>,
+    /// The place in the order rung, from 0; `null` when not rung.
     pub rank: Option<i64>,
+    /// A standing bid of an identical ping, not asked again (the ping shield).
     pub reused: bool,
 }
 

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Outcome, Status};
+use super::{BidRow, CallRow, Outcome, Status};
 use crate::{
     accounts::OrgId,
     db::{Db, with_pool},
@@ -75,7 +75,8 @@ pub struct CallDetail {
     #[serde(flatten)]
     pub call: CallView,
     pub events: Vec<EventView>,
-    pub bids: Vec<BidView>,
+    /// Every ring-tree target: those rung in the order rung, then the rest by bid.
+    pub bids: Vec<BidRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -86,31 +87,7 @@ pub struct EventView {
     pub detail: Value,
 }
 
-/// One ring-tree target in the call's auction: those rung in the order rung, then the
-/// rest by bid.
-#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct BidView {
-    pub target_id: Uuid,
-    pub buyer_id: Uuid,
-    #[serde(serialize_with = "optional_time")]
-    #[schemars(with = "Option<String>")]
-    pub pinged_at: Option<DateTime<Utc>>,
-    pub latency_ms: Option<i64>,
-    pub http_status: Option<i64>,
-    pub bid_cents: Option<i64>,
-    pub accepted: Option<bool>,
-    pub outcome: Outcome,
-    pub reason: Option<String>,
-    pub won: bool,
-    /// The place in the order rung, from 0.
-    pub rank: Option<i64>,
-    pub bid_id: Option<String>,
-    pub destination: Option<String>,
-    pub min_duration_seconds: Option<i64>,
-    pub reused: bool,
-}
-
-fn optional_time<S: serde::Serializer>(
+pub(super) fn optional_time<S: serde::Serializer>(
     at: &Option<DateTime<Utc>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
@@ -120,16 +97,22 @@ fn optional_time<S: serde::Serializer>(
     }
 }
 
+/// A `calls` row as stored.
 #[derive(sqlx::FromRow)]
 struct CallRecord {
     id: Uuid,
+    organization_id: OrgId,
+    node_id: Uuid,
     campaign_id: Uuid,
     publisher_id: Option<Uuid>,
+    number_id: Option<Uuid>,
+    inbound_trunk_id: Option<Uuid>,
     buyer_id: Option<Uuid>,
     target_id: Option<Uuid>,
     caller: Option<String>,
     caller_anonymous: bool,
     dialed: String,
+    sip_call_id: String,
     status: String,
     end_reason: Option<String>,
     sip_status: Option<i64>,
@@ -138,48 +121,52 @@ struct CallRecord {
     ended_at: Option<DateTime<Utc>>,
     ring_ms: Option<i64>,
     talk_ms: Option<i64>,
-    converted: bool,
     duplicate: bool,
     bid_cents: Option<i64>,
     buffer_seconds: Option<i64>,
+    converted: bool,
     revenue_cents: i64,
     payout_cents: i64,
     tags: Json<BTreeMap<String, String>>,
 }
 
-impl From<CallRecord> for CallView {
-    fn from(r: CallRecord) -> CallView {
-        CallView {
+impl From<CallRecord> for CallRow {
+    fn from(r: CallRecord) -> CallRow {
+        CallRow {
             id: r.id,
+            org: r.organization_id,
+            node_id: r.node_id,
             campaign_id: r.campaign_id,
             publisher_id: r.publisher_id,
+            number_id: r.number_id,
+            inbound_trunk_id: r.inbound_trunk_id,
             buyer_id: r.buyer_id,
             target_id: r.target_id,
             caller: r.caller,
             caller_anonymous: r.caller_anonymous,
             dialed: r.dialed,
+            sip_call_id: r.sip_call_id,
             status: Status::parse(&r.status).unwrap_or(Status::Interrupted),
             end_reason: r.end_reason,
             sip_status: r.sip_status,
             started_at: r.started_at,
             answered_at: r.answered_at,
             ended_at: r.ended_at,
-            ring_seconds: r.ring_ms.map(|ms| ms / 1000),
-            talk_seconds: r.talk_ms.map(|ms| ms / 1000),
-            converted: r.converted,
+            ring_ms: r.ring_ms,
+            talk_ms: r.talk_ms,
             duplicate: r.duplicate,
             bid_cents: r.bid_cents,
             buffer_seconds: r.buffer_seconds,
+            converted: r.converted,
             revenue_cents: r.revenue_cents,
             payout_cents: r.payout_cents,
-            profit_cents: r.revenue_cents - r.payout_cents,
             tags: r.tags.0,
         }
     }
 }
 
-impl From<&super::CallRow> for CallView {
-    fn from(r: &super::CallRow) -> CallView {
+impl From<&CallRow> for CallView {
+    fn from(r: &CallRow) -> CallView {
         CallView {
             id: r.id,
             campaign_id: r.campaign_id,
@@ -209,6 +196,10 @@ impl From<&super::CallRow> for CallView {
     }
 }
 
+fn view(record: CallRecord) -> CallView {
+    CallView::from(&CallRow::from(record))
+}
+
 #[derive(sqlx::FromRow)]
 struct BidRecord {
     target_id: Uuid,
@@ -230,10 +221,6 @@ struct BidRecord {
 
 type EventRecord = (DateTime<Utc>, String, Json<Value>);
 
-const COLUMNS: &str = "id, campaign_id, publisher_id, buyer_id, target_id, caller, caller_anonymous, \
-    dialed, status, end_reason, sip_status, started_at, answered_at, ended_at, ring_ms, talk_ms, \
-    converted, duplicate, bid_cents, buffer_seconds, revenue_cents, payout_cents, tags";
-
 /// A value bound to a filter's placeholder.
 enum Bind {
     Id(Uuid),
@@ -250,7 +237,7 @@ pub async fn list(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<CallView>, sqlx::Error> {
-    let mut sql = format!("SELECT {COLUMNS} FROM calls WHERE organization_id = $1");
+    let mut sql = "SELECT * FROM calls WHERE organization_id = $1".to_owned();
     let mut binds = Vec::new();
     let mut and = |condition: &str, bind: Bind| {
         binds.push(bind);
@@ -298,19 +285,19 @@ pub async fn list(
         }
         query.fetch_all(pool).await
     })?;
-    Ok(records.into_iter().map(CallView::from).collect())
+    Ok(records.into_iter().map(view).collect())
 }
 
 /// The organization's calls not ended yet, newest first (at most `limit`).
 pub async fn live(db: &Db, org: OrgId, limit: i64) -> Result<Vec<CallView>, sqlx::Error> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM calls WHERE organization_id = $1 AND ended_at IS NULL \
+        "SELECT * FROM calls WHERE organization_id = $1 AND ended_at IS NULL \
          ORDER BY id DESC LIMIT {limit}"
     );
     let records: Vec<CallRecord> = with_pool!(db, pool => {
         sqlx::query_as(&sql).bind(org).fetch_all(pool).await
     })?;
-    Ok(records.into_iter().map(CallView::from).collect())
+    Ok(records.into_iter().map(view).collect())
 }
 
 /// A campaign's calls since a time.
@@ -365,9 +352,9 @@ pub async fn time_zone(db: &Db, org: OrgId) -> Result<String, sqlx::Error> {
 
 /// The organization's call `id` with its timeline and auction; `None` when it has none.
 pub async fn get(db: &Db, org: OrgId, id: Uuid) -> Result<Option<CallDetail>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM calls WHERE organization_id = $1 AND id = $2");
+    let sql = "SELECT * FROM calls WHERE organization_id = $1 AND id = $2";
     let found: Option<(CallRecord, Vec<EventRecord>, Vec<BidRecord>)> = with_pool!(db, pool => {
-        let Some(call) = sqlx::query_as::<_, CallRecord>(&sql).bind(org).bind(id).fetch_optional(pool).await? else {
+        let Some(call) = sqlx::query_as::<_, CallRecord>(sql).bind(org).bind(id).fetch_optional(pool).await? else {
             return Ok(None);
         };
         let events = sqlx::query_as("SELECT at, kind, detail FROM call_events WHERE call_id = $1 ORDER BY at, seq")
@@ -385,9 +372,9 @@ pub async fn get(db: &Db, org: OrgId, id: Uuid) -> Result<Option<CallDetail>, sq
         Some((call, events, bids))
     });
     let Some((call, events, bids)) = found else { return Ok(None) };
-    let mut bids: Vec<BidView> = bids
+    let mut bids: Vec<BidRow> = bids
         .into_iter()
-        .map(|b| BidView {
+        .map(|b| BidRow {
             target_id: b.target_id,
             buyer_id: b.buyer_id,
             pinged_at: b.pinged_at,
@@ -408,7 +395,7 @@ pub async fn get(db: &Db, org: OrgId, id: Uuid) -> Result<Option<CallDetail>, sq
     // Rung order first, then the rest by best bid.
     bids.sort_by_key(|b| (b.rank.is_none(), b.rank, std::cmp::Reverse(b.bid_cents)));
     Ok(Some(CallDetail {
-        call: call.into(),
+        call: view(call),
         events: events
             .into_iter()
             .map(|(at, kind, detail)| EventView { at, kind, detail: detail.0 })

@@ -722,3 +722,56 @@ async fn a_node_stopped_mid_call_writes_the_call_before_it_exits() {
         assert!(call["talk_seconds"].is_number(), "{backend}: {call}");
     }
 }
+
+#[tokio::test]
+async fn a_dead_nodes_claims_are_released_by_the_nodes_that_live() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let url = database.url().to_owned();
+    let mut doomed =
+        Server::start_with(ServerOptions { database: Some(database), ..Default::default() }).await;
+    let survivor = Server::start_with(ServerOptions {
+        env: vec![("DATABASE_URL".into(), url)],
+        ..Default::default()
+    })
+    .await;
+    let network = Network::new(&doomed, json!({})).await;
+    let port = free_port();
+    let capped = network.target("Capped", port, json!({"kind": "static", "cents": 2000})).await;
+    let (status, body) = network
+        .api
+        .call(Method::PATCH, &format!("/targets/{capped}"), Some(&json!({"concurrency_cap": 1})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    network.go_live(&[&capped]).await;
+    let on_survivor = Api::new(survivor.url(""), &network.api_key);
+    live_on(&on_survivor).await;
+
+    // The doomed node holds the target's only place, then dies without a word.
+    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
+    let _carrier = carrier(&doomed, CALLER, 60_000);
+    let started = Instant::now();
+    while network.api.get("/calls?status=connected").await.1["items"].as_array().unwrap().is_empty()
+    {
+        assert!(started.elapsed() < Duration::from_secs(5), "never connected");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    doomed.kill().await;
+    drop(buyer);
+
+    // The survivor notices the silence (30 s without a heartbeat), closes the call and
+    // frees the place: the target takes a call again.
+    let started = Instant::now();
+    loop {
+        let (_, page) = on_survivor.get("/calls?status=interrupted").await;
+        if page["items"].as_array().unwrap().len() == 1 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the dead node's call stayed open");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let answering = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
+    carrier(&survivor, "+13125550188", 100).passes().await;
+    answering.passes().await;
+    let (_, page) = on_survivor.get("/calls?status=completed").await;
+    assert_eq!(page["items"][0]["target_id"], capped.as_str(), "{page}");
+}

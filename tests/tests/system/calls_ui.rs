@@ -35,11 +35,7 @@ async fn a_call_is_followed_live_and_its_auction_is_shown() {
     network.go_live(&[&answers, &busy]).await;
 
     let browser = Browser::start().await;
-    browser.open(&server.url("/login")).await;
-    browser.fill("#field-email", "dana@acme.example").await;
-    browser.fill("#field-password", NewOrg::PASSWORD).await;
-    browser.click("#login-form button[type=submit]").await;
-    browser.wait_for_path("/app").await;
+    browser.sign_in(&server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
 
     // The owner reads dates in Chicago time.
     browser.open(&server.url("/app/settings")).await;

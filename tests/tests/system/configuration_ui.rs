@@ -23,11 +23,7 @@ async fn a_network_is_configured_from_the_dashboard() {
     let server = Server::start().await;
     let (_, api) = server.create_org("Acme Leads", "dana@acme.example");
     let browser = Browser::start().await;
-    browser.open(&server.url("/login")).await;
-    browser.fill("#field-email", "dana@acme.example").await;
-    browser.fill("#field-password", NewOrg::PASSWORD).await;
-    browser.click("#login-form button[type=submit]").await;
-    browser.wait_for_path("/app").await;
+    browser.sign_in(&server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
 
     // A campaign, a publisher, a buyer and an outbound trunk.
     new_object(&browser, &server, "campaigns").await;

@@ -34,6 +34,20 @@ fn label(kind: Kind, object: &Value) -> String {
     object[kind.label_field()].as_str().unwrap_or_default().to_owned()
 }
 
+/// Every object of `kind`, fetched in the browser once the page is live: the server
+/// renders what lists them empty, so hydration sees the same markup.
+pub(in crate::pages) fn objects_of(kind: Kind) -> RwSignal<Vec<Value>> {
+    let choices = RwSignal::new(Vec::new());
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(all) = all_objects(kind).await {
+                choices.set(all);
+            }
+        });
+    });
+    choices
+}
+
 fn object_path(kind: Kind, id: &str) -> String {
     format!("/app/{}/{id}", kind.plural())
 }
@@ -401,16 +415,7 @@ fn FormField(
         }
         .into_any(),
         Input::Reference(kind) => {
-            // Options are fetched in the browser once the page is live: the server
-            // renders the select empty, so hydration sees the same markup.
-            let choices = RwSignal::new(Vec::<Value>::new());
-            Effect::new(move |_| {
-                leptos::task::spawn_local(async move {
-                    if let Ok(all) = all_objects(kind).await {
-                        choices.set(all);
-                    }
-                });
-            });
+            let choices = objects_of(kind);
             view! {
                 <select id=id.clone() prop:value=value on:change=move |event| set(event_target_value(&event))>
                     <option value="">{if field.nullable { "— none —" } else { "— choose —" }}</option>
