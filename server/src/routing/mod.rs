@@ -2,6 +2,7 @@
 //! instead of the database, the screening, eligibility and auction of each call, and the
 //! router the SIP edge asks.
 
+pub mod auction;
 pub mod counters;
 pub mod dial;
 pub mod fan_out;

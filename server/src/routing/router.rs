@@ -1,12 +1,13 @@
-//! The server's router: what the SIP edge asks for every call. It reads only the routing
-//! snapshot and in-memory state (counters, recent callers); the only waits are the
-//! buyers' pings and name resolution of destinations, both bounded.
+//! The server's router: what the SIP edge asks for every call. It reads the routing
+//! snapshot and in-memory state (recent callers, one node's counts), never the
+//! configuration in the database; it waits only on buyers' pings, name resolution of
+//! destinations and — when nodes share PostgreSQL — the shared counts of caps and
+//! concurrency, all bounded.
 //!
 //! For one call: the dialed number gives the organization (one whose inbound trunk
 //! admits the source), campaign and publisher; the caller is identified and screened
-//! (blocked, withheld, duplicate); each ring-tree entry is checked (enabled, active,
-//! schedule, caps and concurrency, conditions); RTB targets are pinged at once and
-//! static ones bid their revenue; the candidates are ranked, claimed and turned into the
+//! (blocked, withheld, duplicate); the auction ([`super::auction`]) checks each ring-tree
+//! entry and collects the offers; the candidates are ranked, claimed and turned into the
 //! edge's ordered destinations. Everything decided goes to the call's record.
 
 use std::collections::BTreeMap;
@@ -20,26 +21,24 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
+    auction::{self, Auction},
     counters::Counters,
-    dial, fan_out,
+    dial,
     rank::{self, Candidate},
     recent::Recent,
-    rules,
     shield::Shield,
     snapshot::{Owned, Routing, Snapshot},
 };
 use crate::{
     caller::{self, Caller},
     calls::{
-        BidRow, CallRow, Event, Outcome, Status,
+        CallRow, Event, Outcome, Status,
         recorder::{Decided, Leg, Opened, PayoutRule, Recorder},
     },
     e164::E164,
     network::{
-        Status as Active,
-        destination::Destination as TargetDestination,
-        numbers::Number,
-        targets::{Target, revenue::Revenue},
+        Status as Active, destination::Destination as TargetDestination, numbers::Number,
+        targets::Target,
     },
     ping::{self, Pinger},
 };
@@ -98,17 +97,6 @@ struct Routing1<'a> {
     call: &'a IncomingCall,
     number: &'a Owned<Number>,
     trunk_id: Uuid,
-}
-
-/// A target that may take the call, with what it offers.
-struct Eligible<'s> {
-    target: &'s Target,
-    entry_priority: i64,
-    weight: i64,
-    bid_cents: i64,
-    buffer_seconds: i64,
-    destination: Option<String>,
-    bid: usize,
 }
 
 impl Routing1<'_> {
@@ -219,139 +207,9 @@ impl Routing1<'_> {
 
         // Eligibility, then the auction.
         let started = Instant::now();
-        let mut bids = Vec::new();
-        let mut eligible = Vec::new();
-        let mut pings = Vec::new();
-        // Answers in hand: from the pings, or standing ones the shield kept.
-        let mut answered = Vec::new();
         let tree = self.snapshot.ring_trees.get(&campaign.id).map_or(&[][..], Vec::as_slice);
-        let in_tree: Vec<&Target> = tree
-            .iter()
-            .filter_map(|entry| self.snapshot.targets.get(&entry.target_id))
-            .map(|t| &t.object)
-            .collect();
-        let full = self.router.counters.full(&in_tree, now).await;
-        for entry in tree {
-            let Some(target) = self.snapshot.targets.get(&entry.target_id).map(|t| &t.object)
-            else {
-                continue;
-            };
-            let buyer = self.snapshot.buyers.get(&target.buyer_id).map(|b| &b.object);
-            let why_not = if !entry.enabled {
-                Some("disabled in the ring tree".to_owned())
-            } else if target.status != Active::Active {
-                Some("the target is paused".to_owned())
-            } else if buyer.is_none_or(|b| b.status != Active::Active) {
-                Some("the buyer is paused".to_owned())
-            } else if !rules::is_open(target.schedule.as_ref(), now) {
-                Some("closed by its schedule".to_owned())
-            } else if let Some(full) = full.get(&target.id) {
-                Some(full.to_string())
-            } else {
-                self.snapshot
-                    .rules
-                    .get(&target.id)
-                    .and_then(|rules| rules.iter().find(|rule| !rule.holds(&attributes)))
-                    .map(|rule| format!("condition not met: {}", rule.describe()))
-            };
-            if let Some(why) = why_not {
-                bids.push(BidRow::ineligible(target.id, target.buyer_id, why));
-                continue;
-            }
-            let bid = bids.len();
-            match &target.revenue {
-                Revenue::Static { cents, buffer_seconds } => {
-                    bids.push(BidRow {
-                        bid_cents: Some(*cents),
-                        accepted: Some(true),
-                        outcome: Outcome::Ranked,
-                        reason: None,
-                        ..BidRow::ineligible(target.id, target.buyer_id, String::new())
-                    });
-                    eligible.push(Eligible {
-                        target,
-                        entry_priority: entry.priority,
-                        weight: entry.weight,
-                        bid_cents: *cents,
-                        buffer_seconds: i64::from(*buffer_seconds),
-                        destination: None,
-                        bid,
-                    });
-                }
-                Revenue::Rtb(rtb) => {
-                    if let Some(standing) =
-                        self.router.shield.get(target.id, &attributes, Instant::now())
-                    {
-                        bids.push(BidRow {
-                            reused: true,
-                            ..BidRow::ineligible(target.id, target.buyer_id, String::new())
-                        });
-                        answered.push((bid, target, entry.priority, entry.weight, rtb, standing));
-                        continue;
-                    }
-                    bids.push(BidRow {
-                        pinged_at: Some(Utc::now()),
-                        ..BidRow::ineligible(target.id, target.buyer_id, String::new())
-                    });
-                    let pinger = &self.router.pinger;
-                    let attributes = &attributes;
-                    let ping = async move { pinger.send(rtb, attributes).await };
-                    pings.push(((bid, target, entry.priority, entry.weight, rtb), ping));
-                }
-            }
-        }
-        let pinged = pings.len();
-        for ((bid, target, priority, weight, rtb), report) in
-            fan_out::collect(pings, self.router.tree_timeout).await
-        {
-            match report {
-                Some(report) => {
-                    self.router.shield.keep(target.id, &attributes, &report, Instant::now());
-                    answered.push((bid, target, priority, weight, rtb, report));
-                }
-                None => {
-                    bids[bid].outcome = Outcome::Failed;
-                    bids[bid].reason = Some(format!(
-                        "no answer within the auction's {} ms",
-                        self.router.tree_timeout.as_millis()
-                    ));
-                }
-            }
-        }
-        for (bid, target, priority, weight, rtb, report) in answered {
-            let row = &mut bids[bid];
-            if !row.reused {
-                row.latency_ms = Some(report.latency_ms as i64);
-                row.http_status = report.response.as_ref().map(|r| i64::from(r.status));
-            }
-            row.bid_id = report.bid.as_ref().and_then(|b| b.bid_id.clone());
-            match read_bid(&report) {
-                Err((outcome, reason)) => {
-                    row.outcome = outcome;
-                    row.reason = Some(reason);
-                    if let Some(bid) = &report.bid {
-                        row.bid_cents = bid.bid_cents;
-                        row.accepted = Some(bid.accepted);
-                    }
-                }
-                Ok(offer) => {
-                    row.bid_cents = Some(offer.cents);
-                    row.accepted = Some(true);
-                    row.outcome = Outcome::Ranked;
-                    row.destination = offer.destination.clone();
-                    row.min_duration_seconds = offer.min_duration;
-                    eligible.push(Eligible {
-                        target,
-                        entry_priority: priority,
-                        weight,
-                        bid_cents: offer.cents,
-                        buffer_seconds: offer.min_duration.unwrap_or(i64::from(rtb.buffer_seconds)),
-                        destination: offer.destination,
-                        bid,
-                    });
-                }
-            }
-        }
+        let Auction { mut bids, eligible, pinged } =
+            auction::run(self.router, self.snapshot, tree, &attributes, now).await;
         let auction_ms = started.elapsed().as_secs_f64() * 1000.0;
 
         // Ranking, then a claim on each candidate in order.
@@ -462,38 +320,6 @@ impl Routing1<'_> {
                 dial::via_trunk(&number, trunk, ring_timeout).await
             }
         }
-    }
-}
-
-/// An accepted bid, as routing uses it.
-struct Offer {
-    cents: i64,
-    destination: Option<String>,
-    min_duration: Option<i64>,
-}
-
-/// The bid in a ping's report, or why there is none.
-fn read_bid(report: &bidline_app::network::PingReport) -> Result<Offer, (Outcome, String)> {
-    if let Some(response) = &report.response
-        && !(200..300).contains(&response.status)
-    {
-        return Err((Outcome::Failed, format!("the buyer answered HTTP {}", response.status)));
-    }
-    if let Some(error) = &report.error {
-        return Err((Outcome::Failed, error.clone()));
-    }
-    let Some(bid) = &report.bid else {
-        return Err((Outcome::Failed, "no answer".into()));
-    };
-    match bid.bid_cents {
-        _ if !bid.accepted => Err((Outcome::NoBid, "declined".into())),
-        None => Err((Outcome::NoBid, "the answer has no bid".into())),
-        Some(cents) if cents <= 0 => Err((Outcome::NoBid, "a bid of zero".into())),
-        Some(cents) => Ok(Offer {
-            cents,
-            destination: bid.destination.clone(),
-            min_duration: bid.min_duration_seconds.filter(|s| *s >= 0),
-        }),
     }
 }
 

@@ -39,13 +39,32 @@ pub struct Transports {
 impl Transports {
     /// Binds UDP and TCP on `addr` (port 0 picks one free port for both when it can).
     pub async fn bind(addr: SocketAddr) -> io::Result<(Transports, TcpListener)> {
-        let udp = UdpSocket::bind(addr).await?;
+        let (udp, listener) = Self::bind_both(addr).await?;
         let udp_addr = udp.local_addr()?;
-        let listener = TcpListener::bind(SocketAddr::new(addr.ip(), udp_addr.port())).await?;
         let tcp_addr = listener.local_addr()?;
         let transports =
             Transports { udp: Arc::new(udp), tcp: Connections::default(), udp_addr, tcp_addr };
         Ok((transports, listener))
+    }
+
+    /// UDP and TCP on one port. Port 0 takes a port free for UDP, which TCP may hold for
+    /// someone else: then another is tried, a few times.
+    async fn bind_both(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
+        const ATTEMPTS: usize = 20;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let udp = UdpSocket::bind(addr).await?;
+            let port = udp.local_addr()?.port();
+            match TcpListener::bind(SocketAddr::new(addr.ip(), port)).await {
+                Ok(listener) => return Ok((udp, listener)),
+                Err(error)
+                    if addr.port() == 0
+                        && error.kind() == io::ErrorKind::AddrInUse
+                        && attempt < ATTEMPTS => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     pub fn udp_addr(&self) -> SocketAddr {
