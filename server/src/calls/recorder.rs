@@ -45,8 +45,8 @@ pub struct Decided {
     pub edge_call: u64,
     /// The call's record id.
     pub call: uuid::Uuid,
-    /// The call's row when routing ended it (refused or nobody to ring).
-    pub ended: Option<CallRow>,
+    /// The status and reason routing ended the call with (refused, or nobody to ring).
+    pub refused: Option<(Status, String)>,
     pub duplicate: bool,
     pub bids: Vec<BidRow>,
     pub events: Vec<Event>,
@@ -218,8 +218,9 @@ impl State {
             return;
         };
         live.row.duplicate = decided.duplicate;
-        if let Some(ended) = decided.ended {
-            live.row = ended;
+        if let Some((status, reason)) = decided.refused {
+            live.row.status = status;
+            live.row.end_reason = Some(reason);
         }
         live.bids = decided.bids;
         live.holding = vec![true; decided.legs.len()];

@@ -180,13 +180,7 @@ impl Counters {
         writer: Writer,
     ) -> Counters {
         let mut targets: HashMap<Uuid, Counts> = HashMap::new();
-        for (target, period, bucket, calls) in rows {
-            let counts = targets.entry(target).or_default();
-            let newer = counts.taken.get(&period).is_none_or(|(current, _)| *current < bucket);
-            if newer {
-                counts.taken.insert(period, (bucket, calls));
-            }
-        }
+        add_taken(&mut targets, rows);
         Counters { local: Mutex::new(targets), shared: None, writer }
     }
 
@@ -200,15 +194,10 @@ impl Counters {
                 writer,
             });
         }
-        let rows: Vec<(Uuid, String, String, i64)> = with_pool!(db, pool => {
+        let rows: Vec<TakenRow> = with_pool!(db, pool => {
             sqlx::query_as("SELECT target_id, period, bucket, calls FROM target_counts").fetch_all(pool).await
         })?;
-        Ok(Self::with_taken(
-            rows.into_iter().filter_map(|(target, period, bucket, calls)| {
-                Some((target, Period::parse(&period)?, bucket, u32::try_from(calls).ok()?))
-            }),
-            writer,
-        ))
+        Ok(Self::with_taken(typed(rows), writer))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Counts>> {
@@ -341,7 +330,7 @@ async fn read_counts(
     .bind(targets)
     .fetch_all(&mut *db)
     .await?;
-    let taken: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
+    let taken: Vec<TakenRow> = sqlx::query_as(
         "SELECT target_id, period, bucket, calls FROM target_counts WHERE target_id = ANY($1)",
     )
     .bind(targets)
@@ -353,14 +342,30 @@ async fn read_counts(
         c.pending = u32::try_from(pending).unwrap_or(u32::MAX);
         c.connected = u32::try_from(connected).unwrap_or(u32::MAX);
     }
-    for (target, period, bucket, calls) in taken {
-        let Some(period) = Period::parse(&period) else { continue };
+    add_taken(&mut counts, typed(taken));
+    Ok(counts)
+}
+
+/// A `target_counts` row: target, period, bucket, calls.
+type TakenRow = (Uuid, String, String, i64);
+
+fn typed(rows: Vec<TakenRow>) -> impl Iterator<Item = (Uuid, Period, String, u32)> {
+    rows.into_iter().filter_map(|(target, period, bucket, calls)| {
+        Some((target, Period::parse(&period)?, bucket, u32::try_from(calls).unwrap_or(u32::MAX)))
+    })
+}
+
+/// Each target's calls taken in its newest window of each period.
+fn add_taken(
+    counts: &mut HashMap<Uuid, Counts>,
+    rows: impl IntoIterator<Item = (Uuid, Period, String, u32)>,
+) {
+    for (target, period, bucket, calls) in rows {
         let c = counts.entry(target).or_default();
         if c.taken.get(&period).is_none_or(|(current, _)| *current < bucket) {
-            c.taken.insert(period, (bucket, u32::try_from(calls).unwrap_or(u32::MAX)));
+            c.taken.insert(period, (bucket, calls));
         }
     }
-    Ok(counts)
 }
 
 impl Shared {

@@ -159,7 +159,7 @@ impl Routing1<'_> {
         let mut decided = Decided {
             edge_call: self.call.id,
             call: id,
-            ended: None,
+            refused: None,
             duplicate: false,
             bids: Vec::new(),
             events: Vec::new(),
@@ -168,27 +168,37 @@ impl Routing1<'_> {
 
         // Screening.
         let refuse =
-            |mut decided: Decided, mut row: CallRow, status: Status, sip: u16, why: &str| {
-                row.status = status;
-                row.end_reason = Some(why.to_owned());
+            |mut decided: Decided, duplicate: bool, status: Status, sip: u16, why: &str| {
                 decided
                     .events
                     .push(Event::now("refused", json!({"reason": why, "sip_status": sip})));
-                decided.duplicate = row.duplicate;
-                decided.ended = Some(row);
+                decided.duplicate = duplicate;
+                decided.refused = Some((status, why.to_owned()));
                 self.router.recorder.decided(decided);
                 Decision::Reject { status: sip, reason: reason_phrase(sip).into() }
             };
         if campaign.status != Active::Active || number.status != Active::Active {
-            return refuse(decided, row, Status::Rejected, 480, "the campaign or number is paused");
+            return refuse(
+                decided,
+                row.duplicate,
+                Status::Rejected,
+                480,
+                "the campaign or number is paused",
+            );
         }
         if let Some(number) = &row.caller
             && self.snapshot.blocked.get(&(org, number.clone())) == Some(&Active::Active)
         {
-            return refuse(decided, row, Status::Rejected, 403, "the caller is blocked");
+            return refuse(decided, row.duplicate, Status::Rejected, 403, "the caller is blocked");
         }
         if caller.anonymous && campaign.reject_anonymous {
-            return refuse(decided, row, Status::Rejected, 403, "the caller withheld their number");
+            return refuse(
+                decided,
+                row.duplicate,
+                Status::Rejected,
+                403,
+                "the caller withheld their number",
+            );
         }
         let mut previous_target = None;
         if let Some(number) = &row.caller {
@@ -202,7 +212,7 @@ impl Routing1<'_> {
             json!({"caller": row.caller, "anonymous": caller.anonymous, "duplicate": row.duplicate}),
         ));
         if row.duplicate && campaign.reject_duplicates {
-            return refuse(decided, row, Status::Rejected, 486, "duplicate caller");
+            return refuse(decided, row.duplicate, Status::Rejected, 486, "duplicate caller");
         }
 
         // Eligibility, then the auction.
@@ -288,7 +298,7 @@ impl Routing1<'_> {
         ));
         decided.bids = bids;
         if destinations.is_empty() {
-            return refuse(decided, row, Status::Failed, 480, "no buyer available");
+            return refuse(decided, row.duplicate, Status::Failed, 480, "no buyer available");
         }
         decided.duplicate = row.duplicate;
         self.router.recorder.decided(decided);
