@@ -16,6 +16,7 @@ use crate::{
     audit::AuditPage,
     auth::Viewer,
     calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
+    dni::DniView,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
@@ -63,6 +64,7 @@ pub trait Backend: Send + Sync + 'static {
     fn call_detail(&self, id: String) -> Answer<'_, CallDetailView>;
     fn live_calls(&self) -> Answer<'_, Vec<CallSummary>>;
     fn campaign_today(&self, campaign_id: String) -> Answer<'_, TodayFigures>;
+    fn campaign_dni(&self, campaign_id: String) -> Answer<'_, DniView>;
 
     /// `name` and `status` filter when not empty.
     fn list_objects(

@@ -11,6 +11,7 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod calls;
+pub mod dni;
 pub mod errors;
 pub mod members;
 pub mod network;

@@ -14,6 +14,7 @@ use axum::{Router, extract::Path, routing::post};
 use bidline::{
     accounts::OrgId,
     calls::{recorder::Recorder, writer::Writer},
+    dni::book::{Book, Discard},
     e164::E164,
     network::{
         buyers::Buyer, campaigns::Campaign, numbers::Number, resource::Resource, ring_tree,
@@ -120,6 +121,7 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
         recorder: Recorder::new().0,
         node_id: Uuid::now_v7(),
         tree_timeout: TREE_TIMEOUT,
+        leases: Arc::new(Book::new(Box::new(Discard), chrono::Duration::minutes(10))),
     }
 }
 

@@ -4,7 +4,7 @@
 //! process with one line naming the setting and the problem. Nothing in this module may
 //! print a secret (the database URL can hold a password).
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -98,6 +98,43 @@ pub struct Cli {
     /// addresses (for tests and private networks; off by default).
     #[arg(long, env = "BIDLINE_ALLOW_PRIVATE_TARGETS", global = true)]
     pub allow_private_targets: bool,
+
+    /// DNI requests (lease, renew, release) one visitor address may make per minute.
+    #[arg(
+        long,
+        env = "BIDLINE_DNI_REQUESTS_PER_MINUTE",
+        default_value_t = NonZeroU32::new(120).expect("not zero"),
+        global = true,
+        value_name = "N"
+    )]
+    pub dni_requests_per_minute: NonZeroU32,
+
+    /// Minutes after a DNI lease ends during which a call to its number is still
+    /// attributed to that visit.
+    #[arg(
+        long,
+        env = "BIDLINE_DNI_GRACE_MINUTES",
+        default_value_t = 10,
+        global = true,
+        value_name = "MINUTES"
+    )]
+    pub dni_grace_minutes: u32,
+
+    /// Keep each visitor's IP address with their lease (by default only the lease's
+    /// tags — parameters, pages, geo — are kept).
+    #[arg(long, env = "BIDLINE_DNI_KEEP_IP", global = true)]
+    pub dni_keep_ip: bool,
+
+    /// Proxies (CIDR, comma-separated) whose X-Forwarded-For gives the visitor's address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "BIDLINE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = network,
+        global = true,
+        value_name = "CIDR"
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Subcommand)]
@@ -233,6 +270,13 @@ pub fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
     let first = rendered.lines().next().unwrap_or_default();
     first.strip_prefix("error: ").unwrap_or(first).to_owned()
+}
+
+/// A network in CIDR notation, or one address.
+fn network(text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is neither an address nor a network (CIDR)"))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod calls;
 mod cli;
 mod config;
 pub mod db;
+pub mod dni;
 pub mod e164;
 mod http;
 pub mod network;

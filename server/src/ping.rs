@@ -276,6 +276,10 @@ impl Pinger {
         let client = reqwest::Client::builder()
             .dns_resolver(std::sync::Arc::new(Guarded { allow_private }))
             .redirect(reqwest::redirect::Policy::none())
+            // A ping is sent once: a buyer may count a retried one twice, and a retry
+            // could not beat the auction's deadline anyway. (Retrying would also copy
+            // every request in case it is needed.)
+            .retry(reqwest::retry::never())
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
@@ -412,7 +416,9 @@ async fn exchange(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    let text = String::from_utf8(body)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+    Ok((status, text))
 }
 
 #[cfg(test)]

@@ -8,12 +8,15 @@ use tokio::net::TcpListener;
 
 use bidline_telephony::edge::{self, Edge};
 
+use chrono::DurationRound;
+
 use crate::{
     StartError,
     accounts::throttle::Throttle,
     calls::{recorder::Recorder, recovery, writer::Writer},
     config::Cli,
     db::{self, Db, nodes::NodeInfo},
+    dni::{self, Dni, book::Book},
     http::{self, AppState, Metrics, session},
     ping::Pinger,
     routing::{counters::Counters, recent::Recent, router::CallRouter, snapshot::Routing},
@@ -52,7 +55,10 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
-    let sip = start_sip(cli, &db, &node, routing.clone(), pinger.clone(), live.clone()).await?;
+    let (dni, dni_writer) = start_dni(cli, &db, &routing).await?;
+    let sip =
+        start_sip(cli, &db, &node, routing.clone(), pinger.clone(), live.clone(), dni.book.clone())
+            .await?;
     let throttle = Arc::new(Throttle::default());
     spawn_forgetting(throttle.clone());
     let sessions = session::Store::new(&db);
@@ -68,6 +74,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         secure_cookies: cli.secure_cookies,
         pinger,
         live,
+        dni,
     });
 
     tracing::info!(
@@ -81,6 +88,10 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
 
     serve_until_signalled(listener, app, signals, cli.shutdown_grace()).await;
     sip.stop().await;
+    // The lease book's last holders are gone with the HTTP server and the router.
+    if tokio::time::timeout(Duration::from_secs(5), dni_writer).await.is_err() {
+        tracing::warn!("DNI lease changes still queued at shutdown were not written");
+    }
 
     if let Err(error) = db::nodes::mark_stopped(&db, node.id, chrono::Utc::now()).await {
         tracing::warn!(%error, "could not record this node's stop");
@@ -119,6 +130,7 @@ async fn start_sip(
     routing: Routing,
     pinger: Pinger,
     live: crate::calls::LiveFeed,
+    leases: Arc<Book>,
 ) -> Result<Sip, StartError> {
     let closed = recovery::close_orphans(db, node.id, chrono::Utc::now())
         .await
@@ -142,6 +154,7 @@ async fn start_sip(
         recorder,
         node_id: node.id,
         tree_timeout: crate::routing::router::TREE_TIMEOUT,
+        leases,
     };
     let (edge, events) = Edge::start(edge::Config::new(cli.sip_addr), router)
         .await
@@ -149,6 +162,45 @@ async fn start_sip(
     let recording = inbox.spawn(events, writer, live, counters, recent.clone());
     spawn_forgetting_callers(recent);
     Ok(Sip { edge, recording, flushed })
+}
+
+/// The lease book with the leases that outlived the last stop, its writer, and the
+/// tasks that end expired leases and forget quiet visitors' rate limits.
+async fn start_dni(
+    cli: &Cli,
+    db: &Db,
+    routing: &Routing,
+) -> Result<(Dni, tokio::task::JoinHandle<()>), StartError> {
+    let now = chrono::Utc::now();
+    let grace = chrono::Duration::minutes(cli.dni_grace_minutes.into());
+    let leases = dni::store::load(db, now - grace).await.map_err(StartError::Calls)?;
+    let hour = now.duration_trunc(chrono::Duration::hours(1)).unwrap_or(now);
+    let hours = dni::store::hours_at(db, hour).await.map_err(StartError::Calls)?;
+    let (writer, written) = dni::store::Writer::spawn(db.clone());
+    let book = Arc::new(Book::new(Box::new(writer), grace));
+    book.restore(&routing.current(), leases, hours, now);
+    let service = Dni::new(
+        book.clone(),
+        cli.dni_requests_per_minute,
+        cli.trusted_proxies.clone(),
+        cli.dni_keep_ip,
+    );
+    let weak = Arc::downgrade(&book);
+    let limits = service.limits.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut ticks = 0u64;
+        loop {
+            tick.tick().await;
+            let Some(book) = weak.upgrade() else { break };
+            book.sweep(chrono::Utc::now());
+            ticks += 1;
+            if ticks.is_multiple_of(60) {
+                limits.forget_idle();
+            }
+        }
+    });
+    Ok((service, written))
 }
 
 /// Changes to calls a slow live view may fall behind by before it skips some.

@@ -18,6 +18,7 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "test_ping",
     "call_detail",
     "campaign_today",
+    "campaign_dni",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it

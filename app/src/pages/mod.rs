@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod calls;
+mod dni;
 mod forms;
 mod home;
 mod invite;

@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod auth;
 pub mod calls;
+mod dni;
 mod members;
 mod network;
 mod settings;
@@ -28,6 +29,7 @@ use bidline_app::{
     auth::Viewer,
     backend::Backend,
     calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
+    dni::DniView,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
@@ -177,6 +179,10 @@ impl Backend for ServerBackend {
 
     fn campaign_today(&self, campaign_id: String) -> Answer<'_, TodayFigures> {
         Box::pin(answer(calls::campaign_today(&self.state, campaign_id)))
+    }
+
+    fn campaign_dni(&self, campaign_id: String) -> Answer<'_, DniView> {
+        Box::pin(answer(dni::campaign(&self.state, campaign_id)))
     }
 
     fn list_objects(

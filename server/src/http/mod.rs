@@ -5,6 +5,7 @@
 
 mod api;
 mod csrf;
+mod dni;
 mod health;
 mod live;
 mod metrics;
@@ -47,6 +48,7 @@ pub struct AppState {
     pub pinger: crate::ping::Pinger,
     /// Every change to a call this node handles, for the live views.
     pub live: crate::calls::LiveFeed,
+    pub dni: crate::dni::Dni,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -60,6 +62,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(dni::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(dashboard(&state))

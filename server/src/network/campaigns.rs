@@ -19,6 +19,7 @@ use crate::{
 
 const MAX_WINDOW_HOURS: i64 = 8_760;
 const MAX_DOMAINS: usize = 50;
+const MAX_PARAMS: usize = 20;
 const DNI_KEY_PREFIX: &str = "cmp_";
 const DEFAULT_BUFFER_SECONDS: i64 = 60;
 const MAX_BUFFER_SECONDS: i64 = 86_400;
@@ -40,6 +41,9 @@ pub struct Campaign {
     /// Talk time a call needs to pay its publisher, unless the publisher sets its own.
     pub conversion_buffer_seconds: i64,
     pub dni_allowed_domains: Vec<String>,
+    /// Query parameters the DNI snippet captures besides the standard ones (utm_*,
+    /// gclid, gbraid, wbraid, fbclid, msclkid).
+    pub dni_params: Vec<String>,
     pub dni_public_key: String,
     #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: DateTime<Utc>,
@@ -64,6 +68,7 @@ pub struct Input {
     pub reject_duplicates: Option<bool>,
     pub conversion_buffer_seconds: Option<i64>,
     pub dni_allowed_domains: Option<Vec<String>>,
+    pub dni_params: Option<Vec<String>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -80,6 +85,7 @@ pub struct Row {
     reject_duplicates: bool,
     conversion_buffer_seconds: i64,
     dni_allowed_domains: sqlx::types::Json<Vec<String>>,
+    dni_params: sqlx::types::Json<Vec<String>>,
     dni_public_key: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -118,6 +124,7 @@ impl Resource for Campaign {
             reject_duplicates: row.reject_duplicates,
             conversion_buffer_seconds: row.conversion_buffer_seconds,
             dni_allowed_domains: row.dni_allowed_domains.0,
+            dni_params: row.dni_params.0,
             dni_public_key: row.dni_public_key,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -194,6 +201,24 @@ impl Resource for Campaign {
             }
             None => current.map(|c| c.dni_allowed_domains.clone()).unwrap_or_default(),
         };
+        let dni_params = match input.dni_params {
+            Some(params) => {
+                let names: Vec<String> = params.iter().map(|p| p.trim().to_owned()).collect();
+                if names.len() > MAX_PARAMS {
+                    invalid.add("dni_params", format!("must list at most {MAX_PARAMS} parameters"));
+                }
+                for name in &names {
+                    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_whitespace) {
+                        invalid.add(
+                            "dni_params",
+                            format!("{name:?} is not a URL parameter name (1 to 64 characters, no spaces)"),
+                        );
+                    }
+                }
+                names
+            }
+            None => current.map(|c| c.dni_params.clone()).unwrap_or_default(),
+        };
         invalid.into_result()?;
         let Stamp { id, created_at, updated_at } = Stamp::of(current.map(|c| (c.id, c.created_at)));
         let dni_public_key =
@@ -211,6 +236,7 @@ impl Resource for Campaign {
             reject_duplicates,
             conversion_buffer_seconds,
             dni_allowed_domains,
+            dni_params,
             dni_public_key,
             created_at,
             updated_at,
@@ -227,13 +253,13 @@ impl Resource for Campaign {
             let sql = if new {
                 "INSERT INTO campaigns (name, status, time_zone, default_number, duplicate_window_hours, \
                  floor_cents, repeat_caller_same_target, dni_allowed_domains, updated_at, organization_id, id, \
-                 dni_public_key, reject_anonymous, reject_duplicates, conversion_buffer_seconds, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $9)"
+                 dni_public_key, reject_anonymous, reject_duplicates, conversion_buffer_seconds, dni_params, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $9)"
             } else {
                 "UPDATE campaigns SET name = $1, status = $2, time_zone = $3, default_number = $4, \
                  duplicate_window_hours = $5, floor_cents = $6, repeat_caller_same_target = $7, \
                  dni_allowed_domains = $8, updated_at = $9, reject_anonymous = $13, \
-                 reject_duplicates = $14, conversion_buffer_seconds = $15 \
+                 reject_duplicates = $14, conversion_buffer_seconds = $15, dni_params = $16 \
                  WHERE organization_id = $10 AND id = $11 AND dni_public_key = $12"
             };
             with_tx!(tx, tx => {
@@ -253,6 +279,7 @@ impl Resource for Campaign {
                     .bind(campaign.reject_anonymous)
                     .bind(campaign.reject_duplicates)
                     .bind(campaign.conversion_buffer_seconds)
+                    .bind(sqlx::types::Json(&campaign.dni_params))
                     .execute(&mut **tx)
                     .await
                     .map(|done| done.rows_affected())

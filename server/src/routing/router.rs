@@ -35,6 +35,7 @@ use crate::{
         CallRow, Event, Outcome, Status,
         recorder::{Decided, Leg, Opened, PayoutRule, Recorder},
     },
+    dni::{self, book::Book},
     e164::E164,
     network::{
         Status as Active, destination::Destination as TargetDestination, numbers::Number,
@@ -56,6 +57,8 @@ pub struct CallRouter {
     pub recorder: Recorder,
     pub node_id: Uuid,
     pub tree_timeout: Duration,
+    /// Who holds each DNI pool number: a call to one takes its visit's tags.
+    pub leases: Arc<Book>,
 }
 
 impl Router for CallRouter {
@@ -113,7 +116,12 @@ impl Routing1<'_> {
         let privacy = header(self.call, "Privacy");
         let caller = caller::identify(self.call.caller.as_deref(), privacy);
         let id = Uuid::now_v7();
-        let attributes = attributes(id, &caller, number, publisher.map(|p| p.id));
+        let mut attributes = attributes(id, &caller, number, publisher.map(|p| p.id));
+        if number.pool_id.is_some()
+            && let Some(lease) = self.router.leases.attribution(number.id, now)
+        {
+            attributes.tags = dni::tags::of_call(&lease);
+        }
         let mut row = CallRow {
             id,
             org,

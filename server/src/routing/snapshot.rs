@@ -21,6 +21,7 @@ use crate::{
         Status,
         buyers::Buyer,
         campaigns::Campaign,
+        dni_pools::DniPool,
         numbers::Number,
         publishers::Publisher,
         resource::Resource,
@@ -67,6 +68,9 @@ pub struct Snapshot {
     pub rules: HashMap<Uuid, Vec<Rule>>,
     /// Each organization's block list (E.164) with each entry's status.
     pub blocked: HashMap<(OrgId, String), Status>,
+    pub dni_pools: HashMap<Uuid, Owned<DniPool>>,
+    /// Campaigns by their DNI public key.
+    pub campaign_keys: HashMap<String, Uuid>,
 }
 
 /// Counts of one kind of object: (active, paused).
@@ -83,6 +87,11 @@ impl Snapshot {
     /// The numbers `number` is in any organization: O(1), one hash lookup.
     pub fn number(&self, number: &E164) -> &[Owned<Number>] {
         self.numbers.get(number).map_or(&[], Vec::as_slice)
+    }
+
+    /// The campaign whose DNI public key is `key`.
+    pub fn campaign_by_key(&self, key: &str) -> Option<&Owned<Campaign>> {
+        self.campaign_keys.get(key).and_then(|id| self.campaigns.get(id))
     }
 
     /// The active inbound trunks that admit calls from `ip`, in any organization.
@@ -132,6 +141,7 @@ impl Snapshot {
             trunks,
             numbers,
             blocked,
+            dni_pools,
         ) = with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             let version: i64 = sqlx::query_scalar("SELECT version FROM routing_config_version WHERE id = 1")
@@ -155,8 +165,9 @@ impl Snapshot {
             let blocked: Vec<(OrgId, String, String)> = sqlx::query_as("SELECT organization_id, number, status FROM blocked_callers")
                 .fetch_all(&mut *tx)
                 .await?;
+            let dni_pools: Vec<Owned<DniPool>> = sqlx::query_as("SELECT * FROM dni_pools").fetch_all(&mut *tx).await?;
             tx.commit().await?;
-            (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers, blocked)
+            (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers, blocked, dni_pools)
         });
         let mut ring_trees: HashMap<Uuid, Vec<ring_tree::Entry>> = HashMap::new();
         for (campaign, entry) in ring_entries {
@@ -190,7 +201,12 @@ impl Snapshot {
                     ((org, number), Status::parse(&status).unwrap_or(Status::Paused))
                 })
                 .collect(),
+            campaign_keys: campaigns
+                .iter()
+                .map(|c| (c.object.dni_public_key.clone(), c.object.id))
+                .collect(),
             campaigns: by_id(campaigns, |c| c.id),
+            dni_pools: by_id(dni_pools, |p| p.id),
             ring_trees,
             publishers: by_id(publishers, |p| p.id),
             buyers: by_id(buyers, |b| b.id),

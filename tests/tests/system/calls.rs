@@ -10,7 +10,7 @@ use bidline_tests::{Api, FakeBuyer, Reply, Server, ServerOptions, TestDatabase};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const DIALED: &str = "+18005550100";
+pub const DIALED: &str = "+18005550100";
 pub const CALLER: &str = "+12125550123";
 
 /// An organization ready to take calls on [`DIALED`] from 127.0.0.1: an inbound trunk,
@@ -72,10 +72,12 @@ impl Network {
     /// waits until this node routes with it.
     pub async fn go_live(&self, targets: &[&str]) {
         let tree: Vec<Value> = targets.iter().map(|t| json!({"target_id": t})).collect();
-        self.go_live_with(tree).await;
+        self.go_live_with(tree, json!({})).await;
     }
 
-    async fn go_live_with(&self, tree: Vec<Value>) {
+    /// Like [`Network::go_live`] with `tree` as written, and `number` merged into the
+    /// number's fields.
+    pub async fn go_live_with(&self, tree: Vec<Value>, number: Value) {
         let (status, body) = self
             .api
             .call(
@@ -85,13 +87,10 @@ impl Network {
             )
             .await;
         assert_eq!(status, 200, "{body}");
-        let (status, number) = self
-            .api
-            .post(
-                "/numbers",
-                &json!({"number": DIALED, "campaign_id": self.campaign, "publisher_id": self.publisher}),
-            )
-            .await;
+        let mut fields =
+            json!({"number": DIALED, "campaign_id": self.campaign, "publisher_id": self.publisher});
+        fields.as_object_mut().unwrap().extend(number.as_object().unwrap().clone());
+        let (status, number) = self.api.post("/numbers", &fields).await;
         assert_eq!(status, 201, "{number}");
         live_on(&self.api).await;
     }
@@ -448,10 +447,13 @@ async fn two_nodes_on_one_postgresql_share_a_targets_concurrency_cap() {
     assert_eq!(status, 200, "{body}");
     let other = network.target("Other", other_port, json!({"kind": "static", "cents": 2000})).await;
     network
-        .go_live_with(vec![
-            json!({"target_id": capped, "priority": 0}),
-            json!({"target_id": other, "priority": 1}),
-        ])
+        .go_live_with(
+            vec![
+                json!({"target_id": capped, "priority": 0}),
+                json!({"target_id": other, "priority": 1}),
+            ],
+            json!({}),
+        )
         .await;
     live_on(&Api::new(b.url(""), &network.api_key)).await;
 

@@ -88,7 +88,7 @@ pub fn fields(kind: Kind) -> &'static [Field] {
     }
 }
 
-const CAMPAIGN: [Field; 11] = [
+const CAMPAIGN: [Field; 12] = [
     field("name", "Name", Input::Text),
     field("status", "Status", STATUS),
     field("time_zone", "Time zone", Input::Text).hint("IANA name, e.g. America/New_York"),
@@ -102,6 +102,8 @@ const CAMPAIGN: [Field; 11] = [
     field("floor_cents", "Floor (cents)", Input::Int).hint("bids under it are dropped"),
     field("repeat_caller_same_target", "Repeat caller → previous target", Input::Checkbox),
     field("dni_allowed_domains", "DNI domains", Input::Lines).hint("one host name per line"),
+    field("dni_params", "DNI parameters", Input::Lines)
+        .hint("URL parameters to capture besides utm_*, gclid, fbclid, msclkid…; one per line"),
 ];
 
 const PUBLISHER: [Field; 7] = [

@@ -273,6 +273,10 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
             .clone()
             .filter(|_| kind == Kind::Campaign)
             .map(|campaign_id| view! { <crate::pages::calls::CampaignToday campaign_id /> }.into_any())}
+        {id
+            .clone()
+            .filter(|_| kind == Kind::Campaign)
+            .map(|campaign_id| view! { <crate::pages::dni::CampaignDni campaign_id /> }.into_any())}
         {view! { <ObjectForm kind object=object.clone() edits /> }.into_any()}
         {campaign
             .map(|(campaign_id, RingTreeData { entries, targets })| {

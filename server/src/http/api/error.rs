@@ -26,6 +26,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("too many requests: try again in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     #[error("{message}")]
     Unprocessable { message: String, fields: BTreeMap<String, String> },
     #[error("internal error")]
@@ -93,6 +95,7 @@ impl IntoResponse for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(error) => {
                 tracing::error!(error = %error, "API request failed");
@@ -106,6 +109,11 @@ impl IntoResponse for ApiError {
             _ => json!({ "error": self.to_string() }),
         };
         let mut response = (status, Json(body)).into_response();
+        if let Self::RateLimited { retry_after_seconds } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

@@ -1,0 +1,621 @@
+//! The lease book: which visitor holds which pool number, in memory. Leasing, renewing
+//! and releasing never wait on the database — each change is handed to the store's
+//! writer — and a call's attribution is read from here on the routing hot path.
+//!
+//! Per campaign, the free numbers of its active pools wait in one queue, least recently
+//! released first: a number goes back to the end when its lease ends, so the number a
+//! visitor just saw is the last to be handed to someone else. A visitor who comes back
+//! while their lease lives gets the same lease. When no number is free the visitor gets
+//! the campaign's default number: the visit still counts (its demand sizes the pool),
+//! but it holds no number, so no call can be attributed to it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use uuid::Uuid;
+
+use crate::{
+    accounts::OrgId,
+    e164::E164,
+    network::{Status, campaigns::Campaign},
+    routing::snapshot::Snapshot,
+};
+
+/// Lease time of a visit served the default number (the campaign has no active pool).
+pub const DEFAULT_LEASE_MINUTES: i64 = 30;
+
+/// A pool number, as leases hold it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub number_id: Uuid,
+    pub pool_id: Uuid,
+    pub number: E164,
+}
+
+/// One visit's hold on a number (or on nothing, when the pool was exhausted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    /// Unguessable: whoever has it may renew and release the lease.
+    pub id: Uuid,
+    pub org: OrgId,
+    pub campaign_id: Uuid,
+    pub held: Option<Held>,
+    pub visitor_id: Uuid,
+    /// The visitor came with an id from an earlier visit.
+    pub returning: bool,
+    /// What the visit brought: captured parameters, referrer, landing page, geo.
+    pub tags: BTreeMap<String, String>,
+    /// Kept only when the operator says so (see `--dni-keep-ip`).
+    pub ip: Option<String>,
+    pub leased_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// What a visitor asks for.
+#[derive(Debug, Default)]
+pub struct Visit {
+    pub visitor_id: Option<Uuid>,
+    pub tags: BTreeMap<String, String>,
+    pub ip: Option<String>,
+}
+
+/// One campaign's visits in one hour (UTC), for utilisation and sizing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hour {
+    pub campaign_id: Uuid,
+    pub org: OrgId,
+    pub hour: DateTime<Utc>,
+    /// Most numbers leased at once.
+    pub peak_leased: i64,
+    /// Most visits at once, those served the default number included: the demand.
+    pub peak_visitors: i64,
+    pub leases: i64,
+    pub exhausted: i64,
+}
+
+/// A change for the store to write.
+#[derive(Debug)]
+pub enum Change {
+    Lease(Box<Lease>),
+    Hour(Hour),
+}
+
+/// Where changes go; the store's writer in the server, a channel in tests.
+pub trait Sink: Send + Sync {
+    fn send(&self, change: Change);
+}
+
+/// A sink that keeps nothing: for a book whose changes need not last (benchmarks).
+pub struct Discard;
+
+impl Sink for Discard {
+    fn send(&self, _: Change) {}
+}
+
+/// A pool number's state, for the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumberState {
+    pub held: Held,
+    /// The live lease on it, if any.
+    pub lease: Option<Lease>,
+}
+
+struct CampaignBook {
+    org: OrgId,
+    /// Numbers of the campaign's active pools.
+    members: HashSet<Uuid>,
+    /// Free members, least recently released first.
+    free: VecDeque<Held>,
+    lease_minutes: HashMap<Uuid, i64>,
+    live: usize,
+    leased: usize,
+    hour: Option<Hour>,
+}
+
+impl CampaignBook {
+    fn new(org: OrgId) -> Self {
+        Self {
+            org,
+            members: HashSet::new(),
+            free: VecDeque::new(),
+            lease_minutes: HashMap::new(),
+            live: 0,
+            leased: 0,
+            hour: None,
+        }
+    }
+
+    fn minutes(&self, held: Option<&Held>) -> i64 {
+        held.and_then(|held| self.lease_minutes.get(&held.pool_id).copied())
+            .or_else(|| self.lease_minutes.values().max().copied())
+            .unwrap_or(DEFAULT_LEASE_MINUTES)
+    }
+
+    /// This hour's figures, started afresh when the hour turned.
+    fn hour(&mut self, campaign_id: Uuid, now: DateTime<Utc>) -> &mut Hour {
+        let start = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+        if self.hour.as_ref().is_none_or(|hour| hour.hour != start) {
+            self.hour = Some(Hour {
+                campaign_id,
+                org: self.org,
+                hour: start,
+                peak_leased: self.leased as i64,
+                peak_visitors: self.live as i64,
+                leases: 0,
+                exhausted: 0,
+            });
+        }
+        self.hour.as_mut().expect("set above")
+    }
+}
+
+#[derive(Default)]
+struct State {
+    version: Option<i64>,
+    campaigns: HashMap<Uuid, CampaignBook>,
+    live: HashMap<Uuid, Lease>,
+    by_visitor: HashMap<(Uuid, Uuid), Uuid>,
+    /// Live leases by expiry, for the sweep.
+    expiry: BTreeSet<(DateTime<Utc>, Uuid)>,
+    /// Each number's live lease.
+    holder: HashMap<Uuid, Uuid>,
+    /// Each number's last ended lease, for attribution within the grace period.
+    last_ended: HashMap<Uuid, Lease>,
+}
+
+pub struct Book {
+    state: Mutex<State>,
+    sink: Box<dyn Sink>,
+    grace: Duration,
+}
+
+impl Book {
+    /// A book whose changes go to `sink`; a call within `grace` of a lease's end is
+    /// still that lease's.
+    pub fn new(sink: Box<dyn Sink>, grace: Duration) -> Self {
+        Self { state: Mutex::default(), sink, grace }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Puts back leases read from the store (at start): live ones hold their numbers
+    /// again; ended ones still attribute calls within the grace period.
+    pub fn restore(
+        &self,
+        snapshot: &Snapshot,
+        leases: Vec<Lease>,
+        hours: Vec<Hour>,
+        now: DateTime<Utc>,
+    ) {
+        let mut state = self.lock();
+        for hour in hours {
+            let book = state
+                .campaigns
+                .entry(hour.campaign_id)
+                .or_insert_with(|| CampaignBook::new(hour.org));
+            book.hour = Some(hour);
+        }
+        for lease in leases {
+            match lease.ended_at {
+                Some(_) => {
+                    if let Some(held) = &lease.held {
+                        state.last_ended.insert(held.number_id, lease);
+                    }
+                }
+                None => state.hold(lease, now),
+            }
+        }
+        state.sync(snapshot);
+        drop(state);
+        self.sweep(now);
+    }
+
+    /// A lease for `visit` to `campaign`'s numbers: the visitor's own while it lives,
+    /// else the least recently released free number, else none (the default number).
+    pub fn lease(
+        &self,
+        snapshot: &Snapshot,
+        org: OrgId,
+        campaign: &Campaign,
+        visit: Visit,
+        now: DateTime<Utc>,
+    ) -> Lease {
+        let mut state = self.lock();
+        state.sync(snapshot);
+        self.sweep_locked(&mut state, now);
+        if let Some(visitor) = visit.visitor_id
+            && let Some(&id) = state.by_visitor.get(&(campaign.id, visitor))
+            && state.live.get(&id).is_some_and(|lease| lease.expires_at > now)
+        {
+            return self.extend(&mut state, id, now).expect("a live lease");
+        }
+        let book = state.campaigns.entry(campaign.id).or_insert_with(|| CampaignBook::new(org));
+        let held = book.free.pop_front();
+        let lease = Lease {
+            id: Uuid::new_v4(),
+            org,
+            campaign_id: campaign.id,
+            expires_at: now + Duration::minutes(book.minutes(held.as_ref())),
+            held,
+            visitor_id: visit.visitor_id.unwrap_or_else(Uuid::now_v7),
+            returning: visit.visitor_id.is_some(),
+            tags: visit.tags,
+            ip: visit.ip,
+            leased_at: now,
+            ended_at: None,
+        };
+        let exhausted = lease.held.is_none() && !book.members.is_empty();
+        if exhausted {
+            metrics::counter!("bidline_dni_pool_exhausted_total", "campaign" => campaign.id.to_string())
+                .increment(1);
+        }
+        state.hold(lease.clone(), now);
+        let book = state.campaigns.get_mut(&campaign.id).expect("made above");
+        let hour = book.hour(campaign.id, now);
+        hour.leases += 1;
+        hour.exhausted += i64::from(exhausted);
+        let hour = hour.clone();
+        self.sink.send(Change::Lease(Box::new(lease.clone())));
+        self.sink.send(Change::Hour(hour));
+        lease
+    }
+
+    /// The lease `id` with its time extended, if it still lives.
+    pub fn renew(&self, id: Uuid, now: DateTime<Utc>) -> Option<Lease> {
+        let mut state = self.lock();
+        if state.live.get(&id)?.expires_at <= now {
+            self.sweep_locked(&mut state, now);
+            return None;
+        }
+        self.extend(&mut state, id, now)
+    }
+
+    fn extend(&self, state: &mut State, id: Uuid, now: DateTime<Utc>) -> Option<Lease> {
+        let minutes = {
+            let lease = state.live.get(&id)?;
+            state
+                .campaigns
+                .get(&lease.campaign_id)
+                .map_or(DEFAULT_LEASE_MINUTES, |book| book.minutes(lease.held.as_ref()))
+        };
+        let lease = state.live.get_mut(&id)?;
+        let old = lease.expires_at;
+        lease.expires_at = now + Duration::minutes(minutes);
+        let lease = lease.clone();
+        state.expiry.remove(&(old, id));
+        state.expiry.insert((lease.expires_at, id));
+        self.sink.send(Change::Lease(Box::new(lease.clone())));
+        Some(lease)
+    }
+
+    /// Ends the lease `id` now; false when it had already ended.
+    pub fn release(&self, id: Uuid, now: DateTime<Utc>) -> bool {
+        let mut state = self.lock();
+        match state.end(id, now) {
+            Some(lease) => {
+                self.sink.send(Change::Lease(Box::new(lease)));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends every lease whose time is up.
+    pub fn sweep(&self, now: DateTime<Utc>) {
+        let mut state = self.lock();
+        self.sweep_locked(&mut state, now);
+    }
+
+    fn sweep_locked(&self, state: &mut State, now: DateTime<Utc>) {
+        while let Some(&(expires_at, id)) = state.expiry.first() {
+            if expires_at > now {
+                break;
+            }
+            if let Some(lease) = state.end(id, expires_at) {
+                self.sink.send(Change::Lease(Box::new(lease)));
+            }
+        }
+    }
+
+    /// The campaign of the live lease `id`.
+    pub fn campaign_of(&self, id: Uuid) -> Option<Uuid> {
+        self.lock().live.get(&id).map(|lease| lease.campaign_id)
+    }
+
+    /// The visit that held the number `number_id` at `at`, or whose lease on it ended
+    /// at most the grace period before.
+    pub fn attribution(&self, number_id: Uuid, at: DateTime<Utc>) -> Option<Lease> {
+        let state = self.lock();
+        if let Some(lease) = state.holder.get(&number_id).and_then(|id| state.live.get(id)) {
+            return Some(lease.clone());
+        }
+        state
+            .last_ended
+            .get(&number_id)
+            .filter(|lease| lease.ended_at.is_some_and(|ended| ended + self.grace >= at))
+            .cloned()
+    }
+
+    /// Each number of the campaign's active pools with its live lease; the live
+    /// visits; this hour's figures.
+    pub fn status(&self, snapshot: &Snapshot, campaign_id: Uuid) -> (Vec<NumberState>, usize) {
+        let mut state = self.lock();
+        state.sync(snapshot);
+        let Some(book) = state.campaigns.get(&campaign_id) else { return (Vec::new(), 0) };
+        let live = book.live;
+        let mut numbers: Vec<NumberState> =
+            book.free.iter().map(|held| NumberState { held: held.clone(), lease: None }).collect();
+        for lease in state.live.values().filter(|l| l.campaign_id == campaign_id) {
+            if let Some(held) = &lease.held {
+                numbers.push(NumberState { held: held.clone(), lease: Some(lease.clone()) });
+            }
+        }
+        numbers.sort_by(|a, b| a.held.number.as_str().cmp(b.held.number.as_str()));
+        (numbers, live)
+    }
+}
+
+impl State {
+    /// Takes `lease` into the book as live.
+    fn hold(&mut self, lease: Lease, now: DateTime<Utc>) {
+        let book =
+            self.campaigns.entry(lease.campaign_id).or_insert_with(|| CampaignBook::new(lease.org));
+        book.live += 1;
+        if let Some(held) = &lease.held {
+            book.leased += 1;
+            book.free.retain(|free| free.number_id != held.number_id);
+            self.holder.insert(held.number_id, lease.id);
+        }
+        let (leased, live) = (book.leased as i64, book.live as i64);
+        let hour = book.hour(lease.campaign_id, now);
+        hour.peak_leased = hour.peak_leased.max(leased);
+        hour.peak_visitors = hour.peak_visitors.max(live);
+        self.by_visitor.insert((lease.campaign_id, lease.visitor_id), lease.id);
+        self.expiry.insert((lease.expires_at, lease.id));
+        self.live.insert(lease.id, lease);
+    }
+
+    /// Ends the live lease `id` at `at`; its number goes to the end of the free queue.
+    fn end(&mut self, id: Uuid, at: DateTime<Utc>) -> Option<Lease> {
+        let mut lease = self.live.remove(&id)?;
+        lease.ended_at = Some(at);
+        self.expiry.remove(&(lease.expires_at, id));
+        if self.by_visitor.get(&(lease.campaign_id, lease.visitor_id)) == Some(&id) {
+            self.by_visitor.remove(&(lease.campaign_id, lease.visitor_id));
+        }
+        if let Some(book) = self.campaigns.get_mut(&lease.campaign_id) {
+            book.live -= 1;
+            if let Some(held) = &lease.held {
+                book.leased -= 1;
+                if book.members.contains(&held.number_id) {
+                    book.free.push_back(held.clone());
+                }
+            }
+        }
+        if let Some(held) = &lease.held {
+            self.holder.remove(&held.number_id);
+            self.last_ended.insert(held.number_id, lease.clone());
+        }
+        Some(lease)
+    }
+
+    /// Brings the campaigns' numbers in line with `snapshot` when it changed: new pool
+    /// numbers join the front of the queue (never used), removed or paused ones leave
+    /// it (a held one when its lease ends).
+    fn sync(&mut self, snapshot: &Snapshot) {
+        if self.version == Some(snapshot.version) {
+            return;
+        }
+        self.version = Some(snapshot.version);
+        let mut members: HashMap<Uuid, Vec<Held>> = HashMap::new();
+        let mut minutes: HashMap<Uuid, HashMap<Uuid, i64>> = HashMap::new();
+        for pool in snapshot.dni_pools.values().filter(|p| p.object.status == Status::Active) {
+            minutes
+                .entry(pool.object.campaign_id)
+                .or_default()
+                .insert(pool.object.id, pool.object.lease_minutes);
+        }
+        for number in snapshot.numbers.values().flatten() {
+            let number = &number.object;
+            let Some(pool) = number.pool_id.and_then(|id| snapshot.dni_pools.get(&id)) else {
+                continue;
+            };
+            if number.status == Status::Active
+                && pool.object.status == Status::Active
+                && pool.object.campaign_id == number.campaign_id
+            {
+                members.entry(number.campaign_id).or_default().push(Held {
+                    number_id: number.id,
+                    pool_id: pool.object.id,
+                    number: number.number.clone(),
+                });
+            }
+        }
+        for (campaign_id, owned) in &snapshot.campaigns {
+            let book =
+                self.campaigns.entry(*campaign_id).or_insert_with(|| CampaignBook::new(owned.org));
+            let mut numbers = members.remove(campaign_id).unwrap_or_default();
+            numbers.sort_by(|a, b| a.number.as_str().cmp(b.number.as_str()));
+            book.members = numbers.iter().map(|held| held.number_id).collect();
+            book.lease_minutes = minutes.remove(campaign_id).unwrap_or_default();
+            let members = &book.members;
+            book.free.retain(|held| members.contains(&held.number_id));
+            let queued: HashSet<Uuid> = book.free.iter().map(|held| held.number_id).collect();
+            for held in numbers.into_iter().rev() {
+                if !queued.contains(&held.number_id) && !self.holder.contains_key(&held.number_id) {
+                    book.free.push_front(held);
+                }
+            }
+        }
+        self.campaigns.retain(|id, _| snapshot.campaigns.contains_key(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::network::{dni_pools::DniPool, numbers::Number, resource::Resource};
+    use crate::routing::snapshot::Owned;
+
+    struct Channel(Mutex<mpsc::Sender<Change>>);
+
+    impl Sink for Channel {
+        fn send(&self, change: Change) {
+            let _ = self.0.lock().unwrap().send(change);
+        }
+    }
+
+    fn object<R: Resource>(input: serde_json::Value) -> R {
+        R::apply(None, serde_json::from_value(input).unwrap()).unwrap()
+    }
+
+    struct World {
+        book: Book,
+        changes: mpsc::Receiver<Change>,
+        snapshot: Snapshot,
+        org: OrgId,
+        campaign: Campaign,
+        pool: DniPool,
+    }
+
+    /// A campaign with one pool of `numbers` numbers, each leased for 30 minutes.
+    fn world(numbers: usize) -> World {
+        let (sender, changes) = mpsc::channel();
+        let org = OrgId(Uuid::now_v7());
+        let campaign: Campaign = object(json!({"name": "Solar", "time_zone": "UTC"}));
+        let pool: DniPool =
+            object(json!({"campaign_id": campaign.id, "name": "Web", "lease_minutes": 30}));
+        let mut snapshot = Snapshot { version: 1, ..Snapshot::default() };
+        for n in 0..numbers {
+            let number: Number = object(json!({"number": format!("+1800555{:04}", n),
+                "campaign_id": campaign.id, "pool_id": pool.id}));
+            snapshot
+                .numbers
+                .entry(number.number.clone())
+                .or_default()
+                .push(Owned { org, object: number });
+        }
+        snapshot.campaigns.insert(campaign.id, Owned { org, object: campaign.clone() });
+        snapshot.dni_pools.insert(pool.id, Owned { org, object: pool.clone() });
+        World {
+            book: Book::new(Box::new(Channel(Mutex::new(sender))), Duration::minutes(10)),
+            changes,
+            snapshot,
+            org,
+            campaign,
+            pool,
+        }
+    }
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(minute)
+    }
+
+    impl World {
+        fn lease(&self, visitor: Option<Uuid>, minute: i64) -> Lease {
+            let visit = Visit { visitor_id: visitor, ..Visit::default() };
+            self.book.lease(&self.snapshot, self.org, &self.campaign, visit, at(minute))
+        }
+
+        fn number(lease: &Lease) -> &str {
+            lease.held.as_ref().map_or("default", |held| held.number.as_str())
+        }
+    }
+
+    #[test]
+    fn the_least_recently_released_number_goes_first() {
+        let w = world(3);
+        let a = w.lease(None, 0);
+        let b = w.lease(None, 0);
+        assert_eq!([World::number(&a), World::number(&b)], ["+18005550000", "+18005550001"]);
+        assert!(w.book.release(a.id, at(1)));
+        assert!(w.book.release(b.id, at(2)));
+        // Never used first, then a (released before b), then b.
+        let next: Vec<String> =
+            (0..3).map(|_| World::number(&w.lease(None, 3)).to_owned()).collect();
+        assert_eq!(next, ["+18005550002", "+18005550000", "+18005550001"]);
+    }
+
+    #[test]
+    fn a_returning_visitor_keeps_their_number_while_the_lease_lives() {
+        let w = world(2);
+        let first = w.lease(None, 0);
+        let again = w.lease(Some(first.visitor_id), 20);
+        assert_eq!(again.id, first.id);
+        assert_eq!(World::number(&again), World::number(&first));
+        assert_eq!(again.expires_at, at(50), "coming back renews the lease");
+        // After the lease ran out, the visitor is returning but starts a new lease.
+        let later = w.lease(Some(first.visitor_id), 120);
+        assert_ne!(later.id, first.id);
+        assert!(later.returning && !first.returning);
+    }
+
+    #[test]
+    fn an_exhausted_pool_serves_the_default_number_and_counts_the_demand() {
+        let w = world(1);
+        let held = w.lease(None, 0);
+        let turned_away = w.lease(None, 0);
+        assert!(held.held.is_some());
+        assert_eq!(turned_away.held, None);
+        let hours: Vec<Hour> = w
+            .changes
+            .try_iter()
+            .filter_map(|change| match change {
+                Change::Hour(hour) => Some(hour),
+                Change::Lease(_) => None,
+            })
+            .collect();
+        let last = hours.last().unwrap();
+        assert_eq!(
+            (last.leases, last.exhausted, last.peak_leased, last.peak_visitors),
+            (2, 1, 1, 2)
+        );
+    }
+
+    #[test]
+    fn an_expired_lease_frees_its_number_and_renewing_it_fails() {
+        let w = world(1);
+        let lease = w.lease(None, 0);
+        assert!(w.book.renew(lease.id, at(29)).is_some());
+        assert_eq!(w.book.renew(lease.id, at(60)), None);
+        let next = w.lease(None, 60);
+        assert_eq!(World::number(&next), World::number(&lease));
+    }
+
+    #[test]
+    fn a_call_is_attributed_to_the_holder_or_to_a_lease_ended_within_the_grace_period() {
+        let w = world(1);
+        let lease = w.lease(None, 0);
+        let number = lease.held.as_ref().unwrap().number_id;
+        assert_eq!(w.book.attribution(number, at(5)).map(|l| l.id), Some(lease.id));
+        w.book.release(lease.id, at(6));
+        assert_eq!(w.book.attribution(number, at(15)).map(|l| l.id), Some(lease.id));
+        assert_eq!(w.book.attribution(number, at(17)), None);
+    }
+
+    #[test]
+    fn numbers_leave_and_join_the_pool_with_the_configuration() {
+        let mut w = world(2);
+        let lease = w.lease(None, 0);
+        // The pool is paused: nothing is handed out, the held number is not returned.
+        let mut paused = w.pool.clone();
+        paused.status = Status::Paused;
+        w.snapshot.dni_pools.insert(paused.id, Owned { org: w.org, object: paused });
+        w.snapshot.version = 2;
+        assert_eq!(w.lease(None, 1).held, None);
+        w.book.release(lease.id, at(2));
+        let (numbers, _) = w.book.status(&w.snapshot, w.campaign.id);
+        assert!(numbers.is_empty());
+        w.snapshot.dni_pools.insert(w.pool.id, Owned { org: w.org, object: w.pool.clone() });
+        w.snapshot.version = 3;
+        assert!(w.lease(None, 3).held.is_some());
+    }
+}

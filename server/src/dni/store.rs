@@ -1,0 +1,249 @@
+//! Where the lease book's changes are kept: `dni_leases` (one row per visit, written
+//! whole each time it changes) and `dni_hours` (each campaign's visits per hour). One
+//! task writes what gathered in the last [`BATCH_WINDOW`] in one transaction with
+//! multi-row statements, so thousands of leases a second cost a few statements; a
+//! failed write keeps its batch and tries again; on shutdown the queue is written out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, types::Json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::book::{Change, Held, Hour, Lease, Sink};
+use crate::{
+    accounts::OrgId,
+    db::{Db, with_pool},
+    e164::E164,
+};
+
+const BATCH_WINDOW: Duration = Duration::from_millis(20);
+const MAX_BATCH: usize = 5_000;
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// Rows per statement: 13 parameters each stays far under SQLite's 32,766.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
+/// Hands changes to the writer task.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::UnboundedSender<Change>,
+}
+
+impl Sink for Writer {
+    fn send(&self, change: Change) {
+        if self.queue.send(change).is_err() {
+            tracing::error!("the DNI lease writer has stopped; a change is lost");
+        }
+    }
+}
+
+impl Writer {
+    /// The writer and its task; the task ends once every `Writer` is dropped and the
+    /// queue is written.
+    pub fn spawn(db: Db) -> (Writer, tokio::task::JoinHandle<()>) {
+        let (queue, mut input) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            while let Some(first) = input.recv().await {
+                let mut batch = Batch::default();
+                batch.add(first);
+                let window = tokio::time::sleep(BATCH_WINDOW);
+                tokio::pin!(window);
+                while batch.len() < MAX_BATCH {
+                    tokio::select! {
+                        next = input.recv() => match next {
+                            Some(change) => batch.add(change),
+                            None => break,
+                        },
+                        () = &mut window => break,
+                    }
+                }
+                while let Err(error) = batch.write(&db).await {
+                    tracing::error!(%error, leases = batch.leases.len(), "could not write DNI leases; trying again");
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                }
+            }
+        });
+        (Writer { queue }, task)
+    }
+}
+
+/// Changes with each lease and hour kept once (the latest).
+#[derive(Default)]
+struct Batch {
+    leases: HashMap<Uuid, Lease>,
+    hours: HashMap<(Uuid, DateTime<Utc>), Hour>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.leases.len() + self.hours.len()
+    }
+
+    fn add(&mut self, change: Change) {
+        match change {
+            Change::Lease(lease) => {
+                self.leases.insert(lease.id, *lease);
+            }
+            Change::Hour(hour) => {
+                self.hours.insert((hour.campaign_id, hour.hour), hour);
+            }
+        }
+    }
+
+    async fn write(&self, db: &Db) -> Result<(), sqlx::Error> {
+        let leases: Vec<&Lease> = self.leases.values().collect();
+        with_pool!(db, pool => {
+            let mut tx = pool.begin().await?;
+            for chunk in leases.chunks(ROWS_PER_STATEMENT) {
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO dni_leases (id, organization_id, campaign_id, pool_id, number_id, \
+                     number, visitor_id, returning_visitor, tags, ip, leased_at, expires_at, ended_at) ",
+                );
+                query.push_values(chunk, |mut row, lease| {
+                    let held = lease.held.as_ref();
+                    row.push_bind(lease.id)
+                        .push_bind(lease.org)
+                        .push_bind(lease.campaign_id)
+                        .push_bind(held.map(|h| h.pool_id))
+                        .push_bind(held.map(|h| h.number_id))
+                        .push_bind(held.map(|h| h.number.as_str().to_owned()))
+                        .push_bind(lease.visitor_id)
+                        .push_bind(lease.returning)
+                        .push_bind(Json(lease.tags.clone()))
+                        .push_bind(lease.ip.clone())
+                        .push_bind(lease.leased_at)
+                        .push_bind(lease.expires_at)
+                        .push_bind(lease.ended_at);
+                });
+                query.push(
+                    " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, \
+                     ended_at = excluded.ended_at",
+                );
+                query.build().execute(&mut *tx).await?;
+            }
+            let hours: Vec<&Hour> = self.hours.values().collect();
+            for chunk in hours.chunks(ROWS_PER_STATEMENT) {
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO dni_hours (campaign_id, organization_id, hour, peak_leased, \
+                     peak_visitors, leases, exhausted) ",
+                );
+                query.push_values(chunk, |mut row, hour| {
+                    row.push_bind(hour.campaign_id)
+                        .push_bind(hour.org)
+                        .push_bind(hour.hour)
+                        .push_bind(hour.peak_leased)
+                        .push_bind(hour.peak_visitors)
+                        .push_bind(hour.leases)
+                        .push_bind(hour.exhausted);
+                });
+                query.push(
+                    " ON CONFLICT (campaign_id, hour) DO UPDATE SET peak_leased = excluded.peak_leased, \
+                     peak_visitors = excluded.peak_visitors, leases = excluded.leases, \
+                     exhausted = excluded.exhausted",
+                );
+                query.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LeaseRow {
+    id: Uuid,
+    organization_id: OrgId,
+    campaign_id: Uuid,
+    pool_id: Option<Uuid>,
+    number_id: Option<Uuid>,
+    number: Option<String>,
+    visitor_id: Uuid,
+    returning_visitor: bool,
+    tags: Json<BTreeMap<String, String>>,
+    ip: Option<String>,
+    leased_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+}
+
+impl From<LeaseRow> for Lease {
+    fn from(row: LeaseRow) -> Self {
+        let held = match (row.pool_id, row.number_id, row.number) {
+            (Some(pool_id), Some(number_id), Some(number)) => {
+                Some(Held { pool_id, number_id, number: E164::from_stored(number) })
+            }
+            _ => None,
+        };
+        Lease {
+            id: row.id,
+            org: row.organization_id,
+            campaign_id: row.campaign_id,
+            held,
+            visitor_id: row.visitor_id,
+            returning: row.returning_visitor,
+            tags: row.tags.0,
+            ip: row.ip,
+            leased_at: row.leased_at,
+            expires_at: row.expires_at,
+            ended_at: row.ended_at,
+        }
+    }
+}
+
+/// Leases the book needs at start: those still live, and those ended since `since`
+/// (they may still attribute a call).
+pub async fn load(db: &Db, since: DateTime<Utc>) -> Result<Vec<Lease>, sqlx::Error> {
+    let rows: Vec<LeaseRow> = with_pool!(db, pool => {
+        sqlx::query_as("SELECT * FROM dni_leases WHERE ended_at IS NULL OR ended_at > $1")
+            .bind(since)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows.into_iter().map(Lease::from).collect())
+}
+
+/// Every campaign's figures for the hour starting at `hour` (the book carries them on
+/// after a restart).
+pub async fn hours_at(db: &Db, hour: DateTime<Utc>) -> Result<Vec<Hour>, sqlx::Error> {
+    let rows: Vec<HourRow> = with_pool!(db, pool => {
+        sqlx::query_as(&format!("SELECT {HOUR_COLUMNS} FROM dni_hours WHERE hour = $1"))
+            .bind(hour)
+            .fetch_all(pool)
+            .await
+    })?;
+    Ok(rows.into_iter().map(Hour::from).collect())
+}
+
+/// The campaign's hours from `since` on, oldest first.
+pub async fn hours(
+    db: &Db,
+    org: OrgId,
+    campaign_id: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<Hour>, sqlx::Error> {
+    let rows: Vec<HourRow> = with_pool!(db, pool => {
+        sqlx::query_as(&format!(
+            "SELECT {HOUR_COLUMNS} FROM dni_hours \
+             WHERE organization_id = $1 AND campaign_id = $2 AND hour >= $3 ORDER BY hour"
+        ))
+        .bind(org)
+        .bind(campaign_id)
+        .bind(since)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(rows.into_iter().map(Hour::from).collect())
+}
+
+const HOUR_COLUMNS: &str =
+    "campaign_id, organization_id, hour, peak_leased, peak_visitors, leases, exhausted";
+
+type HourRow = (Uuid, OrgId, DateTime<Utc>, i64, i64, i64, i64);
+
+impl From<HourRow> for Hour {
+    fn from(row: HourRow) -> Self {
+        let (campaign_id, org, hour, peak_leased, peak_visitors, leases, exhausted) = row;
+        Hour { campaign_id, org, hour, peak_leased, peak_visitors, leases, exhausted }
+    }
+}

@@ -1,0 +1,303 @@
+//! DNI as websites and callers meet it: the snippet as served, leases through
+//! `/dni/v1/lease` from allowed and unlisted origins, leases kept across a restart, the
+//! per-address limit, and a SIP call to a leased number carrying its visit's tags.
+
+use std::time::{Duration, Instant};
+
+use bidline_sipp::{Sipp, Transport, free_port, scenario};
+use bidline_tests::{Api, Server, ServerOptions, TestDatabase};
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::calls::{CALLER, DIALED, Network};
+
+const ORIGIN: &str = "https://www.shop.example";
+const DEFAULT_NUMBER: &str = "+18005550199";
+
+/// A campaign taking leases from `https://*.shop.example`, with a pool of `numbers`.
+struct Site {
+    key: String,
+    campaign: String,
+    pool: String,
+}
+
+impl Site {
+    async fn new(api: &Api, numbers: &[&str]) -> Site {
+        let (status, campaign) = api
+            .post(
+                "/campaigns",
+                &json!({"name": "Solar", "time_zone": "America/Chicago",
+                        "default_number": DEFAULT_NUMBER, "dni_allowed_domains": ["shop.example"],
+                        "dni_params": ["affiliate"]}),
+            )
+            .await;
+        assert_eq!(status, 201, "{campaign}");
+        Site::with_campaign(api, &campaign, numbers).await
+    }
+
+    async fn with_campaign(api: &Api, campaign: &Value, numbers: &[&str]) -> Site {
+        let campaign_id = campaign["id"].as_str().unwrap();
+        let (status, pool) = api
+            .post(
+                "/dni-pools",
+                &json!({"campaign_id": campaign_id, "name": "Website", "lease_minutes": 30}),
+            )
+            .await;
+        assert_eq!(status, 201, "{pool}");
+        for number in numbers {
+            let (status, body) = api
+                .post(
+                    "/numbers",
+                    &json!({"number": number, "campaign_id": campaign_id, "pool_id": pool["id"]}),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        Site {
+            key: campaign["dni_public_key"].as_str().unwrap().to_owned(),
+            campaign: campaign_id.to_owned(),
+            pool: pool["id"].as_str().unwrap().to_owned(),
+        }
+    }
+}
+
+/// Posts `body` to `/dni/v1{path}` from `origin`; the status, the allowed origin the
+/// answer names, and the JSON body.
+async fn dni(
+    server: &Server,
+    path: &str,
+    origin: Option<&str>,
+    body: &str,
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = reqwest::Client::new()
+        .post(server.url(&format!("/dni/v1{path}")))
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+        .body(body.to_owned());
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let allowed = response
+        .headers()
+        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() };
+    (status, allowed, body)
+}
+
+async fn lease(server: &Server, site: &Site, visitor: Option<&str>) -> Value {
+    let body = json!({"campaign": site.key, "visitor_id": visitor,
+        "url": "https://www.shop.example/solar?utm_source=google&gclid=G-123&affiliate=a7&session=s1",
+        "referrer": "https://www.google.com/",
+        "params": {"utm_source": "google", "gclid": "G-123", "affiliate": "a7", "session": "s1"}});
+    let (status, allowed, answer) = dni(server, "/lease", Some(ORIGIN), &body.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(allowed.as_deref(), Some(ORIGIN));
+    answer
+}
+
+/// Waits until the node hands out pool numbers for the site's campaign (its routing
+/// snapshot has the pool), without taking one.
+async fn pool_live(api: &Api, number: &str) {
+    let started = Instant::now();
+    while api.get(&format!("/routing/numbers/{number}")).await.0 != 200 {
+        assert!(started.elapsed() < Duration::from_secs(2), "the pool never went live");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn visitors_lease_pool_numbers_in_turn_and_keep_them_across_a_restart_on_both_backends() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let url = database.url().to_owned();
+        let mut server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let (org, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+        let site = Site::new(&api, &["+18005550102", "+18005550101"]).await;
+        pool_live(&api, "+18005550102").await;
+
+        let first = lease(&server, &site, None).await;
+        assert_eq!(first["number"], "+18005550101", "{backend}: never used, in number order");
+        assert_eq!(first["default_number"], DEFAULT_NUMBER);
+        assert!(first["lease_id"].is_string() && first["visitor_id"].is_string(), "{first}");
+        assert!(first["expires_at"].as_str().unwrap().ends_with('Z'));
+        let visitor = first["visitor_id"].as_str().unwrap();
+        let again = lease(&server, &site, Some(visitor)).await;
+        assert_eq!(
+            (&again["number"], &again["lease_id"]),
+            (&first["number"], &first["lease_id"]),
+            "{backend}: a returning visitor keeps their lease"
+        );
+        let second = lease(&server, &site, None).await;
+        assert_eq!(second["number"], "+18005550102");
+        let turned_away = lease(&server, &site, None).await;
+        assert_eq!(turned_away["number"], DEFAULT_NUMBER, "{backend}: the pool is exhausted");
+        assert_eq!(turned_away["lease_id"], Value::Null);
+
+        let renew = format!("/lease/{}/renew", second["lease_id"].as_str().unwrap());
+        let (status, _, renewed) = dni(&server, &renew, Some(ORIGIN), "").await;
+        assert_eq!(status, 200, "{renewed}");
+        assert_eq!(renewed["number"], "+18005550102");
+        let release = format!("/lease/{}/release", second["lease_id"].as_str().unwrap());
+        assert_eq!(dni(&server, &release, None, "").await.0, 204);
+        assert_eq!(dni(&server, &release, None, "").await.0, 404, "released once");
+        assert_eq!(dni(&server, &renew, Some(ORIGIN), "").await.0, 404);
+        let next = lease(&server, &site, None).await;
+        assert_eq!(next["number"], "+18005550102", "{backend}: the released number is free");
+
+        // The leases outlive the process: the visitor still holds the first number.
+        assert!(server.stop().await.success(), "{backend}");
+        let after = Server::start_with(ServerOptions {
+            env: vec![("DATABASE_URL".into(), url)],
+            ..Default::default()
+        })
+        .await;
+        let back = lease(&after, &site, Some(visitor)).await;
+        assert_eq!(
+            (&back["number"], &back["lease_id"]),
+            (&first["number"], &first["lease_id"]),
+            "{backend}: {back}"
+        );
+        let after_api = Api::new(after.url(""), &org.api_key);
+        assert_eq!(after_api.get(&format!("/campaigns/{}", site.campaign)).await.0, 200);
+    }
+}
+
+#[tokio::test]
+async fn leases_refuse_unlisted_origins_and_bad_input_with_a_reason() {
+    let server = Server::start().await;
+    let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+    let site = Site::new(&api, &["+18005550101"]).await;
+    pool_live(&api, "+18005550101").await;
+    let body = json!({"campaign": site.key, "url": "https://evil.example/"}).to_string();
+
+    for origin in [Some("https://evil.example"), Some("https://notshop.example"), None] {
+        let (status, allowed, answer) = dni(&server, "/lease", origin, &body).await;
+        assert_eq!(status, 403, "{origin:?}: {answer}");
+        assert_eq!(allowed, None, "{origin:?}: no page may read the refusal");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+    let (status, _, answer) = dni(&server, "/lease", Some(ORIGIN), "{not json").await;
+    assert_eq!(status, 400);
+    assert!(answer["error"].as_str().unwrap().contains("JSON"), "{answer}");
+    let unknown = json!({"campaign": "cmp_nope"}).to_string();
+    assert_eq!(dni(&server, "/lease", Some(ORIGIN), &unknown).await.0, 404);
+    let forged = json!({"campaign": site.key, "visitor_id": "me"}).to_string();
+    let (status, _, answer) = dni(&server, "/lease", Some(ORIGIN), &forged).await;
+    assert_eq!(status, 400, "{answer}");
+    let long = json!({"campaign": site.key, "url": "x".repeat(3000)}).to_string();
+    assert_eq!(dni(&server, "/lease", Some(ORIGIN), &long).await.0, 400);
+    // Nothing refused took the number.
+    let leased = lease(&server, &site, None).await;
+    assert_eq!(leased["number"], "+18005550101");
+}
+
+#[tokio::test]
+async fn one_address_is_limited_and_told_when_to_come_back() {
+    let server = Server::start_with(ServerOptions {
+        args: vec!["--dni-requests-per-minute".into(), "8".into()],
+        ..Default::default()
+    })
+    .await;
+    let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+    let site = Site::new(&api, &["+18005550101"]).await;
+    pool_live(&api, "+18005550101").await;
+    let body = json!({"campaign": site.key}).to_string();
+    // Bursts of a quarter of the minute's allowance: two, then a wait.
+    for _ in 0..2 {
+        assert_eq!(dni(&server, "/lease", Some(ORIGIN), &body).await.0, 200);
+    }
+    let response = reqwest::Client::new()
+        .post(server.url("/dni/v1/lease"))
+        .header(header::ORIGIN, ORIGIN)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=8).contains(&wait), "{wait}");
+}
+
+#[tokio::test]
+async fn the_snippet_is_small_cached_and_free_of_eval() {
+    let server = Server::start().await;
+    let client = reqwest::Client::new();
+    let gzipped = client
+        .get(server.url("/dni.js"))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.status(), 200);
+    assert_eq!(gzipped.headers()[header::CONTENT_ENCODING], "gzip");
+    let size = gzipped.bytes().await.unwrap().len();
+    assert!(size <= 2048, "dni.js is {size} bytes gzipped; the budget is 2 KB");
+
+    let plain = client.get(server.url("/dni.js")).send().await.unwrap();
+    let headers = plain.headers().clone();
+    assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=300");
+    let script = plain.text().await.unwrap();
+    for banned in ["eval(", "new Function", "setTimeout(\"", "innerHTML"] {
+        assert!(!script.contains(banned), "dni.js uses {banned}");
+    }
+    let etag = headers[header::ETAG].clone();
+    let revalidated =
+        client.get(server.url("/dni.js")).header(header::IF_NONE_MATCH, etag).send().await.unwrap();
+    assert_eq!(revalidated.status(), 304);
+}
+
+#[tokio::test]
+async fn a_call_to_a_leased_number_carries_the_visits_tags_on_both_backends() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let network = Network::new(
+            &server,
+            json!({"dni_allowed_domains": ["shop.example"], "dni_params": ["affiliate"]}),
+        )
+        .await;
+        let (_, campaign) = network.api.get(&format!("/campaigns/{}", network.campaign)).await;
+        let site = Site::with_campaign(&network.api, &campaign, &[]).await;
+        let port = free_port();
+        let target = network
+            .target("Solar Co", port, json!({"kind": "static", "cents": 3000, "buffer_seconds": 1}))
+            .await;
+        network
+            .go_live_with(vec![json!({"target_id": target})], json!({"pool_id": site.pool}))
+            .await;
+
+        let leased = lease(&server, &site, None).await;
+        assert_eq!(leased["number"], DIALED, "{backend}: {leased}");
+        let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
+        let fills = vec![("__CALLER__", CALLER.to_owned()), ("__TALK_MS__", "1000".to_owned())];
+        Sipp::uac_to(scenario("carrier.xml", fills), server.sip_addr(), DIALED, Transport::Udp, 1)
+            .passes()
+            .await;
+        buyer.passes().await;
+
+        let call = network.ended_call(0).await;
+        let tags = &call["tags"];
+        assert_eq!(tags["tag.utm_source"], "google", "{backend}: {call:#}");
+        assert_eq!(tags["tag.gclid"], "G-123");
+        assert_eq!(tags["tag.affiliate"], "a7", "a parameter the campaign lists");
+        assert_eq!(tags["tag.session"], Value::Null, "a parameter nobody asked for");
+        assert_eq!(tags["tag.referrer"], "https://www.google.com/");
+        assert!(
+            tags["tag.landing_page"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://www.shop.example/solar")
+        );
+        assert_eq!(tags["tag.visitor_id"], leased["visitor_id"]);
+        assert_eq!(tags["tag.visit"], "first");
+        assert_eq!(call["status"], "completed", "{backend}: {call:#}");
+    }
+}
