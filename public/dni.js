@@ -6,7 +6,7 @@
   var api = new URL(script.src).origin + "/dni/v1/lease";
   var campaign = script.getAttribute("data-campaign");
   var store = "bidline_dni_" + campaign;
-  var lease, from, timer, renewal, observer;
+  var lease, from, shown = [], timer, renewal, observer;
 
   function read() {
     try {
@@ -30,13 +30,14 @@
       .then(function (r) { return r.ok ? r.json() : null; });
   }
 
-  // The page's number in any common US format: optional +1 / 1, optional parentheses,
-  // spaces, dots or dashes between the groups, and no digit on either side.
-  function pattern(n) {
-    n = n.slice(-10);
+  // The numbers in any common US format: optional +1 / 1, optional parentheses, spaces,
+  // dots or dashes between the groups, and no digit on either side.
+  function pattern(numbers) {
     var s = "[\\s.-]?";
-    return new RegExp("(?<!\\d)(?:\\+?1" + s + ")?\\(?" + n.slice(0, 3) + "\\)?" + s +
-      n.slice(3, 6) + s + n.slice(6) + "(?!\\d)", "g");
+    return new RegExp("(?<!\\d)(?:\\+?1" + s + ")?(?:" + numbers.map(function (n) {
+      n = n.replace(/\D/g, "").slice(-10);
+      return "\\(?" + n.slice(0, 3) + "\\)?" + s + n.slice(3, 6) + s + n.slice(6);
+    }).join("|") + ")(?!\\d)", "g");
   }
   // The match with its last ten digits replaced, so the page's own format is kept.
   function swap(text) {
@@ -71,11 +72,18 @@
       if (e.textContent != v) e.textContent = v;
     });
   }
+  function remember(n) {
+    if (shown.indexOf(n) < 0) shown.push(n);
+  }
   function show(l) {
     if (!l || !l.number) return;
     lease = l;
-    from = pattern(l.default_number || l.number);
+    // The default number, and any number shown before (a lease that ended and was
+    // replaced by another).
+    remember(l.default_number || l.number);
+    from = pattern(shown);
     apply();
+    remember(l.number);
     // Renewed while seen, half way through the lease (and when the tab is shown again).
     clearTimeout(renewal);
     renewal = setTimeout(renew, Math.max(15000, (Date.parse(l.expires_at) - Date.now()) / 2));
@@ -107,7 +115,9 @@
     }).catch(function () {});
   }
   function renew() {
-    if (!lease || !lease.lease_id || d.visibilityState != "visible") return;
+    if (!lease || d.visibilityState != "visible") return;
+    // Shown the default number: try for a number of the visitor's own again.
+    if (!lease.lease_id) return start();
     post("/" + lease.lease_id + "/renew", {}).then(function (l) { l ? show(l) : start(); })
       .catch(function () {});
   }

@@ -125,6 +125,11 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_DNI_KEEP_IP", global = true)]
     pub dni_keep_ip: bool,
 
+    /// A MaxMind DB (GeoLite2 or GeoIP2 City) giving DNI visitors' country, region, city
+    /// and postal code; without it visits have no place.
+    #[arg(long, env = "BIDLINE_GEOIP_DB", global = true, value_name = "PATH")]
+    pub geoip_db: Option<PathBuf>,
+
     /// Proxies (CIDR, comma-separated) whose X-Forwarded-For gives the visitor's address.
     #[arg(
         long = "trusted-proxy",

@@ -46,6 +46,8 @@ pub enum StartError {
     Routing(#[source] sqlx::Error),
     #[error("cannot set up the HTTP client for buyer pings: {0}")]
     Pinger(#[source] reqwest::Error),
+    #[error("cannot open the GeoIP database {} (--geoip-db / BIDLINE_GEOIP_DB): {source}", path.display())]
+    Geo { path: std::path::PathBuf, source: maxminddb::MaxMindDbError },
     #[error("cannot listen for SIP on {addr} (--sip / BIDLINE_SIP_ADDR): {source}")]
     Sip {
         addr: SocketAddr,

@@ -27,6 +27,14 @@ use crate::{
 pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let signals = Signals::install().map_err(StartError::Signals)?;
     let metrics = Metrics::install().map_err(StartError::Metrics)?;
+    // Before anything is created: a wrong path must not leave a database behind.
+    let geo = match &cli.geoip_db {
+        Some(path) => Some(
+            dni::geo::Geo::open(path)
+                .map_err(|source| StartError::Geo { path: path.clone(), source })?,
+        ),
+        None => None,
+    };
     let database_url = cli.database_url()?;
     let db = Db::connect(&database_url).await?;
     db.migrate().await?;
@@ -55,7 +63,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
-    let (dni, dni_writer) = start_dni(cli, &db, &routing).await?;
+    let (dni, dni_writer) = start_dni(cli, &db, &routing, geo).await?;
     let sip =
         start_sip(cli, &db, &node, routing.clone(), pinger.clone(), live.clone(), dni.book.clone())
             .await?;
@@ -170,6 +178,7 @@ async fn start_dni(
     cli: &Cli,
     db: &Db,
     routing: &Routing,
+    geo: Option<dni::geo::Geo>,
 ) -> Result<(Dni, tokio::task::JoinHandle<()>), StartError> {
     let now = chrono::Utc::now();
     let grace = chrono::Duration::minutes(cli.dni_grace_minutes.into());
@@ -184,6 +193,7 @@ async fn start_dni(
         cli.dni_requests_per_minute,
         cli.trusted_proxies.clone(),
         cli.dni_keep_ip,
+        geo,
     );
     let weak = Arc::downgrade(&book);
     let limits = service.limits.clone();

@@ -229,9 +229,17 @@ impl Book {
         self.sweep_locked(&mut state, now);
         if let Some(visitor) = visit.visitor_id
             && let Some(&id) = state.by_visitor.get(&(campaign.id, visitor))
-            && state.live.get(&id).is_some_and(|lease| lease.expires_at > now)
+            && let Some(live) = state.live.get(&id)
         {
-            return self.extend(&mut state, id, now).expect("a live lease");
+            let free = state.campaigns.get(&campaign.id).is_some_and(|book| !book.free.is_empty());
+            if live.held.is_some() || !free {
+                return self.extend(&mut state, id, now).expect("a live lease");
+            }
+            // Shown the default number earlier, and a number is free now: the visit
+            // gets it, as a new lease.
+            if let Some(ended) = state.end(id, now) {
+                self.sink.send(Change::Lease(Box::new(ended)));
+            }
         }
         let book = state.campaigns.entry(campaign.id).or_insert_with(|| CampaignBook::new(org));
         let held = book.free.pop_front();
@@ -556,6 +564,19 @@ mod tests {
         let later = w.lease(Some(first.visitor_id), 120);
         assert_ne!(later.id, first.id);
         assert!(later.returning && !first.returning);
+    }
+
+    #[test]
+    fn a_visitor_turned_away_gets_a_number_once_one_is_free() {
+        let w = world(1);
+        let held = w.lease(None, 0);
+        let turned_away = w.lease(None, 1);
+        assert_eq!(turned_away.held, None);
+        assert_eq!(w.lease(Some(turned_away.visitor_id), 2).held, None, "still none free");
+        w.book.release(held.id, at(3));
+        let later = w.lease(Some(turned_away.visitor_id), 4);
+        assert_eq!(World::number(&later), World::number(&held));
+        assert!(later.returning);
     }
 
     #[test]

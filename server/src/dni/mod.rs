@@ -3,6 +3,7 @@
 //! number takes its visit's tags ([`tags`]). The HTTP side is `http::dni`.
 
 pub mod book;
+pub mod geo;
 pub mod store;
 pub mod tags;
 
@@ -17,13 +18,15 @@ use governor::{
 };
 use ipnet::IpNet;
 
-use self::book::Book;
+use self::{book::Book, geo::Geo};
 
 /// The DNI service as the HTTP handlers reach it.
 #[derive(Clone)]
 pub struct Dni {
     pub book: Arc<Book>,
     pub limits: Limits,
+    /// Visitors' places, when the operator gives a GeoIP database.
+    pub geo: Option<Arc<Geo>>,
     /// Keep visitors' addresses with their leases (off by default: geo is kept instead).
     pub keep_ip: bool,
 }
@@ -35,6 +38,7 @@ impl Dni {
         per_minute: NonZeroU32,
         trusted_proxies: Vec<IpNet>,
         keep_ip: bool,
+        geo: Option<Geo>,
     ) -> Self {
         let burst = NonZeroU32::new(per_minute.get().div_ceil(4)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::per_minute(per_minute).allow_burst(burst);
@@ -42,7 +46,7 @@ impl Dni {
             limiter: Arc::new(RateLimiter::keyed(quota)),
             trusted_proxies: Arc::new(trusted_proxies),
         };
-        Self { book, limits, keep_ip }
+        Self { book, limits, geo: geo.map(Arc::new), keep_ip }
     }
 }
 

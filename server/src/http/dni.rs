@@ -237,7 +237,7 @@ async fn lease(
                 .map_err(|_| ApiError::BadRequest("visitor_id is not one Bidline gave".into()))?,
         ),
     };
-    let captured = tags::capture(
+    let mut captured = tags::capture(
         &campaign.object.dni_params,
         &request.params,
         request.url.as_deref(),
@@ -245,6 +245,9 @@ async fn lease(
         request.page.as_deref(),
     )
     .map_err(ApiError::BadRequest)?;
+    if let Some(geo) = &state.dni.geo {
+        captured.extend(geo.locate(ip));
+    }
     let visit = Visit { visitor_id, tags: captured, ip: state.dni.keep_ip.then(|| ip.to_string()) };
     let lease = state.dni.book.lease(&snapshot, campaign.org, &campaign.object, visit, Utc::now());
     let default_number = campaign.object.default_number.as_ref().map(|n| n.as_str().to_owned());

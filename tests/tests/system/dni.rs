@@ -270,8 +270,23 @@ async fn a_call_to_a_leased_number_carries_the_visits_tags_on_both_backends() {
         let target = network
             .target("Solar Co", port, json!({"kind": "static", "cents": 3000, "buffer_seconds": 1}))
             .await;
+        // A better-paying target that wants only Bing's visitors: the visit's tags keep
+        // the call from it.
+        let bing = network
+            .target("Bing only", free_port(), json!({"kind": "static", "cents": 5000}))
+            .await;
+        let only_bing = json!({"conditions": [
+            {"attribute": "tag.utm_source", "operator": "equals", "value": "bing"}]});
+        let (status, body) = network
+            .api
+            .call(reqwest::Method::PATCH, &format!("/targets/{bing}"), Some(&only_bing))
+            .await;
+        assert_eq!(status, 200, "{body}");
         network
-            .go_live_with(vec![json!({"target_id": target})], json!({"pool_id": site.pool}))
+            .go_live_with(
+                vec![json!({"target_id": bing}), json!({"target_id": target})],
+                json!({"pool_id": site.pool}),
+            )
             .await;
 
         let leased = lease(&server, &site, None).await;
@@ -299,5 +314,89 @@ async fn a_call_to_a_leased_number_carries_the_visits_tags_on_both_backends() {
         assert_eq!(tags["tag.visitor_id"], leased["visitor_id"]);
         assert_eq!(tags["tag.visit"], "first");
         assert_eq!(call["status"], "completed", "{backend}: {call:#}");
+        assert_eq!(call["target_id"], target.as_str());
+        let passed_over = call["bids"].as_array().unwrap().iter().find(|b| b["target_id"] == bing);
+        let reason = passed_over.unwrap()["reason"].as_str().unwrap();
+        assert!(reason.starts_with("condition not met"), "{reason}");
     }
+}
+
+/// The stored visit of the newest lease: its tags and its `ip` column.
+async fn stored_visit(server: &Server) -> (Value, Option<String>) {
+    use sqlx::Connection;
+    let mut db = sqlx::SqliteConnection::connect(server.database().url()).await.unwrap();
+    let started = Instant::now();
+    loop {
+        let row: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT tags, ip FROM dni_leases ORDER BY leased_at DESC LIMIT 1")
+                .fetch_optional(&mut db)
+                .await
+                .unwrap();
+        if let Some((tags, ip)) = row {
+            return (serde_json::from_str(&tags).unwrap(), ip);
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "the lease was never written");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_visitors_place_comes_from_the_geoip_database_and_their_address_is_kept_only_if_asked() {
+    let geoip = bidline_tests::workspace_root().join("testing/geo/city.mmdb");
+    for keep_ip in [false, true] {
+        let mut args = vec![
+            "--geoip-db".to_owned(),
+            geoip.display().to_string(),
+            "--trusted-proxy".to_owned(),
+            "127.0.0.1".to_owned(),
+        ];
+        if keep_ip {
+            args.push("--dni-keep-ip".to_owned());
+        }
+        let server = Server::start_with(ServerOptions { args, ..Default::default() }).await;
+        let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+        let site = Site::new(&api, &["+18005550101"]).await;
+        pool_live(&api, "+18005550101").await;
+        // The visitor (an Austin address), as the trusted proxy in front reports them.
+        let response = reqwest::Client::new()
+            .post(server.url("/dni/v1/lease"))
+            .header(header::ORIGIN, ORIGIN)
+            .header("X-Forwarded-For", "192.0.2.44, 127.0.0.1")
+            .body(json!({"campaign": site.key}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let (tags, ip) = stored_visit(&server).await;
+        assert_eq!(
+            (
+                &tags["geo_country"],
+                &tags["geo_region"],
+                &tags["geo_city"],
+                &tags["geo_postal_code"]
+            ),
+            (&json!("US"), &json!("TX"), &json!("Austin"), &json!("78701")),
+            "{tags}"
+        );
+        assert_eq!(ip.as_deref(), keep_ip.then_some("192.0.2.44"));
+    }
+}
+
+#[tokio::test]
+async fn a_geoip_database_that_cannot_be_opened_stops_the_start_with_one_line() {
+    let output = bidline_tests::bidline_command(
+        "sqlite://unused.db",
+        &[
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--sip",
+            "127.0.0.1:0",
+            "--geoip-db",
+            "/nonexistent/city.mmdb",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--geoip-db") && stderr.contains("/nonexistent/city.mmdb"), "{stderr}");
 }
