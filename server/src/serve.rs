@@ -97,7 +97,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     serve_until_signalled(listener, app, signals, cli.shutdown_grace()).await;
     sip.stop().await;
     // The lease book's last holders are gone with the HTTP server and the router.
-    if tokio::time::timeout(Duration::from_secs(5), dni_writer).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), dni_writer.done()).await.is_err() {
         tracing::warn!("DNI lease changes still queued at shutdown were not written");
     }
 
@@ -179,7 +179,7 @@ async fn start_dni(
     db: &Db,
     routing: &Routing,
     geo: Option<dni::geo::Geo>,
-) -> Result<(Dni, tokio::task::JoinHandle<()>), StartError> {
+) -> Result<(Dni, crate::db::batch::Flushed), StartError> {
     let now = chrono::Utc::now();
     let grace = chrono::Duration::minutes(cli.dni_grace_minutes.into());
     let leases = dni::store::load(db, now - grace).await.map_err(StartError::Calls)?;

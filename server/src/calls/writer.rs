@@ -1,7 +1,8 @@
-//! The batched writer: every change to call records goes through one task that writes
-//! what has gathered in one transaction, at most [`BATCH_WINDOW`] after the first
-//! change arrived. Routing never waits on it. A failed write keeps its batch and tries
-//! again; on shutdown the queue is written out before the process ends.
+//! The batched writer: every change to call records goes through one task
+//! ([`crate::db::batch`]) that writes what has gathered in one transaction, at most
+//! [`BATCH_WINDOW`] after the first change arrived. Routing never waits on it. A failed
+//! write keeps its batch and tries again; on shutdown the queue is written out before
+//! the process ends.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,7 +12,11 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{BidRow, CallRow, Event};
-use crate::db::{Db, with_pool};
+use crate::db::{
+    Db,
+    batch::{self, Batching},
+    with_pool,
+};
 use crate::routing::counters::Period;
 
 /// How long changes gather before they are written: short, since an answered call must
@@ -50,41 +55,19 @@ pub struct Writer {
     queue: mpsc::UnboundedSender<Write>,
 }
 
-/// The writer task; await [`Flushed::done`] after dropping every [`Writer`] to know
-/// the queue is written.
-pub struct Flushed(tokio::task::JoinHandle<()>);
-
-impl Flushed {
-    pub async fn done(self) {
-        let _ = self.0.await;
-    }
-}
+pub use crate::db::batch::Flushed;
 
 impl Writer {
     pub fn spawn(db: Db) -> (Writer, Flushed) {
-        let (queue, mut input) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            while let Some(first) = input.recv().await {
-                let mut batch = vec![first];
-                let window = tokio::time::sleep(BATCH_WINDOW);
-                tokio::pin!(window);
-                while batch.len() < MAX_BATCH {
-                    tokio::select! {
-                        next = input.recv() => match next {
-                            Some(write) => batch.push(write),
-                            None => break,
-                        },
-                        () = &mut window => break,
-                    }
-                }
-                let batch = Batch::of(batch);
-                while let Err(error) = batch.write(&db).await {
-                    tracing::error!(%error, calls = batch.calls.len(), "could not write call records; trying again");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                }
-            }
-        });
-        (Writer { queue }, Flushed(task))
+        let batching = Batching {
+            what: "call records",
+            window: BATCH_WINDOW,
+            max: MAX_BATCH,
+            retry_pause: RETRY_PAUSE,
+        };
+        let (queue, flushed) =
+            batch::spawn(db, batching, Batch::of, |db, batch: &Batch| Box::pin(batch.write(db)));
+        (Writer { queue }, flushed)
     }
 
     /// A writer whose changes go nowhere (kept, never written), for benchmarks and unit

@@ -11,6 +11,7 @@
 //! every other integer is `BIGINT` too, so it decodes as the `i64` SQLite gives. The
 //! `migrations_match_on_both_backends` test keeps the two migration sets equivalent.
 
+pub mod batch;
 pub mod nodes;
 
 use std::{str::FromStr, time::Duration};

@@ -1,8 +1,9 @@
 //! Where the lease book's changes are kept: `dni_leases` (one row per visit, written
 //! whole each time it changes) and `dni_hours` (each campaign's visits per hour). One
-//! task writes what gathered in the last [`BATCH_WINDOW`] in one transaction with
-//! multi-row statements, so thousands of leases a second cost a few statements; a
-//! failed write keeps its batch and tries again; on shutdown the queue is written out.
+//! task ([`crate::db::batch`]) writes what gathered in the last [`BATCH_WINDOW`] in one
+//! transaction with multi-row statements, so thousands of leases a second cost a few
+//! statements; a failed write keeps its batch and tries again; on shutdown the queue is
+//! written out.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -15,7 +16,11 @@ use uuid::Uuid;
 use super::book::{Change, Held, Hour, Lease, Sink};
 use crate::{
     accounts::OrgId,
-    db::{Db, with_pool},
+    db::{
+        Db,
+        batch::{self, Batching, Flushed},
+        with_pool,
+    },
     e164::E164,
 };
 
@@ -44,30 +49,16 @@ impl Sink for Writer {
 impl Writer {
     /// The writer and its task; the task ends once every `Writer` is dropped and the
     /// queue is written.
-    pub fn spawn(db: Db) -> (Writer, tokio::task::JoinHandle<()>) {
-        let (queue, mut input) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            while let Some(first) = input.recv().await {
-                let mut batch = Batch::default();
-                batch.add(first);
-                let window = tokio::time::sleep(BATCH_WINDOW);
-                tokio::pin!(window);
-                while batch.len() < MAX_BATCH {
-                    tokio::select! {
-                        next = input.recv() => match next {
-                            Some(change) => batch.add(change),
-                            None => break,
-                        },
-                        () = &mut window => break,
-                    }
-                }
-                while let Err(error) = batch.write(&db).await {
-                    tracing::error!(%error, leases = batch.leases.len(), "could not write DNI leases; trying again");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                }
-            }
-        });
-        (Writer { queue }, task)
+    pub fn spawn(db: Db) -> (Writer, Flushed) {
+        let batching = Batching {
+            what: "DNI leases",
+            window: BATCH_WINDOW,
+            max: MAX_BATCH,
+            retry_pause: RETRY_PAUSE,
+        };
+        let (queue, flushed) =
+            batch::spawn(db, batching, Batch::of, |db, batch: &Batch| Box::pin(batch.write(db)));
+        (Writer { queue }, flushed)
     }
 }
 
@@ -79,19 +70,19 @@ struct Batch {
 }
 
 impl Batch {
-    fn len(&self) -> usize {
-        self.leases.len() + self.hours.len()
-    }
-
-    fn add(&mut self, change: Change) {
-        match change {
-            Change::Lease(lease) => {
-                self.leases.insert(lease.id, *lease);
-            }
-            Change::Hour(hour) => {
-                self.hours.insert((hour.campaign_id, hour.hour), hour);
+    fn of(changes: Vec<Change>) -> Batch {
+        let mut batch = Batch::default();
+        for change in changes {
+            match change {
+                Change::Lease(lease) => {
+                    batch.leases.insert(lease.id, *lease);
+                }
+                Change::Hour(hour) => {
+                    batch.hours.insert((hour.campaign_id, hour.hour), hour);
+                }
             }
         }
+        batch
     }
 
     async fn write(&self, db: &Db) -> Result<(), sqlx::Error> {

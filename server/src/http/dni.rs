@@ -183,10 +183,14 @@ fn allowed_origin(headers: &HeaderMap, domains: &[String]) -> Result<HeaderValue
     Ok(origin.clone())
 }
 
-fn with_origin(origin: HeaderValue, response: impl IntoResponse) -> Response {
+/// The answer, readable by `origin`'s pages (a request without one is not a browser's),
+/// and never cached: it is one visitor's.
+fn with_origin(origin: Option<HeaderValue>, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if let Some(origin) = origin {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
     headers.insert(header::VARY, HeaderValue::from_static("origin"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
@@ -251,27 +255,26 @@ async fn lease(
     let visit = Visit { visitor_id, tags: captured, ip: state.dni.keep_ip.then(|| ip.to_string()) };
     let lease = state.dni.book.lease(&snapshot, campaign.org, &campaign.object, visit, Utc::now());
     let default_number = campaign.object.default_number.as_ref().map(|n| n.as_str().to_owned());
-    Ok(with_origin(origin, axum::Json(answer(&lease, default_number))))
+    Ok(with_origin(Some(origin), axum::Json(answer(&lease, default_number))))
 }
 
-/// Renewing or releasing needs the lease id (unguessable) and, from a browser, an
-/// origin the lease's campaign allows.
-fn lease_origin(
+/// A renewal or release: counted against the visitor's address, for a lease id (the
+/// credential: unguessable) and, from a browser, an origin the lease's campaign allows.
+fn lease_request(
     state: &AppState,
+    peer: SocketAddr,
     headers: &HeaderMap,
     lease_id: &str,
 ) -> Result<(Uuid, Option<HeaderValue>), ApiError> {
+    throttle(state, client_ip(state, peer, headers))?;
     let id = Uuid::parse_str(lease_id).map_err(|_| ApiError::NotFound)?;
-    let origin = match headers.get(header::ORIGIN) {
-        None => None,
-        Some(_) => {
-            let campaign = state.dni.book.campaign_of(id).ok_or(ApiError::NotFound)?;
-            let snapshot = state.routing.current();
-            let campaign = snapshot.campaigns.get(&campaign).ok_or(ApiError::NotFound)?;
-            Some(allowed_origin(headers, &campaign.object.dni_allowed_domains)?)
-        }
-    };
-    Ok((id, origin))
+    if headers.get(header::ORIGIN).is_none() {
+        return Ok((id, None));
+    }
+    let campaign = state.dni.book.campaign_of(id).ok_or(ApiError::NotFound)?;
+    let snapshot = state.routing.current();
+    let campaign = snapshot.campaigns.get(&campaign).ok_or(ApiError::NotFound)?;
+    Ok((id, Some(allowed_origin(headers, &campaign.object.dni_allowed_domains)?)))
 }
 
 async fn renew(
@@ -280,8 +283,7 @@ async fn renew(
     Path(lease_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    throttle(&state, client_ip(&state, peer, &headers))?;
-    let (id, origin) = lease_origin(&state, &headers, &lease_id)?;
+    let (id, origin) = lease_request(&state, peer, &headers, &lease_id)?;
     let lease = state.dni.book.renew(id, Utc::now()).ok_or(ApiError::NotFound)?;
     let snapshot = state.routing.current();
     let default_number = snapshot
@@ -289,11 +291,7 @@ async fn renew(
         .get(&lease.campaign_id)
         .and_then(|c| c.object.default_number.as_ref())
         .map(|n| n.as_str().to_owned());
-    let body = axum::Json(answer(&lease, default_number));
-    Ok(match origin {
-        Some(origin) => with_origin(origin, body),
-        None => body.into_response(),
-    })
+    Ok(with_origin(origin, axum::Json(answer(&lease, default_number))))
 }
 
 async fn release(
@@ -302,13 +300,9 @@ async fn release(
     Path(lease_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    throttle(&state, client_ip(&state, peer, &headers))?;
-    let (id, origin) = lease_origin(&state, &headers, &lease_id)?;
+    let (id, origin) = lease_request(&state, peer, &headers, &lease_id)?;
     if !state.dni.book.release(id, Utc::now()) {
         return Err(ApiError::NotFound);
     }
-    Ok(match origin {
-        Some(origin) => with_origin(origin, StatusCode::NO_CONTENT),
-        None => StatusCode::NO_CONTENT.into_response(),
-    })
+    Ok(with_origin(origin, StatusCode::NO_CONTENT))
 }
