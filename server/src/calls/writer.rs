@@ -1,11 +1,9 @@
 //! The batched writer: every change to call records goes through one task
 //! ([`crate::db::batch`]) that writes what has gathered in one transaction, at most
-//! [`BATCH_WINDOW`] after the first change arrived. Routing never waits on it. A failed
-//! write keeps its batch and tries again; on shutdown the queue is written out before
-//! the process ends.
-
+//! [`WINDOW`](crate::db::batch::WINDOW) after the first change arrived. Routing never
+//! waits on it. A failed write keeps its batch and tries again; on shutdown the queue
+//! is written out before the process ends.
 use std::collections::HashMap;
-use std::time::Duration;
 
 use sqlx::types::Json;
 use tokio::sync::mpsc;
@@ -19,11 +17,7 @@ use crate::db::{
 };
 use crate::routing::counters::Period;
 
-/// How long changes gather before they are written: short, since an answered call must
-/// not be lost to a crash (see the README's "Call records").
-pub const BATCH_WINDOW: Duration = Duration::from_millis(20);
 const MAX_BATCH: usize = 500;
-const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// One change.
 #[derive(Debug)]
@@ -59,12 +53,7 @@ pub use crate::db::batch::Flushed;
 
 impl Writer {
     pub fn spawn(db: Db) -> (Writer, Flushed) {
-        let batching = Batching {
-            what: "call records",
-            window: BATCH_WINDOW,
-            max: MAX_BATCH,
-            retry_pause: RETRY_PAUSE,
-        };
+        let batching = Batching { what: "call records", max: MAX_BATCH };
         let (queue, flushed) =
             batch::spawn(db, batching, Batch::of, |db, batch: &Batch| Box::pin(batch.write(db)));
         (Writer { queue }, flushed)

@@ -1,5 +1,5 @@
 //! Writing in batches off the hot path: one task takes what queues up, gathers what
-//! arrives within a window of the first item (up to a maximum), and writes it in one
+//! arrives within [`WINDOW`] of the first item (up to a maximum), and writes it in one
 //! go. A failed write keeps its batch and is tried again after a pause; once every
 //! sender is gone the queue is written out and the task ends ([`Flushed::done`]).
 
@@ -10,13 +10,15 @@ use tokio::sync::mpsc;
 
 use super::Db;
 
-/// How a writer gathers and retries.
+/// How long changes gather before they are written: short, since an answered call or
+/// a visitor's lease must not be lost to a crash (see the README's "Call records").
+pub const WINDOW: Duration = Duration::from_millis(20);
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// What a writer writes (for its logs) and how much at most in one batch.
 pub struct Batching {
-    /// What the writer writes, for its logs.
     pub what: &'static str,
-    pub window: Duration,
     pub max: usize,
-    pub retry_pause: Duration,
 }
 
 /// The writer task; await [`Flushed::done`] after dropping every sender to know the
@@ -46,7 +48,7 @@ where
     let task = tokio::spawn(async move {
         while let Some(first) = input.recv().await {
             let mut items = vec![first];
-            let window = tokio::time::sleep(batching.window);
+            let window = tokio::time::sleep(WINDOW);
             tokio::pin!(window);
             while items.len() < batching.max {
                 tokio::select! {
@@ -61,7 +63,7 @@ where
             let batch = prepare(items);
             while let Err(error) = write(&db, &batch).await {
                 tracing::error!(%error, changes = count, what = batching.what, "could not write a batch; trying again");
-                tokio::time::sleep(batching.retry_pause).await;
+                tokio::time::sleep(RETRY_PAUSE).await;
             }
         }
     });

@@ -1,12 +1,10 @@
 //! Where the lease book's changes are kept: `dni_leases` (one row per visit, written
 //! whole each time it changes) and `dni_hours` (each campaign's visits per hour). One
-//! task ([`crate::db::batch`]) writes what gathered in the last [`BATCH_WINDOW`] in one
+//! task ([`crate::db::batch`]) writes what gathered within its window in one
 //! transaction with multi-row statements, so thousands of leases a second cost a few
 //! statements; a failed write keeps its batch and tries again; on shutdown the queue is
 //! written out.
-
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, types::Json};
@@ -24,9 +22,7 @@ use crate::{
     e164::E164,
 };
 
-const BATCH_WINDOW: Duration = Duration::from_millis(20);
 const MAX_BATCH: usize = 5_000;
-const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Rows per statement. Building a statement is CPU work on the runtime's thread; small
 /// ones let the requests queued behind it run between them (1,000-row statements held
 /// a thread for milliseconds and set the lease benchmark's p99).
@@ -50,12 +46,7 @@ impl Writer {
     /// The writer and its task; the task ends once every `Writer` is dropped and the
     /// queue is written.
     pub fn spawn(db: Db) -> (Writer, Flushed) {
-        let batching = Batching {
-            what: "DNI leases",
-            window: BATCH_WINDOW,
-            max: MAX_BATCH,
-            retry_pause: RETRY_PAUSE,
-        };
+        let batching = Batching { what: "DNI leases", max: MAX_BATCH };
         let (queue, flushed) =
             batch::spawn(db, batching, Batch::of, |db, batch: &Batch| Box::pin(batch.write(db)));
         (Writer { queue }, flushed)
