@@ -8,14 +8,12 @@ use tokio::net::TcpListener;
 
 use bidline_telephony::edge::{self, Edge};
 
-use chrono::DurationRound;
-
 use crate::{
     StartError,
     accounts::throttle::Throttle,
     calls::{recorder::Recorder, recovery, writer::Writer},
     config::Cli,
-    db::{self, Db, nodes::NodeInfo},
+    db::{self, Backend, Db, nodes::NodeInfo},
     dni::{self, Dni, book::Book},
     http::{self, AppState, Metrics, session},
     ping::Pinger,
@@ -63,7 +61,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
-    let (dni, dni_writer) = start_dni(cli, &db, &routing, geo).await?;
+    let (dni, dni_writer) = start_dni(cli, &db, &routing, node.id, geo).await?;
     let sip =
         start_sip(cli, &db, &node, routing.clone(), pinger.clone(), live.clone(), dni.book.clone())
             .await?;
@@ -178,16 +176,18 @@ async fn start_dni(
     cli: &Cli,
     db: &Db,
     routing: &Routing,
+    node: uuid::Uuid,
     geo: Option<dni::geo::Geo>,
 ) -> Result<(Dni, crate::db::batch::Flushed), StartError> {
     let now = chrono::Utc::now();
     let grace = chrono::Duration::minutes(cli.dni_grace_minutes.into());
     let leases = dni::store::load(db, now - grace).await.map_err(StartError::Calls)?;
-    let hour = now.duration_trunc(chrono::Duration::hours(1)).unwrap_or(now);
-    let hours = dni::store::hours_at(db, hour).await.map_err(StartError::Calls)?;
-    let (writer, written) = dni::store::Writer::spawn(db.clone());
+    let (writer, written) = dni::store::Writer::spawn(db.clone(), node);
     let book = Arc::new(Book::new(Box::new(writer), grace));
-    book.restore(&routing.current(), leases, hours, now);
+    book.restore(&routing.current(), leases, now);
+    if db.backend() == Backend::Postgres {
+        dni::share::spawn(db.clone(), node, routing.clone(), Arc::downgrade(&book));
+    }
     let service = Dni::new(
         book.clone(),
         cli.dni_requests_per_minute,

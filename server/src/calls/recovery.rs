@@ -41,6 +41,19 @@ pub async fn close_orphans(
     })
 }
 
+/// The nodes alive now: not stopped, and heard from within [`PRESUMED_DEAD`].
+pub async fn live_nodes(db: &Db, now: DateTime<Utc>) -> Result<Vec<Uuid>, sqlx::Error> {
+    let since = now - chrono::Duration::from_std(PRESUMED_DEAD).unwrap_or_default();
+    with_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT id FROM nodes WHERE stopped_at IS NULL AND COALESCE(heartbeat_at, started_at) >= $1",
+        )
+        .bind(since)
+        .fetch_all(pool)
+        .await
+    })
+}
+
 /// Says this node is alive, and closes the calls of nodes that are not, every
 /// [`HEARTBEAT`].
 pub fn spawn_heartbeat(db: Db, node: Uuid) {

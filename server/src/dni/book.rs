@@ -61,7 +61,9 @@ pub struct Visit {
     pub ip: Option<String>,
 }
 
-/// One campaign's visits in one hour (UTC), for utilisation and sizing.
+/// One campaign's visits in one hour (UTC), for utilisation and sizing. As a change,
+/// `leases` and `exhausted` are added to what is stored (several nodes add theirs) and
+/// the peaks raise the stored ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hour {
     pub campaign_id: Uuid,
@@ -111,7 +113,8 @@ struct CampaignBook {
     lease_minutes: HashMap<Uuid, i64>,
     live: usize,
     leased: usize,
-    hour: Option<Hour>,
+    /// This hour's peaks: (hour, most leased, most visitors).
+    peaks: Option<(DateTime<Utc>, i64, i64)>,
 }
 
 impl CampaignBook {
@@ -123,7 +126,7 @@ impl CampaignBook {
             lease_minutes: HashMap::new(),
             live: 0,
             leased: 0,
-            hour: None,
+            peaks: None,
         }
     }
 
@@ -133,21 +136,30 @@ impl CampaignBook {
             .unwrap_or(DEFAULT_LEASE_MINUTES)
     }
 
-    /// This hour's figures, started afresh when the hour turned.
-    fn hour(&mut self, campaign_id: Uuid, now: DateTime<Utc>) -> &mut Hour {
-        let start = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
-        if self.hour.as_ref().is_none_or(|hour| hour.hour != start) {
-            self.hour = Some(Hour {
-                campaign_id,
-                org: self.org,
-                hour: start,
-                peak_leased: self.leased as i64,
-                peak_visitors: self.live as i64,
-                leases: 0,
-                exhausted: 0,
-            });
-        }
-        self.hour.as_mut().expect("set above")
+    /// Raises this hour's peaks to the counts now (started afresh when the hour turned).
+    fn note_peaks(&mut self, now: DateTime<Utc>) {
+        let hour = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
+        let (leased, live) = (self.leased as i64, self.live as i64);
+        self.peaks = Some(match self.peaks {
+            Some((at, most_leased, most_live)) if at == hour => {
+                (hour, most_leased.max(leased), most_live.max(live))
+            }
+            _ => (hour, leased, live),
+        });
+    }
+
+    /// This hour's change after one more lease (exhausted or not).
+    fn hour_change(&self, campaign_id: Uuid, exhausted: bool) -> Option<Hour> {
+        let (hour, peak_leased, peak_visitors) = self.peaks?;
+        Some(Hour {
+            campaign_id,
+            org: self.org,
+            hour,
+            peak_leased,
+            peak_visitors,
+            leases: 1,
+            exhausted: i64::from(exhausted),
+        })
     }
 }
 
@@ -163,6 +175,9 @@ struct State {
     holder: HashMap<Uuid, Uuid>,
     /// Each number's last ended lease, for attribution within the grace period.
     last_ended: HashMap<Uuid, Lease>,
+    /// This node and the live nodes sharing the pools (empty: this node alone).
+    me: Option<Uuid>,
+    nodes: Vec<Uuid>,
 }
 
 pub struct Book {
@@ -184,21 +199,8 @@ impl Book {
 
     /// Puts back leases read from the store (at start): live ones hold their numbers
     /// again; ended ones still attribute calls within the grace period.
-    pub fn restore(
-        &self,
-        snapshot: &Snapshot,
-        leases: Vec<Lease>,
-        hours: Vec<Hour>,
-        now: DateTime<Utc>,
-    ) {
+    pub fn restore(&self, snapshot: &Snapshot, leases: Vec<Lease>, now: DateTime<Utc>) {
         let mut state = self.lock();
-        for hour in hours {
-            let book = state
-                .campaigns
-                .entry(hour.campaign_id)
-                .or_insert_with(|| CampaignBook::new(hour.org));
-            book.hour = Some(hour);
-        }
         for lease in leases {
             match lease.ended_at {
                 Some(_) => {
@@ -241,8 +243,9 @@ impl Book {
                 self.sink.send(Change::Lease(Box::new(ended)));
             }
         }
+        let pick = state.first_mine(campaign.id);
         let book = state.campaigns.entry(campaign.id).or_insert_with(|| CampaignBook::new(org));
-        let held = book.free.pop_front();
+        let held = pick.and_then(|at| book.free.remove(at));
         let lease = Lease {
             id: Uuid::new_v4(),
             org,
@@ -262,14 +265,69 @@ impl Book {
                 .increment(1);
         }
         state.hold(lease.clone(), now);
-        let book = state.campaigns.get_mut(&campaign.id).expect("made above");
-        let hour = book.hour(campaign.id, now);
-        hour.leases += 1;
-        hour.exhausted += i64::from(exhausted);
-        let hour = hour.clone();
+        let book = state.campaigns.get(&campaign.id).expect("made above");
+        let hour = book.hour_change(campaign.id, exhausted);
         self.sink.send(Change::Lease(Box::new(lease.clone())));
-        self.sink.send(Change::Hour(hour));
+        if let Some(hour) = hour {
+            self.sink.send(Change::Hour(hour));
+        }
         lease
+    }
+
+    /// Takes in a lease another node wrote (nodes sharing PostgreSQL): a live one holds
+    /// its number here too and can be renewed or released here; an ended one frees it.
+    /// Nothing is written back. When two nodes handed out one number at once, the
+    /// earlier lease keeps it and the later one ends (its page leases again on renewal).
+    pub fn merge(&self, snapshot: &Snapshot, remote: Lease, now: DateTime<Utc>) {
+        let mut state = self.lock();
+        state.sync(snapshot);
+        if let Some(ended_at) = remote.ended_at {
+            if state.live.contains_key(&remote.id) {
+                state.end(remote.id, ended_at);
+            } else if let Some(held) = &remote.held
+                && state
+                    .last_ended
+                    .get(&held.number_id)
+                    .is_none_or(|l| l.ended_at < remote.ended_at)
+            {
+                state.last_ended.insert(held.number_id, remote);
+            }
+            return;
+        }
+        if let Some(local) = state.live.get_mut(&remote.id) {
+            if remote.expires_at > local.expires_at {
+                let old = std::mem::replace(&mut local.expires_at, remote.expires_at);
+                state.expiry.remove(&(old, remote.id));
+                state.expiry.insert((remote.expires_at, remote.id));
+            }
+            return;
+        }
+        if remote.expires_at <= now {
+            return;
+        }
+        let rival =
+            remote.held.as_ref().and_then(|held| state.holder.get(&held.number_id)).copied();
+        if let Some(rival) = rival {
+            let first = state
+                .live
+                .get(&rival)
+                .is_some_and(|local| (local.leased_at, local.id) < (remote.leased_at, remote.id));
+            if first {
+                return;
+            }
+            if let Some(ended) = state.end(rival, now) {
+                self.sink.send(Change::Lease(Box::new(ended)));
+            }
+        }
+        state.hold(remote, now);
+    }
+
+    /// The live nodes sharing the pools, this one included: each hands out first the
+    /// numbers that rank it highest, so nodes rarely reach for the same number.
+    pub fn set_nodes(&self, me: Uuid, nodes: Vec<Uuid>) {
+        let mut state = self.lock();
+        state.me = Some(me);
+        state.nodes = nodes;
     }
 
     /// The lease `id` with its time extended, if it still lives.
@@ -368,6 +426,25 @@ impl Book {
 }
 
 impl State {
+    /// Where in the campaign's free queue the first number this node should hand out
+    /// is: the least recently released of those that rank it highest among the live
+    /// nodes (rendezvous hashing), else the least recently released of all.
+    fn first_mine(&self, campaign: Uuid) -> Option<usize> {
+        let free = &self.campaigns.get(&campaign)?.free;
+        if free.is_empty() {
+            return None;
+        }
+        let Some(me) = self.me.filter(|_| self.nodes.len() > 1) else { return Some(0) };
+        let rank = |node: &Uuid, number: Uuid| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&(node, number), &mut hasher);
+            std::hash::Hasher::finish(&hasher)
+        };
+        let mine =
+            |number: Uuid| self.nodes.iter().max_by_key(|node| rank(node, number)) == Some(&me);
+        Some(free.iter().position(|held| mine(held.number_id)).unwrap_or(0))
+    }
+
     /// Takes `lease` into the book as live.
     fn hold(&mut self, lease: Lease, now: DateTime<Utc>) {
         let book =
@@ -378,10 +455,7 @@ impl State {
             book.free.retain(|free| free.number_id != held.number_id);
             self.holder.insert(held.number_id, lease.id);
         }
-        let (leased, live) = (book.leased as i64, book.live as i64);
-        let hour = book.hour(lease.campaign_id, now);
-        hour.peak_leased = hour.peak_leased.max(leased);
-        hour.peak_visitors = hour.peak_visitors.max(live);
+        book.note_peaks(now);
         self.by_visitor.insert((lease.campaign_id, lease.visitor_id), lease.id);
         self.expiry.insert((lease.expires_at, lease.id));
         self.live.insert(lease.id, lease);
@@ -595,10 +669,9 @@ mod tests {
             })
             .collect();
         let last = hours.last().unwrap();
-        assert_eq!(
-            (last.leases, last.exhausted, last.peak_leased, last.peak_visitors),
-            (2, 1, 1, 2)
-        );
+        let added = |count: fn(&Hour) -> i64| hours.iter().map(count).sum::<i64>();
+        assert_eq!((added(|h| h.leases), added(|h| h.exhausted)), (2, 1));
+        assert_eq!((last.peak_leased, last.peak_visitors), (1, 2));
     }
 
     #[test]
@@ -609,6 +682,56 @@ mod tests {
         assert_eq!(w.book.renew(lease.id, at(60)), None);
         let next = w.lease(None, 60);
         assert_eq!(World::number(&next), World::number(&lease));
+    }
+
+    #[test]
+    fn a_lease_another_node_wrote_holds_its_number_here_and_can_be_renewed_here() {
+        let w = world(2);
+        let other = Book::new(Box::new(Discard), Duration::minutes(10));
+        let theirs = other.lease(&w.snapshot, w.org, &w.campaign, Visit::default(), at(0));
+        w.book.merge(&w.snapshot, theirs.clone(), at(0));
+        let mine = w.lease(None, 1);
+        assert_ne!(World::number(&mine), World::number(&theirs), "the number is taken");
+        let number = theirs.held.as_ref().unwrap().number_id;
+        assert_eq!(w.book.attribution(number, at(2)).map(|l| l.id), Some(theirs.id));
+        assert_eq!(w.book.renew(theirs.id, at(3)).map(|l| l.expires_at), Some(at(33)));
+        let mut ended = theirs.clone();
+        ended.ended_at = Some(at(4));
+        w.book.merge(&w.snapshot, ended, at(4));
+        assert_eq!(w.book.renew(theirs.id, at(5)), None);
+        assert_eq!(World::number(&w.lease(None, 5)), World::number(&theirs), "free again");
+    }
+
+    #[test]
+    fn when_two_nodes_hand_out_one_number_the_earlier_lease_keeps_it() {
+        let w = world(1);
+        let other = Book::new(Box::new(Discard), Duration::minutes(10));
+        let theirs = other.lease(&w.snapshot, w.org, &w.campaign, Visit::default(), at(0));
+        let mine = w.lease(None, 1);
+        assert_eq!(World::number(&mine), World::number(&theirs));
+        w.book.merge(&w.snapshot, theirs.clone(), at(1));
+        assert_eq!(w.book.renew(mine.id, at(2)), None, "the later lease ended");
+        let number = theirs.held.as_ref().unwrap().number_id;
+        assert_eq!(w.book.attribution(number, at(2)).map(|l| l.id), Some(theirs.id));
+    }
+
+    #[test]
+    fn nodes_prefer_different_numbers() {
+        let w = world(60);
+        let other = Book::new(Box::new(Discard), Duration::minutes(10));
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        w.book.set_nodes(a, vec![a, b]);
+        other.set_nodes(b, vec![a, b]);
+        let mut numbers: Vec<String> = (0..10)
+            .flat_map(|_| {
+                let mine = w.book.lease(&w.snapshot, w.org, &w.campaign, Visit::default(), at(0));
+                let theirs = other.lease(&w.snapshot, w.org, &w.campaign, Visit::default(), at(0));
+                [World::number(&mine).to_owned(), World::number(&theirs).to_owned()]
+            })
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 20, "without hearing from each other, no number twice");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod book;
 pub mod geo;
+pub mod share;
 pub mod store;
 pub mod tags;
 

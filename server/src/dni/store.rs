@@ -23,7 +23,7 @@ use crate::{
 };
 
 const MAX_BATCH: usize = 5_000;
-/// Rows per statement. Building a statement is CPU work on the runtime's thread; small
+/// Rows per statement (15 parameters each). Building a statement is CPU work on the runtime's thread; small
 /// ones let the requests queued behind it run between them (1,000-row statements held
 /// a thread for milliseconds and set the lease benchmark's p99).
 const ROWS_PER_STATEMENT: usize = 100;
@@ -43,34 +43,46 @@ impl Sink for Writer {
 }
 
 impl Writer {
-    /// The writer and its task; the task ends once every `Writer` is dropped and the
-    /// queue is written.
-    pub fn spawn(db: Db) -> (Writer, Flushed) {
+    /// The writer of node `node` and its task; the task ends once every `Writer` is
+    /// dropped and the queue is written.
+    pub fn spawn(db: Db, node: Uuid) -> (Writer, Flushed) {
         let batching = Batching { what: "DNI leases", max: MAX_BATCH };
+        let prepare = move |changes| Batch::of(node, changes);
         let (queue, flushed) =
-            batch::spawn(db, batching, Batch::of, |db, batch: &Batch| Box::pin(batch.write(db)));
+            batch::spawn(db, batching, prepare, |db, batch: &Batch| Box::pin(batch.write(db)));
         (Writer { queue }, flushed)
     }
 }
 
-/// Changes with each lease and hour kept once (the latest).
-#[derive(Default)]
+/// Changes with each lease kept once (the latest) and each hour's additions summed,
+/// stamped with the node that made them and when they were written.
 struct Batch {
+    node: Uuid,
+    changed_at: DateTime<Utc>,
     leases: HashMap<Uuid, Lease>,
     hours: HashMap<(Uuid, DateTime<Utc>), Hour>,
 }
 
 impl Batch {
-    fn of(changes: Vec<Change>) -> Batch {
-        let mut batch = Batch::default();
+    fn of(node: Uuid, changes: Vec<Change>) -> Batch {
+        let mut batch =
+            Batch { node, changed_at: Utc::now(), leases: HashMap::new(), hours: HashMap::new() };
         for change in changes {
             match change {
                 Change::Lease(lease) => {
                     batch.leases.insert(lease.id, *lease);
                 }
-                Change::Hour(hour) => {
-                    batch.hours.insert((hour.campaign_id, hour.hour), hour);
-                }
+                Change::Hour(hour) => match batch.hours.get_mut(&(hour.campaign_id, hour.hour)) {
+                    Some(sum) => {
+                        sum.leases += hour.leases;
+                        sum.exhausted += hour.exhausted;
+                        sum.peak_leased = sum.peak_leased.max(hour.peak_leased);
+                        sum.peak_visitors = sum.peak_visitors.max(hour.peak_visitors);
+                    }
+                    None => {
+                        batch.hours.insert((hour.campaign_id, hour.hour), hour);
+                    }
+                },
             }
         }
         batch
@@ -83,7 +95,8 @@ impl Batch {
             for chunk in leases.chunks(ROWS_PER_STATEMENT) {
                 let mut query = QueryBuilder::new(
                     "INSERT INTO dni_leases (id, organization_id, campaign_id, pool_id, number_id, \
-                     number, visitor_id, returning_visitor, tags, ip, leased_at, expires_at, ended_at) ",
+                     number, visitor_id, returning_visitor, tags, ip, leased_at, expires_at, ended_at, \
+                     node_id, changed_at) ",
                 );
                 query.push_values(chunk, |mut row, lease| {
                     let held = lease.held.as_ref();
@@ -99,11 +112,14 @@ impl Batch {
                         .push_bind(lease.ip.clone())
                         .push_bind(lease.leased_at)
                         .push_bind(lease.expires_at)
-                        .push_bind(lease.ended_at);
+                        .push_bind(lease.ended_at)
+                        .push_bind(self.node)
+                        .push_bind(self.changed_at);
                 });
                 query.push(
                     " ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, \
-                     ended_at = excluded.ended_at",
+                     ended_at = excluded.ended_at, node_id = excluded.node_id, \
+                     changed_at = excluded.changed_at",
                 );
                 query.build().execute(&mut *tx).await?;
             }
@@ -122,10 +138,15 @@ impl Batch {
                         .push_bind(hour.leases)
                         .push_bind(hour.exhausted);
                 });
+                // Several nodes add to one hour: counts add up, peaks only rise.
                 query.push(
-                    " ON CONFLICT (campaign_id, hour) DO UPDATE SET peak_leased = excluded.peak_leased, \
-                     peak_visitors = excluded.peak_visitors, leases = excluded.leases, \
-                     exhausted = excluded.exhausted",
+                    " ON CONFLICT (campaign_id, hour) DO UPDATE SET \
+                     peak_leased = CASE WHEN excluded.peak_leased > dni_hours.peak_leased \
+                       THEN excluded.peak_leased ELSE dni_hours.peak_leased END, \
+                     peak_visitors = CASE WHEN excluded.peak_visitors > dni_hours.peak_visitors \
+                       THEN excluded.peak_visitors ELSE dni_hours.peak_visitors END, \
+                     leases = dni_hours.leases + excluded.leases, \
+                     exhausted = dni_hours.exhausted + excluded.exhausted",
                 );
                 query.build().execute(&mut *tx).await?;
             }
@@ -187,16 +208,30 @@ pub async fn load(db: &Db, since: DateTime<Utc>) -> Result<Vec<Lease>, sqlx::Err
     Ok(rows.into_iter().map(Lease::from).collect())
 }
 
-/// Every campaign's figures for the hour starting at `hour` (the book carries them on
-/// after a restart).
-pub async fn hours_at(db: &Db, hour: DateTime<Utc>) -> Result<Vec<Hour>, sqlx::Error> {
-    let rows: Vec<HourRow> = with_pool!(db, pool => {
-        sqlx::query_as(&format!("SELECT {HOUR_COLUMNS} FROM dni_hours WHERE hour = $1"))
-            .bind(hour)
-            .fetch_all(pool)
-            .await
+/// Leases other nodes wrote after `since`, each with when it was written.
+pub async fn written_by_others(
+    db: &Db,
+    node: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<(Lease, DateTime<Utc>)>, sqlx::Error> {
+    let rows: Vec<WrittenRow> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT *, changed_at AS written_at FROM dni_leases \
+             WHERE changed_at > $1 AND node_id <> $2 ORDER BY changed_at",
+        )
+        .bind(since)
+        .bind(node)
+        .fetch_all(pool)
+        .await
     })?;
-    Ok(rows.into_iter().map(Hour::from).collect())
+    Ok(rows.into_iter().map(|row| (Lease::from(row.lease), row.written_at)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct WrittenRow {
+    #[sqlx(flatten)]
+    lease: LeaseRow,
+    written_at: DateTime<Utc>,
 }
 
 /// The campaign's hours from `since` on, oldest first.

@@ -18,7 +18,7 @@ pub const CALLER: &str = "+12125550123";
 /// after 1 s, and the number.
 pub struct Network {
     pub api: Api,
-    api_key: String,
+    pub api_key: String,
     pub campaign: String,
     publisher: String,
 }

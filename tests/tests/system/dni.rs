@@ -98,13 +98,15 @@ async fn lease(server: &Server, site: &Site, visitor: Option<&str>) -> Value {
     answer
 }
 
-/// Waits until the node hands out pool numbers for the site's campaign (its routing
-/// snapshot has the pool), without taking one.
-async fn pool_live(api: &Api, number: &str) {
+/// Waits until the node's routing snapshot has every one of `numbers`, so that it hands
+/// out all of them, without taking one.
+async fn pool_live(api: &Api, numbers: &[&str]) {
     let started = Instant::now();
-    while api.get(&format!("/routing/numbers/{number}")).await.0 != 200 {
-        assert!(started.elapsed() < Duration::from_secs(2), "the pool never went live");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    for number in numbers {
+        while api.get(&format!("/routing/numbers/{number}")).await.0 != 200 {
+            assert!(started.elapsed() < Duration::from_secs(2), "{number} never went live");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
@@ -118,7 +120,7 @@ async fn visitors_lease_pool_numbers_in_turn_and_keep_them_across_a_restart_on_b
                 .await;
         let (org, api) = server.create_org("Sunny Leads", "sam@sunny.example");
         let site = Site::new(&api, &["+18005550102", "+18005550101"]).await;
-        pool_live(&api, "+18005550102").await;
+        pool_live(&api, &["+18005550102", "+18005550101"]).await;
 
         let first = lease(&server, &site, None).await;
         assert_eq!(first["number"], "+18005550101", "{backend}: never used, in number order");
@@ -175,7 +177,7 @@ async fn leases_refuse_unlisted_origins_and_bad_input_with_a_reason() {
     let server = Server::start().await;
     let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
     let site = Site::new(&api, &["+18005550101"]).await;
-    pool_live(&api, "+18005550101").await;
+    pool_live(&api, &["+18005550101"]).await;
     let body = json!({"campaign": site.key, "url": "https://evil.example/"}).to_string();
 
     for origin in [Some("https://evil.example"), Some("https://notshop.example"), None] {
@@ -208,7 +210,7 @@ async fn one_address_is_limited_and_told_when_to_come_back() {
     .await;
     let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
     let site = Site::new(&api, &["+18005550101"]).await;
-    pool_live(&api, "+18005550101").await;
+    pool_live(&api, &["+18005550101"]).await;
     let body = json!({"campaign": site.key}).to_string();
     // Bursts of a quarter of the minute's allowance: two, then a wait.
     for _ in 0..2 {
@@ -359,7 +361,7 @@ async fn a_visitors_place_comes_from_the_geoip_database_and_their_address_is_kep
         let server = Server::start_with(ServerOptions { args, ..Default::default() }).await;
         let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
         let site = Site::new(&api, &["+18005550101"]).await;
-        pool_live(&api, "+18005550101").await;
+        pool_live(&api, &["+18005550101"]).await;
         // The visitor (an Austin address), as the trusted proxy in front reports them.
         let response = reqwest::Client::new()
             .post(server.url("/dni/v1/lease"))
@@ -402,4 +404,68 @@ async fn a_geoip_database_that_cannot_be_opened_stops_the_start_with_one_line() 
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--geoip-db") && stderr.contains("/nonexistent/city.mmdb"), "{stderr}");
+}
+
+/// Waits until `check` holds, for up to 3 s (nodes hear from each other within 200 ms).
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(3), "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_postgresql_share_leases_and_attribution() {
+    let Some(database) = TestDatabase::postgres().await else { return };
+    let url = database.url().to_owned();
+    let a =
+        Server::start_with(ServerOptions { database: Some(database), ..Default::default() }).await;
+    let b = Server::start_with(ServerOptions {
+        env: vec![("DATABASE_URL".into(), url)],
+        ..Default::default()
+    })
+    .await;
+    let network = Network::new(
+        &a,
+        json!({"dni_allowed_domains": ["shop.example"], "dni_params": ["affiliate"]}),
+    )
+    .await;
+    let (_, campaign) = network.api.get(&format!("/campaigns/{}", network.campaign)).await;
+    let site =
+        Site::with_campaign(&network.api, &campaign, &["+18005550101", "+18005550102"]).await;
+    let port = free_port();
+    let target = network
+        .target("Solar Co", port, json!({"kind": "static", "cents": 3000, "buffer_seconds": 1}))
+        .await;
+    network.go_live_with(vec![json!({"target_id": target})], json!({"pool_id": site.pool})).await;
+    let on_b = Api::new(b.url(""), &network.api_key);
+    pool_live(&on_b, &[DIALED, "+18005550101", "+18005550102"]).await;
+
+    // A visitor leases on node A; node B learns of it: it hands out another number,
+    // renews the visitor's lease, and gives a call to that number the visit's tags.
+    let on_a = lease(&a, &site, None).await;
+    let visitor = on_a["visitor_id"].as_str().unwrap().to_owned();
+    let renew = format!("/lease/{}/renew", on_a["lease_id"].as_str().unwrap());
+    eventually("node B knowing node A's lease", async || {
+        dni(&b, &renew, Some(ORIGIN), "").await.0 == 200
+    })
+    .await;
+    let back_on_b = lease(&b, &site, Some(&visitor)).await;
+    assert_eq!(back_on_b["lease_id"], on_a["lease_id"], "the returning visitor's own lease");
+    let other = lease(&b, &site, None).await;
+    assert!(other["lease_id"].is_string(), "{other}");
+    assert_ne!(other["number"], on_a["number"], "node B does not hand out a leased number");
+
+    let leased_number = on_a["number"].as_str().unwrap();
+    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
+    let fills = vec![("__CALLER__", CALLER.to_owned()), ("__TALK_MS__", "500".to_owned())];
+    Sipp::uac_to(scenario("carrier.xml", fills), b.sip_addr(), leased_number, Transport::Udp, 1)
+        .passes()
+        .await;
+    buyer.passes().await;
+    let call = network.ended_call(0).await;
+    assert_eq!(call["dialed"], leased_number);
+    assert_eq!(call["tags"]["tag.visitor_id"], visitor.as_str(), "{call:#}");
+    assert_eq!(call["tags"]["tag.gclid"], "G-123");
 }
