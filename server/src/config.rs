@@ -99,6 +99,20 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_ALLOW_PRIVATE_TARGETS", global = true)]
     pub allow_private_targets: bool,
 
+    /// How long one webhook attempt may take (connect, send, answer), in milliseconds.
+    #[arg(long, env = "BIDLINE_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub webhook_timeout_ms: u64,
+
+    /// The pause after a webhook's first failed attempt, in milliseconds; it doubles
+    /// after each failure (at most an hour), with jitter.
+    #[arg(long, env = "BIDLINE_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+
+    /// How long after its first attempt a failing webhook delivery is retried before it
+    /// is given up (failed), in seconds.
+    #[arg(long, env = "BIDLINE_WEBHOOK_GIVE_UP_SECONDS", default_value_t = 86_400, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub webhook_give_up_seconds: u64,
+
     /// DNI requests (lease, renew, release) one visitor address may make per minute.
     #[arg(
         long,

@@ -15,6 +15,7 @@ pub mod dni;
 pub mod e164;
 mod http;
 pub mod network;
+mod outbound;
 pub mod ping;
 pub mod routing;
 pub mod secrets;
@@ -22,6 +23,7 @@ mod serve;
 mod shutdown;
 mod telemetry;
 pub mod time;
+pub mod webhooks;
 
 use std::{net::SocketAddr, process::ExitCode};
 
@@ -46,6 +48,8 @@ pub enum StartError {
     Routing(#[source] sqlx::Error),
     #[error("cannot set up the HTTP client for buyer pings: {0}")]
     Pinger(#[source] reqwest::Error),
+    #[error("cannot set up the HTTP client for webhooks: {0}")]
+    Webhooks(#[source] reqwest::Error),
     #[error("cannot open the GeoIP database {} (--geoip-db / BIDLINE_GEOIP_DB): {source}", path.display())]
     Geo { path: std::path::PathBuf, source: maxminddb::MaxMindDbError },
     #[error("cannot listen for SIP on {addr} (--sip / BIDLINE_SIP_ADDR): {source}")]

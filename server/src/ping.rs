@@ -5,7 +5,6 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    net::{IpAddr, SocketAddr},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -23,7 +22,9 @@ use crate::{
             Target,
             revenue::{BidUnit, Method, Revenue, Rtb},
         },
+        template,
     },
+    outbound,
 };
 
 /// How much of an answer is kept for people to read.
@@ -100,83 +101,7 @@ impl Call {
 /// `template` with each `{{token}}` replaced by the call's value, escaped for a JSON
 /// string (templates are JSON bodies or header values; values are numbers, ids, tags).
 pub fn render(template: &str, call: &Call) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else { break };
-        let value = call.attribute(after[..end].trim());
-        let quoted = serde_json::to_string(&value).expect("a string serialises");
-        out.push_str(&quoted[1..quoted.len() - 1]);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Addresses a ping must not reach unless the operator allows it: this machine, private
-/// and link-local networks, and addresses that are not a host.
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                // Shared address space (carrier-grade NAT), 100.64.0.0/10.
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_private(IpAddr::V4(v4)),
-            None => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (v6.segments()[0] & 0xfe00) == 0xfc00
-                    || (v6.segments()[0] & 0xffc0) == 0xfe80
-            }
-        },
-    }
-}
-
-/// Refuses `ip` unless private addresses are allowed.
-fn guard(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), String> {
-    if allow_private || !is_private(ip) {
-        return Ok(());
-    }
-    Err(format!(
-        "{host} is a loopback, private or link-local address ({ip}); pings go only to public \
-         addresses (the operator can allow others with BIDLINE_ALLOW_PRIVATE_TARGETS=true)"
-    ))
-}
-
-/// The pinger's resolver: a name resolves only if every address it has passes [`guard`],
-/// so no connection — new or pooled — can reach a private address by name.
-struct Guarded {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for Guarded {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map_err(|error| format!("cannot resolve {host}: {error}"))?
-                .collect();
-            if addrs.is_empty() {
-                return Err(format!("{host} has no address").into());
-            }
-            for addr in &addrs {
-                guard(&host, addr.ip(), allow_private)?;
-            }
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
+    template::render(template, |name| call.attribute(name), template::Escape::Json)
 }
 
 /// Sends pings through one HTTP client, so connections to a buyer are reused from call to
@@ -185,19 +110,6 @@ impl reqwest::dns::Resolve for Guarded {
 pub struct Pinger {
     client: reqwest::Client,
     allow_private: bool,
-}
-
-/// An error with its causes: a refused address reads as such, not as "error sending
-/// request".
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Paths compiled once: every answer of an auction is read with the same few, and
@@ -273,16 +185,11 @@ pub fn parse_bid(rtb: &Rtb, answer: &Value) -> ParsedBid {
 
 impl Pinger {
     pub fn new(allow_private: bool) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .dns_resolver(std::sync::Arc::new(Guarded { allow_private }))
-            .redirect(reqwest::redirect::Policy::none())
+        let client = outbound::client(allow_private)
             // A ping is sent once: a buyer may count a retried one twice, and a retry
-            // could not beat the auction's deadline anyway. (Retrying would also copy
-            // every request in case it is needed.)
-            .retry(reqwest::retry::never())
+            // could not beat the auction's deadline anyway.
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self { client, allow_private })
     }
@@ -373,13 +280,7 @@ async fn exchange(
     timeout: Duration,
 ) -> Result<(u16, String), String> {
     let url = url::Url::parse(&request.url).map_err(|error| format!("not a URL: {error}"))?;
-    match url.host() {
-        None => return Err("the URL has no host".to_owned()),
-        // Literal addresses never reach the resolver: they are checked here.
-        Some(url::Host::Ipv4(ip)) => guard(&ip.to_string(), ip.into(), pinger.allow_private)?,
-        Some(url::Host::Ipv6(ip)) => guard(&ip.to_string(), ip.into(), pinger.allow_private)?,
-        Some(url::Host::Domain(_)) => {}
-    }
+    outbound::check_url(&url, pinger.allow_private)?;
     let client = &pinger.client;
     let method = if request.method == "GET" { reqwest::Method::GET } else { reqwest::Method::POST };
     let mut builder = client.request(method, url).timeout(timeout);
@@ -393,7 +294,7 @@ async fn exchange(
         if error.is_timeout() {
             format!("no answer within {} ms", timeout.as_millis())
         } else {
-            format!("the request failed: {}", with_causes(&error))
+            format!("the request failed: {}", outbound::with_causes(&error))
         }
     })?;
     let status = response.status().as_u16();
@@ -408,7 +309,7 @@ async fn exchange(
         if error.is_timeout() {
             format!("no answer within {} ms", timeout.as_millis())
         } else {
-            format!("the answer could not be read: {}", with_causes(&error))
+            format!("the answer could not be read: {}", outbound::with_causes(&error))
         }
     })? {
         if body.len() + chunk.len() > MAX_ANSWER {
@@ -559,27 +460,5 @@ mod tests {
             render(r#"{"cid":"{{caller.number}}","n":"{{ tag.note }}","x":"{{tag.none}}"}"#, &call),
             r#"{"cid":"+12125550123","n":"say \"hi\"","x":""}"#
         );
-    }
-
-    #[test]
-    fn private_addresses_are_recognised() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-            "0.0.0.0",
-        ] {
-            assert!(is_private(private.parse().unwrap()), "{private}");
-        }
-        for public in ["203.0.113.10", "8.8.8.8", "2001:4860::8888"] {
-            assert!(!is_private(public.parse().unwrap()), "{public}");
-        }
     }
 }

@@ -20,6 +20,7 @@ use crate::{
     routing::{counters::Counters, recent::Recent, router::CallRouter, snapshot::Routing},
     secrets::{self, SecretKey},
     shutdown::Signals,
+    webhooks,
 };
 
 pub async fn run(cli: &Cli) -> Result<(), StartError> {
@@ -60,6 +61,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let routing = Routing::load(&db).await.map_err(StartError::Routing)?;
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
+    start_webhooks(cli, &db, node.id)?;
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
     let (dni, dni_writer) = start_dni(cli, &db, &routing, node.id, geo).await?;
     let sip =
@@ -211,6 +213,18 @@ async fn start_dni(
         }
     });
     Ok((service, written))
+}
+
+/// Turns the outbox into deliveries and sends them.
+fn start_webhooks(cli: &Cli, db: &Db, node: uuid::Uuid) -> Result<(), StartError> {
+    webhooks::dispatch::spawn(db.clone());
+    let settings = webhooks::deliver::Settings {
+        retry_base: Duration::from_millis(cli.webhook_retry_base_ms),
+        give_up_after: Duration::from_secs(cli.webhook_give_up_seconds),
+        timeout: Duration::from_millis(cli.webhook_timeout_ms),
+        allow_private: cli.allow_private_targets,
+    };
+    webhooks::deliver::spawn(db.clone(), node, settings).map_err(StartError::Webhooks)
 }
 
 /// Changes to calls a slow live view may fall behind by before it skips some.

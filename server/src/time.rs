@@ -13,3 +13,14 @@ pub fn serialize<S: serde::Serializer>(
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&rfc3339(*at))
 }
+
+/// [`serialize`] for times that may be absent (`null`).
+pub fn serialize_optional<S: serde::Serializer>(
+    at: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => serialize(at, serializer),
+        None => serializer.serialize_none(),
+    }
+}

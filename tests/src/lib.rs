@@ -10,6 +10,7 @@ mod browser;
 mod database;
 mod fake_buyer;
 pub mod isolation;
+mod receiver;
 mod server;
 mod session;
 
@@ -17,5 +18,6 @@ pub use api::Api;
 pub use browser::Browser;
 pub use database::TestDatabase;
 pub use fake_buyer::{FakeBuyer, ReceivedPing, Reply};
+pub use receiver::{Behaviour, Received, Receiver};
 pub use server::{NewOrg, Server, ServerOptions, bidline_binary, bidline_command, workspace_root};
 pub use session::SessionClient;

@@ -160,7 +160,7 @@ pub struct BidRow {
     pub target_id: Uuid,
     pub buyer_id: Uuid,
     /// `null` when not pinged (static, ineligible, or a reused bid).
-    #[serde(serialize_with = "query::optional_time")]
+    #[serde(serialize_with = "crate::time::serialize_optional")]
     #[schemars(with = "Option<String>")]
     pub pinged_at: Option<DateTime<Utc>>,
     pub latency_ms: Option<i64>,

@@ -50,10 +50,10 @@ pub struct CallView {
     pub sip_status: Option<i64>,
     #[serde(serialize_with = "crate::time::serialize")]
     pub started_at: DateTime<Utc>,
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::time::serialize_optional")]
     #[schemars(with = "Option<String>")]
     pub answered_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::time::serialize_optional")]
     #[schemars(with = "Option<String>")]
     pub ended_at: Option<DateTime<Utc>>,
     pub ring_seconds: Option<i64>,
@@ -85,16 +85,6 @@ pub struct EventView {
     pub at: DateTime<Utc>,
     pub kind: String,
     pub detail: Value,
-}
-
-pub(super) fn optional_time<S: serde::Serializer>(
-    at: &Option<DateTime<Utc>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match at {
-        Some(at) => crate::time::serialize(at, serializer),
-        None => serializer.serialize_none(),
-    }
 }
 
 /// A `calls` row as stored.

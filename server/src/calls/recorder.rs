@@ -26,6 +26,7 @@ use super::{
 use crate::{
     network::{publishers::Payout, targets::Target},
     routing::{counters::Counters, recent::Recent},
+    webhooks::{self, Notice},
 };
 
 /// Edge events of a call the router has not opened are kept this long.
@@ -127,6 +128,8 @@ struct Live {
     holding: Vec<bool>,
     connected: Option<usize>,
     next_seq: i64,
+    /// The place of the call's next webhook event.
+    next_notice: i64,
     started: Option<Instant>,
     answered: Option<Instant>,
 }
@@ -141,9 +144,25 @@ struct State {
     waiting: HashMap<u64, (Instant, Vec<CallEvent>)>,
 }
 
-/// Writes the call's row as it is now and shows it to live views.
-fn save(writer: &Writer, feed: &LiveFeed, row: &CallRow) {
-    writer.send(Write::Call(Box::new(row.clone())));
+impl Live {
+    /// The webhook events of a change to the call, in order (`bid.won` names the bid).
+    fn notices(&mut self, events: &[webhooks::Event], bid: Option<&BidRow>) -> Vec<Notice> {
+        events
+            .iter()
+            .map(|&event| {
+                let seq = self.next_notice;
+                self.next_notice += 1;
+                let bid = bid.filter(|_| event == webhooks::Event::BidWon);
+                Notice::of(event, &self.row, seq, bid)
+            })
+            .collect()
+    }
+}
+
+/// Writes the call's row as it is now, with the webhook events the change makes, and
+/// shows it to live views.
+fn save(writer: &Writer, feed: &LiveFeed, row: &CallRow, notices: Vec<Notice>) {
+    writer.send(Write::Call(Box::new(row.clone()), notices));
     // Nobody watching is fine.
     let _ = feed.send(Arc::new(row.clone()));
 }
@@ -186,7 +205,8 @@ impl State {
 
     fn open(&mut self, opened: Opened) {
         let Opened { edge_call, row, payout } = opened;
-        save(&self.writer, &self.feed, &row);
+        let incoming = Notice::of(webhooks::Event::CallIncoming, &row, 0, None);
+        save(&self.writer, &self.feed, &row, vec![incoming]);
         self.live.insert(
             edge_call,
             Live {
@@ -197,6 +217,7 @@ impl State {
                 holding: Vec::new(),
                 connected: None,
                 next_seq: 0,
+                next_notice: 1,
                 started: None,
                 answered: None,
             },
@@ -222,12 +243,21 @@ impl State {
             live.row.status = status;
             live.row.end_reason = Some(reason);
         }
+        let routed = live.row.status.is_live() && !decided.legs.is_empty();
+        let events: Vec<webhooks::Event> = [
+            (decided.duplicate, webhooks::Event::CallDuplicate),
+            (routed, webhooks::Event::CallRouted),
+        ]
+        .into_iter()
+        .filter_map(|(happened, event)| happened.then_some(event))
+        .collect();
         live.bids = decided.bids;
         live.holding = vec![true; decided.legs.len()];
         live.legs = decided.legs;
         let call = live.row.id;
         self.writer.send(Write::Bids(call, live.bids.clone()));
-        save(&self.writer, &self.feed, &live.row);
+        let notices = live.notices(&events, None);
+        save(&self.writer, &self.feed, &live.row, notices);
         self.timeline(decided.edge_call, decided.events);
     }
 
@@ -311,7 +341,15 @@ impl State {
                         self.counters.release(leg.target.id, live.row.id);
                     }
                 }
-                save(&self.writer, &self.feed, &live.row);
+                let won = live
+                    .connected
+                    .and_then(|leg| live.legs.get(leg))
+                    .map(|l| live.bids[l.bid].clone());
+                let notices = live.notices(
+                    &[webhooks::Event::CallAnswered, webhooks::Event::BidWon],
+                    won.as_ref(),
+                );
+                save(&self.writer, &self.feed, &live.row, notices);
                 self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
                 ("bridged", json!({"leg": leg, "target_id": target_of(&live.legs, *leg)}))
             }
@@ -374,8 +412,14 @@ impl State {
         // Shared counts: a routing task the caller's hang-up stopped may have claimed
         // targets that no leg names.
         self.counters.release_call(live.row.id);
-        self.writer.send(Write::Bids(live.row.id, live.bids));
-        save(&self.writer, &self.feed, &live.row);
+        self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
+        let events: &[webhooks::Event] = if live.row.converted {
+            &[webhooks::Event::CallCompleted, webhooks::Event::CallConverted]
+        } else {
+            &[webhooks::Event::CallCompleted]
+        };
+        let notices = live.notices(events, None);
+        save(&self.writer, &self.feed, &live.row, notices);
     }
 
     /// A call still live when the recorder stops: its node is going away.

@@ -16,14 +16,16 @@ use crate::db::{
     with_pool,
 };
 use crate::routing::counters::Period;
+use crate::webhooks::{Notice, outbox};
 
 const MAX_BATCH: usize = 500;
 
 /// One change.
 #[derive(Debug)]
 pub enum Write {
-    /// The call's row as it is now (inserted or replaced whole).
-    Call(Box<CallRow>),
+    /// The call's row as it is now (inserted or replaced whole), with the events the
+    /// change makes for webhooks (written in the same transaction: the outbox).
+    Call(Box<CallRow>, Vec<Notice>),
     /// The call's auction as it is now.
     Bids(Uuid, Vec<BidRow>),
     /// Steps of the call's timeline, numbered from `first_seq`.
@@ -78,6 +80,7 @@ impl Writer {
 #[derive(Default)]
 struct Batch {
     calls: Vec<CallRow>,
+    notices: Vec<Notice>,
     bids: Vec<(Uuid, Vec<BidRow>)>,
     events: Vec<(Uuid, i64, Event)>,
     taken: Vec<(Uuid, Period, String)>,
@@ -92,13 +95,16 @@ impl Batch {
         let mut bids_at: HashMap<Uuid, usize> = HashMap::new();
         for write in writes {
             match write {
-                Write::Call(row) => match call_at.get(&row.id) {
-                    Some(&index) => batch.calls[index] = *row,
-                    None => {
-                        call_at.insert(row.id, batch.calls.len());
-                        batch.calls.push(*row);
+                Write::Call(row, notices) => {
+                    batch.notices.extend(notices);
+                    match call_at.get(&row.id) {
+                        Some(&index) => batch.calls[index] = *row,
+                        None => {
+                            call_at.insert(row.id, batch.calls.len());
+                            batch.calls.push(*row);
+                        }
                     }
-                },
+                }
                 Write::Bids(call, rows) => match bids_at.get(&call) {
                     Some(&index) => batch.bids[index].1 = rows,
                     None => {
@@ -122,7 +128,7 @@ impl Batch {
     }
 
     /// Writes the batch in one transaction: calls first, since events and bids refer to
-    /// them.
+    /// them; the webhook events of the changes with them.
     async fn write(&self, db: &Db) -> Result<(), sqlx::Error> {
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
@@ -156,6 +162,18 @@ impl Batch {
                     .bind(call.revenue_cents)
                     .bind(call.payout_cents)
                     .bind(Json(&call.tags))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for notice in &self.notices {
+                sqlx::query(outbox::INSERT)
+                    .bind(notice.id)
+                    .bind(notice.org)
+                    .bind(notice.call)
+                    .bind(notice.seq)
+                    .bind(notice.event.as_str())
+                    .bind(notice.at)
+                    .bind(Json(&notice.payload))
                     .execute(&mut *tx)
                     .await?;
             }

@@ -42,6 +42,12 @@ pub trait Resource:
     /// The field a unique index guards, and what to say when a write collides with it.
     const UNIQUE: Option<(&'static str, &'static str)> = None;
 
+    /// A value shown only in the answer to the request that made it (a webhook's signing
+    /// secret), as (field, value); never in the object's JSON, so never in its history.
+    fn shown_once(&self) -> Option<(&'static str, String)> {
+        None
+    }
+
     /// Checks what `apply` cannot see: ids of other objects must name objects of `org`.
     fn check_references<'a>(
         _db: &'a Db,

@@ -31,6 +31,7 @@ async fn snapshot(a_api: &Api, a_owner: &SessionClient) -> Vec<Value> {
         "/dni-pools",
         "/targets",
         "/trunks",
+        "/webhooks",
     ] {
         let (status, body) = a_api.get(list).await;
         assert_eq!(status, 200, "GET {list}: {body}");
@@ -171,6 +172,11 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             a_api.call(Method::PUT, &ring_tree, Some(&json!([{"target_id": target_id}]))).await;
         assert_eq!(status, 200);
         let call_id = refused_call(&server, &a_api).await;
+        let (status, webhook) = a_api
+            .post("/webhooks", &json!({"name": "A's hook", "url": "https://a.example/hook", "events": ["call.completed"]}))
+            .await;
+        assert_eq!(status, 201, "{webhook}");
+        let webhook_id = webhook["id"].as_str().unwrap().to_owned();
         let before = snapshot(&a_api, &a_owner).await;
 
         let probes = [
@@ -204,6 +210,13 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::PATCH, format!("/trunks/{trunk_id}")),
             Probe::Api(Method::DELETE, format!("/trunks/{trunk_id}")),
             Probe::Api(Method::GET, format!("/trunks/{trunk_id}/history")),
+            Probe::Api(Method::GET, format!("/webhooks/{webhook_id}")),
+            Probe::Api(Method::PATCH, format!("/webhooks/{webhook_id}")),
+            Probe::Api(Method::DELETE, format!("/webhooks/{webhook_id}")),
+            Probe::Api(Method::GET, format!("/webhooks/{webhook_id}/history")),
+            Probe::Api(Method::GET, format!("/webhooks/{webhook_id}/deliveries")),
+            Probe::Api(Method::POST, format!("/webhooks/{webhook_id}/rotate-secret")),
+            Probe::Api(Method::POST, format!("/webhooks/{webhook_id}/deliveries/{call_id}/resend")),
             Probe::Api(Method::GET, ring_tree.clone()),
             Probe::Api(Method::GET, format!("/calls/{call_id}")),
             Probe::Function("call_detail", vec![("id", call_id.clone())]),
@@ -270,6 +283,9 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             match probe {
                 Probe::Api(method, path) => {
                     let body = match *method {
+                        Method::PATCH if path.starts_with("/webhooks") => {
+                            Some(json!({"enabled": false}))
+                        }
                         Method::PATCH => Some(json!({"status": "paused"})),
                         // B's own ids would be refused anyway; an empty tree would wipe A's.
                         Method::PUT => Some(json!([])),
@@ -307,6 +323,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             ("dni pools", b_api.get("/dni-pools").await.1),
             ("targets", b_api.get("/targets").await.1),
             ("trunks", b_api.get("/trunks").await.1),
+            ("webhooks", b_api.get("/webhooks").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("calls", b_api.get("/calls").await.1),
             ("call log", b_owner.call("list_calls", &[("filter[caller]", "")]).await.1),
@@ -323,6 +340,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                     && !text.contains(&pool_id)
                     && !text.contains(&target_id)
                     && !text.contains(&trunk_id)
+                    && !text.contains(&webhook_id)
                     && !text.contains(&call_id)
                     && !text.contains("a.example"),
                 "{backend}: B's {name} show A: {text}"

@@ -26,3 +26,4 @@ mod sessions;
 mod shutdown;
 mod targets;
 mod trunks;
+mod webhooks;

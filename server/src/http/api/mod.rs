@@ -15,6 +15,7 @@ mod ping;
 mod resources;
 mod ring_tree;
 mod routing;
+mod webhooks;
 
 use axum::Router;
 
@@ -45,7 +46,8 @@ pub fn router() -> Router<AppState> {
         .merge(resources::routes::<Trunk>("trunks", "Trunks", spec))
         .merge(resources::routes::<BlockedCaller>("blocked-callers", "Blocked callers", spec))
         .merge(routing::router(spec))
-        .merge(calls::router(spec));
+        .merge(calls::router(spec))
+        .merge(webhooks::router(spec));
     openapi::describe(spec);
     let document = std::mem::take(spec).document();
     let v1 = v1.merge(openapi::serve(document)).fallback(|| async { ApiError::NotFound });

@@ -117,10 +117,14 @@ async fn create<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiJson(input): ApiJson<R::Input>,
-) -> Result<(StatusCode, Json<R>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::EditConfiguration)?;
     let object = resource::create::<R>(&state.db, caller.org, input, caller.by()).await?;
-    Ok((StatusCode::CREATED, Json(object)))
+    let mut answer = serde_json::to_value(&object).expect("configuration objects serialise");
+    if let (Some((field, value)), Value::Object(fields)) = (object.shown_once(), &mut answer) {
+        fields.insert(field.to_owned(), Value::String(value));
+    }
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 async fn read<R: Resource>(

@@ -1,0 +1,162 @@
+//! Requests Bidline sends on its users' say-so (buyer pings, webhooks, pixels) go only to
+//! public addresses unless the operator allows others (`BIDLINE_ALLOW_PRIVATE_TARGETS`):
+//! a URL typed into the dashboard must not reach this machine or its private network.
+//! Names are checked by the client's resolver, so no connection — new, pooled or after a
+//! redirect — reaches a private address by name; literal addresses by [`check_url`] and,
+//! after a redirect, by [`redirects`].
+
+use std::net::{IpAddr, SocketAddr};
+
+/// Addresses that are not public: this machine, private and link-local networks, and
+/// addresses that are not a host.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                // Shared address space (carrier-grade NAT), 100.64.0.0/10.
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private(IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (v6.segments()[0] & 0xfe00) == 0xfc00
+                    || (v6.segments()[0] & 0xffc0) == 0xfe80
+            }
+        },
+    }
+}
+
+/// Refuses `ip` unless private addresses are allowed.
+fn guard(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), String> {
+    if allow_private || !is_private(ip) {
+        return Ok(());
+    }
+    Err(format!(
+        "{host} is a loopback, private or link-local address ({ip}); requests go only to public \
+         addresses (the operator can allow others with BIDLINE_ALLOW_PRIVATE_TARGETS=true)"
+    ))
+}
+
+/// Checks a URL before it is requested: it has a host, and a literal address is public.
+pub fn check_url(url: &url::Url, allow_private: bool) -> Result<(), String> {
+    match url.host() {
+        None => Err("the URL has no host".to_owned()),
+        // Literal addresses never reach the resolver: they are checked here.
+        Some(url::Host::Ipv4(ip)) => guard(&ip.to_string(), ip.into(), allow_private),
+        Some(url::Host::Ipv6(ip)) => guard(&ip.to_string(), ip.into(), allow_private),
+        Some(url::Host::Domain(_)) => Ok(()),
+    }
+}
+
+/// The client's resolver: a name resolves only if every address it has passes [`guard`].
+struct Guarded {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for Guarded {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map_err(|error| format!("cannot resolve {host}: {error}"))?
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} has no address").into());
+            }
+            for addr in &addrs {
+                guard(&host, addr.ip(), allow_private)?;
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// A client builder whose every name is resolved through [`Guarded`], sending once (no
+/// retries: the caller decides) and following no redirects unless told with
+/// [`redirects`].
+pub fn client(allow_private: bool) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .dns_resolver(std::sync::Arc::new(Guarded { allow_private }))
+        .redirect(reqwest::redirect::Policy::none())
+        // Retrying would also copy every request in case it is needed.
+        .retry(reqwest::retry::never())
+        .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Follows up to `most` redirects, none of them to a literal address that is not public
+/// (names are checked when resolved).
+pub fn redirects(most: usize, allow_private: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= most {
+            return attempt.error(format!("more than {most} redirects"));
+        }
+        match check_url(attempt.url(), allow_private) {
+            Ok(()) => attempt.follow(),
+            Err(refused) => {
+                let to = attempt.url().to_string();
+                attempt.error(format!("redirected to {to}: {refused}"))
+            }
+        }
+    })
+}
+
+/// An error with its causes: a refused address reads as such, not as "error sending
+/// request".
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_recognised() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in ["203.0.113.10", "8.8.8.8", "2001:4860::8888"] {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn literal_addresses_in_urls_are_checked() {
+        let url = |text: &str| url::Url::parse(text).unwrap();
+        assert!(check_url(&url("http://127.0.0.1:8080/hook"), false).is_err());
+        assert!(check_url(&url("http://[::1]/hook"), false).is_err());
+        assert!(check_url(&url("http://127.0.0.1:8080/hook"), true).is_ok());
+        assert!(check_url(&url("http://203.0.113.10/hook"), false).is_ok());
+        assert!(check_url(&url("https://buyer.example/ping"), false).is_ok());
+        assert!(check_url(&url("data:text/plain,hi"), true).is_err());
+    }
+}

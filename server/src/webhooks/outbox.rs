@@ -1,0 +1,50 @@
+//! The outbox: what the call recorder says happened, written in the same transaction as
+//! the change itself (see [`crate::calls::writer`]), so no recorded change loses its
+//! events and no event reports a change that was not recorded.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::Event;
+use crate::{
+    accounts::OrgId,
+    calls::{BidRow, CallRow, query::CallView},
+};
+
+/// One event about one call, with the call as it was then.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub id: Uuid,
+    pub org: OrgId,
+    pub call: Uuid,
+    /// The event's place among the call's events, from 0.
+    pub seq: i64,
+    pub event: Event,
+    pub at: DateTime<Utc>,
+    /// `{"call": …}` as the API shows calls, and `"bid"` for `bid.won`.
+    pub payload: Value,
+}
+
+impl Notice {
+    /// `event` about the call `row` describes now.
+    pub fn of(event: Event, row: &CallRow, seq: i64, bid: Option<&BidRow>) -> Notice {
+        let mut payload = json!({ "call": CallView::from(row) });
+        if let Some(bid) = bid {
+            payload["bid"] = json!(bid);
+        }
+        Notice {
+            id: Uuid::now_v7(),
+            org: row.org,
+            call: row.id,
+            seq,
+            event,
+            at: Utc::now(),
+            payload,
+        }
+    }
+}
+
+/// Binds, in order: id, organization, call, seq, event, at, payload.
+pub const INSERT: &str = "INSERT INTO webhook_events (id, organization_id, call_id, seq, event, at, payload) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, seq) DO NOTHING";
