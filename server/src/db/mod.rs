@@ -17,7 +17,7 @@ pub mod nodes;
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{
-    PgPool, SqlitePool,
+    ConnectOptions, PgPool, SqlitePool,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
@@ -28,6 +28,10 @@ use crate::config::DatabaseUrl;
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long SQLite waits on a lock held by another writer.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Statements slower than this are logged as warnings. sqlx's default (1 s) flags
+/// SQLite's first `PRAGMA journal_mode = WAL` whenever the disk is busy, which is noise
+/// (and a second line on stderr of a CLI command that must print one).
+const SLOW_STATEMENT: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -126,7 +130,8 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
                 create_parent_folder(options.get_filename())?;
                 let pool = SqlitePoolOptions::new()
                     .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -136,7 +141,9 @@ impl Db {
                 Ok(Self::Sqlite(pool))
             }
             DatabaseUrl::Postgres(raw) => {
-                let options = PgConnectOptions::from_str(raw).map_err(DbError::Url)?;
+                let options = PgConnectOptions::from_str(raw)
+                    .map_err(DbError::Url)?
+                    .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
                 let pool = PgPoolOptions::new()
                     .acquire_timeout(ACQUIRE_TIMEOUT)
                     .connect_with(options)
