@@ -113,6 +113,16 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_WEBHOOK_GIVE_UP_SECONDS", default_value_t = 86_400, global = true, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub webhook_give_up_seconds: u64,
 
+    /// Buyer postbacks one client address may send per minute (in bursts of a quarter).
+    #[arg(
+        long,
+        env = "BIDLINE_POSTBACK_REQUESTS_PER_MINUTE",
+        default_value_t = NonZeroU32::new(600).expect("not zero"),
+        global = true,
+        value_name = "N"
+    )]
+    pub postback_requests_per_minute: NonZeroU32,
+
     /// DNI requests (lease, renew, release) one visitor address may make per minute.
     #[arg(
         long,

@@ -68,7 +68,9 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         start_sip(cli, &db, &node, routing.clone(), pinger.clone(), live.clone(), dni.book.clone())
             .await?;
     let throttle = Arc::new(Throttle::default());
-    spawn_forgetting(throttle.clone());
+    let postback_limits =
+        crate::limits::Limits::new(cli.postback_requests_per_minute, cli.trusted_proxies.clone());
+    spawn_forgetting(throttle.clone(), postback_limits.clone());
     let sessions = session::Store::new(&db);
     sessions.spawn_cleanup();
     let app = http::router(AppState {
@@ -82,6 +84,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         secure_cookies: cli.secure_cookies,
         pinger,
         live,
+        postback_limits: postback_limits.clone(),
         dni,
     });
 
@@ -294,13 +297,15 @@ async fn serve_until_signalled(
     }
 }
 
-/// Lets the sign-in limits forget addresses and emails that have been quiet a while.
-fn spawn_forgetting(throttle: Arc<Throttle>) {
+/// Lets the sign-in and postback limits forget addresses and emails that have been quiet
+/// a while.
+fn spawn_forgetting(throttle: Arc<Throttle>, postbacks: crate::limits::Limits) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             throttle.forget_idle();
+            postbacks.forget_idle();
         }
     });
 }

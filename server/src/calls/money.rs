@@ -37,14 +37,23 @@ pub fn settle(terms: &Terms, talk_ms: i64) -> Settlement {
     let converted = reached(terms.buffer_seconds);
     let revenue_cents = if converted { terms.bid_cents.max(0) } else { 0 };
     let paid = reached(terms.payout_buffer_seconds) && (!terms.duplicate || terms.pays_duplicates);
-    let payout_cents = match terms.payout {
+    Settlement {
+        converted,
+        revenue_cents,
+        payout_cents: payout_cents(terms.payout, paid, revenue_cents),
+    }
+}
+
+/// What the publisher earns: nothing unless `paid` (its buffer reached, and not an unpaid
+/// duplicate); else its fixed cents or its share of `revenue_cents`.
+pub fn payout_cents(payout: Option<Payout>, paid: bool, revenue_cents: i64) -> i64 {
+    match payout {
         Some(_) if !paid => 0,
         None => 0,
         Some(Payout::Fixed { cents }) => cents,
         // A share rounds down: the network never pays a fraction of a cent it did not earn.
         Some(Payout::Percent { basis_points }) => revenue_cents * basis_points / 10_000,
-    };
-    Settlement { converted, revenue_cents, payout_cents }
+    }
 }
 
 #[cfg(test)]

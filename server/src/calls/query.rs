@@ -89,7 +89,7 @@ pub struct EventView {
 
 /// A `calls` row as stored.
 #[derive(sqlx::FromRow)]
-struct CallRecord {
+pub(crate) struct CallRecord {
     id: Uuid,
     organization_id: OrgId,
     node_id: Uuid,

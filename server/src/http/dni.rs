@@ -139,27 +139,6 @@ struct LeaseAnswer {
     expires_at: String,
 }
 
-/// The visitor's address: the peer's, or — behind a proxy the operator trusts — the
-/// nearest address in `X-Forwarded-For` the proxies did not add.
-fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    let mut ip = peer.ip();
-    if !state.dni.limits.trusts(ip) {
-        return ip;
-    }
-    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-    let hops: Vec<IpAddr> = forwarded
-        .flat_map(|value| value.split(','))
-        .filter_map(|hop| hop.trim().parse().ok())
-        .collect();
-    for hop in hops.into_iter().rev() {
-        ip = hop;
-        if !state.dni.limits.trusts(hop) {
-            break;
-        }
-    }
-    ip
-}
-
 /// The request's `Origin` host, when the campaign lists it (or a parent domain of it).
 fn allowed_origin(headers: &HeaderMap, domains: &[String]) -> Result<HeaderValue, ApiError> {
     let origin = headers
@@ -228,7 +207,7 @@ async fn lease(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let ip = client_ip(&state, peer, &headers);
+    let ip = state.dni.limits.client_ip(peer, &headers);
     throttle(&state, ip)?;
     let request: LeaseRequest = parse(&body)?;
     let snapshot = state.routing.current();
@@ -266,7 +245,7 @@ fn lease_request(
     headers: &HeaderMap,
     lease_id: &str,
 ) -> Result<(Uuid, Option<HeaderValue>), ApiError> {
-    throttle(state, client_ip(state, peer, headers))?;
+    throttle(state, state.dni.limits.client_ip(peer, headers))?;
     let id = Uuid::parse_str(lease_id).map_err(|_| ApiError::NotFound)?;
     if headers.get(header::ORIGIN).is_none() {
         return Ok((id, None));

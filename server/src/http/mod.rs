@@ -9,6 +9,7 @@ mod dni;
 mod health;
 mod live;
 mod metrics;
+mod postback;
 pub mod session;
 
 use std::sync::Arc;
@@ -49,6 +50,8 @@ pub struct AppState {
     /// Every change to a call this node handles, for the live views.
     pub live: crate::calls::LiveFeed,
     pub dni: crate::dni::Dni,
+    /// Buyer postbacks per client address.
+    pub postback_limits: crate::limits::Limits,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -63,6 +66,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(dni::router())
+        .merge(postback::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(dashboard(&state))

@@ -20,6 +20,7 @@ mod numbers;
 mod openapi;
 mod pages;
 mod pings;
+mod postbacks;
 mod publishers;
 mod routing;
 mod sessions;

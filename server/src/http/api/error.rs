@@ -17,6 +17,9 @@ use crate::accounts::AccountError;
 pub enum ApiError {
     #[error("missing or unknown API key")]
     Unauthorized,
+    /// A credential in the path (a postback key) that names nothing live.
+    #[error("unknown or revoked postback key")]
+    UnknownPostbackKey,
     #[error("{0}")]
     Forbidden(String),
     /// Also the answer for anything that belongs to another organization.
@@ -87,10 +90,22 @@ impl From<crate::network::NetworkError> for ApiError {
     }
 }
 
+impl From<crate::postbacks::report::PostbackError> for ApiError {
+    fn from(error: crate::postbacks::report::PostbackError) -> Self {
+        use crate::postbacks::report::PostbackError;
+        match error {
+            PostbackError::Invalid { field, message } => Self::field(field, message),
+            PostbackError::NotFound => Self::NotFound,
+            PostbackError::Live => Self::Conflict(error.to_string()),
+            PostbackError::Database(error) => error.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::UnknownPostbackKey => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -114,7 +129,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
         }
-        if status == StatusCode::UNAUTHORIZED {
+        if let Self::Unauthorized = self {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -12,6 +12,7 @@ mod me;
 mod numbers;
 mod openapi;
 mod ping;
+mod postback_keys;
 mod resources;
 mod ring_tree;
 mod routing;
@@ -47,7 +48,8 @@ pub fn router() -> Router<AppState> {
         .merge(resources::routes::<BlockedCaller>("blocked-callers", "Blocked callers", spec))
         .merge(routing::router(spec))
         .merge(calls::router(spec))
-        .merge(webhooks::router(spec));
+        .merge(webhooks::router(spec))
+        .merge(postback_keys::router(spec));
     openapi::describe(spec);
     let document = std::mem::take(spec).document();
     let v1 = v1.merge(openapi::serve(document)).fallback(|| async { ApiError::NotFound });
