@@ -22,6 +22,7 @@ use crate::{
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     roles::Role,
     status::SystemStatus,
+    webhooks::DeliveryRow,
 };
 
 type Answer<'a, T> = BoxFuture<'a, Result<T, AppError>>;
@@ -90,6 +91,9 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Answer<'_, Vec<serde_json::Value>>;
     fn import_numbers(&self, body: String, preview: bool) -> Answer<'_, ImportAnswer>;
     fn test_ping(&self, target_id: String) -> Answer<'_, PingReport>;
+
+    fn webhook_deliveries(&self, webhook_id: String) -> Answer<'_, Vec<DeliveryRow>>;
+    fn resend_delivery(&self, webhook_id: String, delivery_id: String) -> Answer<'_, ()>;
 }
 
 /// The backend the server provided for this request.

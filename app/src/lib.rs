@@ -19,6 +19,7 @@ mod pages;
 pub mod roles;
 pub mod settings;
 pub mod status;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -89,6 +90,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("dni-pools/:id") view=|| view! { <pages::ObjectDetail kind=Kind::DniPool /> } />
                     <Route path=path!("trunks") view=|| view! { <pages::ObjectList kind=Kind::Trunk /> } />
                     <Route path=path!("trunks/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Trunk /> } />
+                    <Route path=path!("blocked-callers") view=|| view! { <pages::ObjectList kind=Kind::BlockedCaller /> } />
+                    <Route path=path!("blocked-callers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::BlockedCaller /> } />
+                    <Route path=path!("webhooks") view=|| view! { <pages::ObjectList kind=Kind::Webhook /> } />
+                    <Route path=path!("webhooks/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Webhook /> } />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -23,10 +23,11 @@ pub enum Kind {
     DniPool,
     Trunk,
     BlockedCaller,
+    Webhook,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Self::Campaign,
         Self::Publisher,
         Self::Buyer,
@@ -35,6 +36,7 @@ impl Kind {
         Self::DniPool,
         Self::Trunk,
         Self::BlockedCaller,
+        Self::Webhook,
     ];
 
     /// The path segment of its pages and API routes (`dni-pools`).
@@ -48,6 +50,7 @@ impl Kind {
             Self::DniPool => "dni-pools",
             Self::Trunk => "trunks",
             Self::BlockedCaller => "blocked-callers",
+            Self::Webhook => "webhooks",
         }
     }
 
@@ -61,6 +64,7 @@ impl Kind {
             Self::DniPool => "DNI pools",
             Self::Trunk => "Trunks",
             Self::BlockedCaller => "Blocked callers",
+            Self::Webhook => "Webhooks",
         }
     }
 
@@ -74,6 +78,7 @@ impl Kind {
             Self::DniPool => "DNI pool",
             Self::Trunk => "trunk",
             Self::BlockedCaller => "blocked caller",
+            Self::Webhook => "webhook",
         }
     }
 

@@ -19,6 +19,8 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "call_detail",
     "campaign_today",
     "campaign_dni",
+    "webhook_deliveries",
+    "resend_delivery",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it

@@ -15,6 +15,7 @@ mod overview;
 mod settings;
 mod shell;
 mod signup;
+mod webhooks;
 
 pub use api_keys::ApiKeys;
 pub use audit::AuditLog;

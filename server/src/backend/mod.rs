@@ -13,6 +13,7 @@ mod dni;
 mod members;
 mod network;
 mod settings;
+mod webhooks;
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -35,6 +36,7 @@ use bidline_app::{
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     roles::Role,
     status::SystemStatus,
+    webhooks::DeliveryRow,
 };
 use futures::future::BoxFuture;
 use leptos::prelude::use_context;
@@ -230,6 +232,14 @@ impl Backend for ServerBackend {
 
     fn test_ping(&self, target_id: String) -> Answer<'_, PingReport> {
         Box::pin(answer(network::test_ping(&self.state, target_id)))
+    }
+
+    fn webhook_deliveries(&self, webhook_id: String) -> Answer<'_, Vec<DeliveryRow>> {
+        Box::pin(answer(webhooks::deliveries(&self.state, webhook_id)))
+    }
+
+    fn resend_delivery(&self, webhook_id: String, delivery_id: String) -> Answer<'_, ()> {
+        Box::pin(answer(webhooks::resend(&self.state, webhook_id, delivery_id)))
     }
 }
 

@@ -30,6 +30,7 @@ use crate::{
         trunks::Trunk,
     },
     time::rfc3339,
+    webhooks::endpoint::Webhook,
 };
 
 const PAGE: i64 = 25;
@@ -68,6 +69,10 @@ macro_rules! with_kind {
             }
             Kind::BlockedCaller => {
                 type $R = BlockedCaller;
+                $body
+            }
+            Kind::Webhook => {
+                type $R = Webhook;
                 $body
             }
         }
@@ -201,11 +206,10 @@ pub async fn save(
     let id = text.filter(|t| !t.is_empty()).map(|t| id(&t)).transpose()?;
     Ok(with_kind!(kind, R => {
         let input: <R as Resource>::Input = parse(&body)?;
-        let object: R = match id {
-            Some(id) => resource::update::<R>(&state.db, org, id, input, by).await?,
-            None => resource::create::<R>(&state.db, org, input, by).await?,
-        };
-        json(&object)
+        match id {
+            Some(id) => json(&resource::update::<R>(&state.db, org, id, input, by).await?),
+            None => resource::created_json(&resource::create::<R>(&state.db, org, input, by).await?),
+        }
     }))
 }
 

@@ -78,6 +78,15 @@ fn json(object: &impl Serialize) -> Value {
     serde_json::to_value(object).expect("configuration objects serialise")
 }
 
+/// A new object as its creator is answered: its JSON, and what it shows once.
+pub fn created_json<R: Resource>(object: &R) -> Value {
+    let mut answer = json(object);
+    if let (Some((field, value)), Value::Object(fields)) = (object.shown_once(), &mut answer) {
+        fields.insert(field.to_owned(), Value::String(value));
+    }
+    answer
+}
+
 /// A unique-index collision as the field error it is, when `R` declares one.
 fn collision<R: Resource>(error: sqlx::Error) -> NetworkError {
     match (&error, R::UNIQUE) {

@@ -225,6 +225,15 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Function("call_detail", vec![("id", call_id.clone())]),
             Probe::Function("campaign_today", vec![("campaign_id", campaign_id.clone())]),
             Probe::Function("campaign_dni", vec![("campaign_id", campaign_id.clone())]),
+            Probe::Function("webhook_deliveries", vec![("webhook_id", webhook_id.clone())]),
+            Probe::Function(
+                "resend_delivery",
+                vec![("webhook_id", webhook_id.clone()), ("delivery_id", call_id.clone())],
+            ),
+            Probe::Function(
+                "object_page",
+                vec![("kind", "webhook".into()), ("id", webhook_id.clone())],
+            ),
             Probe::Api(Method::PUT, ring_tree.clone()),
             Probe::Function("revoke_api_key", vec![("id", key_id.clone())]),
             Probe::Function("revoke_invitation", vec![("id", invitation_id.clone())]),

@@ -28,3 +28,4 @@ mod shutdown;
 mod targets;
 mod trunks;
 mod webhooks;
+mod webhooks_ui;

@@ -44,10 +44,12 @@ pub struct Field {
     pub nullable: bool,
     /// Shown and sent only while the field `.0` holds `.1`.
     pub when: Option<(&'static str, &'static str)>,
+    /// The text of a new object's input, when not the input's own default.
+    pub initial: Option<&'static str>,
 }
 
 const fn field(key: &'static str, label: &'static str, input: Input) -> Field {
-    Field { key, label, input, hint: "", nullable: false, when: None }
+    Field { key, label, input, hint: "", nullable: false, when: None, initial: None }
 }
 
 impl Field {
@@ -58,6 +60,11 @@ impl Field {
 
     const fn nullable(mut self) -> Self {
         self.nullable = true;
+        self
+    }
+
+    const fn initially(mut self, text: &'static str) -> Self {
+        self.initial = Some(text);
         self
     }
 
@@ -85,6 +92,7 @@ pub fn fields(kind: Kind) -> &'static [Field] {
         Kind::DniPool => &DNI_POOL,
         Kind::Trunk => &TRUNK,
         Kind::BlockedCaller => &BLOCKED_CALLER,
+        Kind::Webhook => &WEBHOOK,
     }
 }
 
@@ -200,6 +208,30 @@ const BLOCKED_CALLER: [Field; 3] = [
     field("reason", "Reason", Input::Text).nullable(),
 ];
 
+const WEBHOOK: [Field; 13] = [
+    field("name", "Name", Input::Text),
+    field("enabled", "Enabled", Input::Checkbox).initially("true"),
+    field("kind", "Kind", Input::Select(&[("webhook", "Webhook"), ("pixel", "Pixel (GET with the call in its URL)")])),
+    field("url", "URL", Input::Text)
+        .hint("tokens such as {{call.id}}, {{caller.number}}, {{call.revenue}}, {{tag.utm_source}} are URL-encoded"),
+    field("method", "Method", Input::Select(&[("POST", "POST"), ("PUT", "PUT"), ("GET", "GET")]))
+        .when("kind", "webhook"),
+    field("events", "Events", Input::Lines)
+        .initially("call.completed")
+        .hint("one per line: call.incoming, call.routed, call.answered, bid.won, call.completed, call.converted, call.duplicate, call.adjusted"),
+    field("campaign_id", "Only this campaign", Input::Reference(Kind::Campaign)).nullable(),
+    field("publisher_id", "Only this publisher", Input::Reference(Kind::Publisher)).nullable(),
+    field("buyer_id", "Only this buyer", Input::Reference(Kind::Buyer)).nullable(),
+    field("conditions", "Conditions", Input::Conditions)
+        .hint("one per line, all must hold: tag.utm_source equals google"),
+    field("headers", "Headers", Input::Headers).hint("one per line: X-Api-Key: abc"),
+    field("body_template", "Body template", Input::LongText)
+        .nullable()
+        .when("kind", "webhook")
+        .hint("empty = Bidline's JSON (the call, the event, the delivery id)"),
+    field("max_concurrency", "Requests at once", Input::Int).initially("4"),
+];
+
 const DNI_POOL: [Field; 4] = [
     field("name", "Name", Input::Text),
     field("campaign_id", "Campaign", Input::Reference(Kind::Campaign)),
@@ -242,6 +274,9 @@ fn at<'a>(object: &'a Value, key: &str) -> &'a Value {
 /// The text an input shows for `field` of `object` (or the default of a new object).
 pub fn text_of(field: &Field, object: Option<&Value>) -> String {
     let Some(object) = object else {
+        if let Some(text) = field.initial {
+            return text.to_owned();
+        }
         return match field.input {
             Input::Select(options) => options[0].0.to_owned(),
             Input::Checkbox => "false".to_owned(),

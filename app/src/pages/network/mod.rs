@@ -63,6 +63,16 @@ fn columns(kind: Kind) -> &'static [(&'static str, &'static str)] {
         Kind::DniPool => &[("lease_minutes", "Lease (min)")],
         Kind::Trunk => &[("direction", "Direction"), ("host", "Host")],
         Kind::BlockedCaller => &[("reason", "Reason")],
+        Kind::Webhook => &[("kind", "Kind"), ("url", "URL")],
+    }
+}
+
+/// Active or paused (a webhook says so as `enabled`).
+fn status_of(object: &Value) -> String {
+    match object["enabled"].as_bool() {
+        Some(true) => "active".to_owned(),
+        Some(false) => "paused".to_owned(),
+        None => cell(object, "status"),
     }
 }
 
@@ -208,7 +218,7 @@ fn ObjectTable(kind: Kind, items: Vec<Value>) -> impl IntoView {
                                     .iter()
                                     .map(|(key, _)| view! { <td>{cell(&object, key)}</td> })
                                     .collect_view()}
-                                <td>{cell(&object, "status")}</td>
+                                <td>{status_of(&object)}</td>
                             </tr>
                         }
                     })
@@ -287,6 +297,10 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
             .filter(|_| edits && kind == Kind::Target)
             .filter(|_| object.as_ref().is_some_and(|o| o["revenue"]["kind"] == "rtb"))
             .map(|target_id| view! { <test_ping::TestPing target_id /> }.into_any())}
+        {id
+            .clone()
+            .filter(|_| kind == Kind::Webhook)
+            .map(|webhook_id| view! { <crate::pages::webhooks::Deliveries webhook_id edits /> }.into_any())}
         {id.clone().filter(|_| edits).map(|id| view! { <DeleteObject kind id /> }.into_any())}
         {id.map(|_| view! { <history::History changes=history /> }.into_any())}
     }
@@ -302,6 +316,8 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
     // Problems found here before asking the server, then the server's.
     let problems = RwSignal::new(BTreeMap::<String, String>::new());
     let saved = RwSignal::new(false);
+    // A new object's secret (a webhook's signing secret), shown before its page opens.
+    let shown_once = RwSignal::new(None::<(String, String)>);
     let save = Action::new(move |(id, body): &(Option<String>, String)| {
         save_object(kind, id.clone(), body.clone())
     });
@@ -311,7 +327,10 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
             problems.set(BTreeMap::new());
             saved.set(true);
             if creating && let Some(new_id) = object["id"].as_str() {
-                navigate(&object_path(kind, new_id), Default::default());
+                match object["secret"].as_str() {
+                    Some(secret) => shown_once.set(Some((new_id.to_owned(), secret.to_owned()))),
+                    None => navigate(&object_path(kind, new_id), Default::default()),
+                }
             }
         }
         Some(Err(AppError::Invalid(fields))) => problems.set(fields),
@@ -342,8 +361,27 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
         })
     };
 
+    let secret = move || {
+        shown_once.get().map(|(new_id, secret)| {
+            view! {
+                <super::forms::ShownOnce
+                    id="new-secret"
+                    label="The signing secret"
+                    heading="Copy this signing secret now."
+                    note="Receivers verify Bidline-Signature with it; it is shown only once."
+                    value=secret
+                />
+                <p>
+                    <a class="button" id="open-created" href=object_path(kind, &new_id)>
+                        "Open the " {kind.singular()}
+                    </a>
+                </p>
+            }
+        })
+    };
     view! {
-        <form class="object-form stack" id="object-form" on:submit=submit>
+        {secret}
+        <form class="object-form stack" id="object-form" on:submit=submit hidden=move || shown_once.with(Option::is_some)>
             <fieldset disabled=!edits>
                 {fields(kind)
                     .iter()

@@ -120,11 +120,7 @@ async fn create<R: Resource>(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::EditConfiguration)?;
     let object = resource::create::<R>(&state.db, caller.org, input, caller.by()).await?;
-    let mut answer = serde_json::to_value(&object).expect("configuration objects serialise");
-    if let (Some((field, value)), Value::Object(fields)) = (object.shown_once(), &mut answer) {
-        fields.insert(field.to_owned(), Value::String(value));
-    }
-    Ok((StatusCode::CREATED, Json(answer)))
+    Ok((StatusCode::CREATED, Json(resource::created_json(&object))))
 }
 
 async fn read<R: Resource>(

@@ -1,0 +1,39 @@
+//! A webhook's delivery log as its page shows it, and resending a delivery.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::AppError;
+
+/// One delivery and its last attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub event: String,
+    pub call_id: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub last_latency_ms: Option<i64>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub request_method: String,
+    pub request_url: String,
+    pub request_body: Option<String>,
+    pub response: Option<String>,
+}
+
+/// The webhook's latest deliveries, newest first.
+#[server(prefix = "/fn", endpoint = "webhook_deliveries")]
+pub async fn webhook_deliveries(webhook_id: String) -> Result<Vec<DeliveryRow>, AppError> {
+    crate::backend::backend()?.webhook_deliveries(webhook_id).await
+}
+
+/// Sends the delivery again now, with the same id.
+#[server(prefix = "/fn", endpoint = "resend_delivery")]
+pub async fn resend_delivery(webhook_id: String, delivery_id: String) -> Result<(), AppError> {
+    crate::backend::backend()?.resend_delivery(webhook_id, delivery_id).await
+}

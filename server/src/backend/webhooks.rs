@@ -1,0 +1,54 @@
+//! A webhook's delivery log for its page, and resending from it.
+
+use bidline_app::{errors::AppError, roles::Permission, webhooks::DeliveryRow};
+use uuid::Uuid;
+
+use super::{caller, internal, member};
+use crate::{
+    http::AppState,
+    network::resource,
+    time::rfc3339,
+    webhooks::{endpoint::Webhook, log},
+};
+
+/// As many as the page shows; the API pages through the rest.
+const SHOWN: i64 = 50;
+
+fn id(text: &str) -> Result<Uuid, AppError> {
+    text.parse().map_err(|_| AppError::NotFound)
+}
+
+pub async fn deliveries(state: &AppState, webhook: String) -> Result<Vec<DeliveryRow>, AppError> {
+    let member = member(state, &caller().await?, Permission::Read).await?;
+    let webhook: Webhook = resource::get(&state.db, member.org, id(&webhook)?).await?;
+    let deliveries =
+        log::list(&state.db, member.org, webhook.id, None, SHOWN).await.map_err(internal)?;
+    Ok(deliveries
+        .into_iter()
+        .map(|d| DeliveryRow {
+            id: d.id.to_string(),
+            event: d.event,
+            call_id: d.call_id.to_string(),
+            status: d.status,
+            attempts: d.attempts,
+            last_status_code: d.last_status_code,
+            last_error: d.last_error,
+            last_latency_ms: d.last_latency_ms,
+            created_at: rfc3339(d.created_at),
+            next_attempt_at: d.next_attempt_at.map(rfc3339),
+            request_method: d.request.method,
+            request_url: d.request.url,
+            request_body: d.request.body,
+            response: d.response,
+        })
+        .collect())
+}
+
+pub async fn resend(state: &AppState, webhook: String, delivery: String) -> Result<(), AppError> {
+    let member = member(state, &caller().await?, Permission::EditConfiguration).await?;
+    if log::resend(&state.db, member.org, id(&webhook)?, id(&delivery)?).await.map_err(internal)? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}

@@ -1,0 +1,65 @@
+//! The webhooks page in chromium: an endpoint made in the dashboard shows its secret
+//! once; a real call's delivery appears in its log, and resending it from there sends the
+//! same delivery again.
+
+use std::time::Duration;
+
+use bidline_sipp::{Sipp, Transport, free_port};
+use bidline_tests::{Browser, NewOrg, Receiver, Server, ServerOptions};
+use serde_json::json;
+
+use crate::calls::{CALLER, Network, carrier};
+
+#[tokio::test]
+async fn an_endpoint_made_in_the_dashboard_logs_a_calls_delivery_and_resends_it() {
+    let server = Server::start_with(ServerOptions {
+        args: vec!["--webhook-retry-base-ms".into(), "100".into()],
+        ..Default::default()
+    })
+    .await;
+    let port = free_port();
+    let network = Network::new(&server, json!({})).await;
+    let target = network.target("Closer", port, json!({"kind": "static", "cents": 2500})).await;
+    network.go_live(&[&target]).await;
+    let receiver = Receiver::start(vec![]).await;
+
+    let browser = Browser::start().await;
+    browser.sign_in(&server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
+    browser.open(&server.url("/app/webhooks/new")).await;
+    browser.fill("#field-name", "CRM").await;
+    browser.fill("#field-url", &receiver.url("/hook")).await;
+    browser.fill("#field-events", "call.completed").await;
+    browser.click("#save").await;
+    let secret = browser.find("#new-secret").await.prop("value").await.unwrap().unwrap_or_default();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    browser.click("#open-created").await;
+    let path = browser
+        .wait_for_path_where(|path| {
+            path.strip_prefix("/app/webhooks/").is_some_and(|id| id.len() == 36)
+        })
+        .await;
+    browser.find("#no-deliveries").await;
+    assert!(!browser.source().await.contains(&secret), "the secret is shown again");
+
+    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
+    carrier(&server, CALLER, 500).passes().await;
+    buyer.passes().await;
+    let delivered = receiver.wait_for(1, Duration::from_secs(10)).await;
+    let delivery = delivered[0].header("bidline-delivery").unwrap().to_owned();
+
+    // The log shows it (the page refreshes itself), then a resend sends it again.
+    let row = format!("#deliveries tr[data-delivery='{delivery}']");
+    browser.wait_for_text(&format!("{row} .status"), |text| text == "delivered").await;
+    browser.wait_for_text(&format!("{row} .attempts"), |text| text == "1").await;
+    browser.click(&format!("{row} .resend")).await;
+    let started = std::time::Instant::now();
+    while receiver.received().len() < 2 {
+        assert!(started.elapsed() < Duration::from_secs(10), "not resent from {path}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resent = receiver.received().pop().unwrap();
+    assert_eq!(resent.header("bidline-delivery"), Some(delivery.as_str()));
+    assert_eq!(resent.header("bidline-event"), Some("call.completed"));
+    browser.wait_for_text(&format!("{row} .attempts"), |text| text == "2").await;
+    browser.close().await;
+}
