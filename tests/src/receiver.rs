@@ -18,6 +18,8 @@ use tokio::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Behaviour {
     Status(u16),
+    /// Answers 200 after a pause.
+    SlowOk(Duration),
     /// Reads the request and answers nothing for a minute.
     Stall,
     /// Answers bytes that are not HTTP and closes.
@@ -50,6 +52,8 @@ pub struct Receiver {
     addr: SocketAddr,
     script: Arc<Mutex<Vec<Behaviour>>>,
     received: Arc<Mutex<Vec<Received>>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: Arc<Mutex<(usize, usize)>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -60,13 +64,18 @@ impl Receiver {
         let addr = listener.local_addr().unwrap();
         let script = Arc::new(Mutex::new(script.into_iter().rev().collect::<Vec<_>>()));
         let received = Arc::new(Mutex::new(Vec::new()));
-        let (s, r) = (script.clone(), received.clone());
+        let in_flight = Arc::new(Mutex::new((0, 0)));
+        let (s, r, f) = (script.clone(), received.clone(), in_flight.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, s.clone(), r.clone()));
+                let f = f.clone();
+                let (s, r) = (s.clone(), r.clone());
+                tokio::spawn(async move {
+                    serve(stream, s, r, f).await;
+                });
             }
         });
-        Receiver { addr, script, received, task }
+        Receiver { addr, script, received, in_flight, task }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -76,6 +85,11 @@ impl Receiver {
     /// Answers the next requests as `script` says, then 200 again.
     pub fn then(&self, script: Vec<Behaviour>) {
         *self.script.lock().unwrap() = script.into_iter().rev().collect();
+    }
+
+    /// The most requests it was answering at once.
+    pub fn peak_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap().1
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -121,6 +135,7 @@ async fn serve(
     mut stream: tokio::net::TcpStream,
     script: Arc<Mutex<Vec<Behaviour>>>,
     received: Arc<Mutex<Vec<Received>>>,
+    in_flight: Arc<Mutex<(usize, usize)>>,
 ) {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -157,8 +172,14 @@ async fn serve(
     let behaviour = script.lock().unwrap().pop().unwrap_or(Behaviour::Status(200));
     let answered = match behaviour {
         Behaviour::Status(status) => Some(status),
+        Behaviour::SlowOk(_) => Some(200),
         _ => None,
     };
+    {
+        let mut counts = in_flight.lock().unwrap();
+        counts.0 += 1;
+        counts.1 = counts.1.max(counts.0);
+    }
     received.lock().unwrap().push(Received {
         method,
         target,
@@ -166,12 +187,18 @@ async fn serve(
         body: String::from_utf8_lossy(&body).into_owned(),
         answered,
     });
+    let reply = |status: u16| {
+        format!(
+            "HTTP/1.1 {status} Whatever\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+        )
+    };
     match behaviour {
         Behaviour::Status(status) => {
-            let reply = format!(
-                "HTTP/1.1 {status} Whatever\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-            );
-            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.write_all(reply(status).as_bytes()).await;
+        }
+        Behaviour::SlowOk(pause) => {
+            tokio::time::sleep(pause).await;
+            let _ = stream.write_all(reply(200).as_bytes()).await;
         }
         Behaviour::Stall => tokio::time::sleep(Duration::from_secs(60)).await,
         Behaviour::Garbage => {
@@ -179,4 +206,5 @@ async fn serve(
         }
     }
     let _ = stream.shutdown().await;
+    in_flight.lock().unwrap().0 -= 1;
 }

@@ -28,6 +28,10 @@ use crate::{
 /// How often the outbox is read: events wait at most this long for their deliveries.
 const POLL: Duration = Duration::from_millis(200);
 const BATCH: i64 = 200;
+/// Events and their deliveries are kept this long (for the delivery log), then pruned.
+const KEPT: chrono::Duration = chrono::Duration::days(30);
+/// Pruning runs once per this many polls (an hour).
+const PRUNE_EVERY: u64 = 18_000;
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -60,8 +64,13 @@ pub fn spawn(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        for polls in 0u64.. {
             tick.tick().await;
+            if polls % PRUNE_EVERY == 0
+                && let Err(error) = prune(&db, Utc::now() - KEPT).await
+            {
+                tracing::warn!(%error, "could not prune old webhook events");
+            }
             loop {
                 match dispatch(&db).await {
                     // A full batch: more may be waiting.
@@ -144,6 +153,17 @@ async fn dispatch(db: &Db) -> Result<usize, sqlx::Error> {
         tx.commit().await
     })?;
     Ok(events.len())
+}
+
+/// Deletes dispatched events from before `before`, and with them their deliveries.
+async fn prune(db: &Db, before: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query("DELETE FROM webhook_events WHERE dispatched AND at < $1")
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(drop)
+    })
 }
 
 async fn enabled_endpoints(db: &Db, org: Uuid) -> Result<Vec<(Webhook, Vec<Rule>)>, sqlx::Error> {

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use bidline_sipp::{Sipp, Transport, free_port};
+use bidline_sipp::{Sipp, Transport, free_port, scenario};
 use bidline_tests::{Api, Behaviour, Received, Receiver, Server, ServerOptions, TestDatabase};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::calls::{CALLER, Network, carrier};
+use crate::calls::{CALLER, DIALED, Network, carrier};
 
 /// The events of a converted call, in the order they happen.
 const CALL_EVENTS: [&str; 6] = [
@@ -339,4 +339,91 @@ async fn signatures_refuse_a_wrong_secret_an_old_timestamp_and_honour_a_rotated_
         )
         .await;
     assert_eq!(status, 422, "{body}");
+}
+
+#[tokio::test]
+async fn a_stuck_endpoint_holds_only_itself_and_each_keeps_to_its_concurrency() {
+    // Attempts may take 5 s: the slow endpoint's 1.5 s answers are answers.
+    let args = ["--webhook-retry-base-ms", "100", "--webhook-timeout-ms", "5000"]
+        .map(String::from)
+        .to_vec();
+    let server = Server::start_with(ServerOptions { args, ..Default::default() }).await;
+    let port = free_port();
+    let network = network(&server, port).await;
+    let stuck = Receiver::start(vec![Behaviour::Stall; 100]).await;
+    let slow = Receiver::start(vec![Behaviour::SlowOk(Duration::from_millis(1500)); 100]).await;
+    let healthy = Receiver::start(vec![]).await;
+    for (name, receiver, concurrency) in [("Stuck", &stuck, 1), ("Slow", &slow, 2)] {
+        let (status, body) = network
+            .api
+            .post("/webhooks", &json!({"name": name, "url": receiver.url("/"), "events": ["call.completed"], "max_concurrency": concurrency}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    endpoint(&network.api, "Healthy", &healthy.url("/")).await;
+
+    // Six calls within a second: six call.completed events at once for each endpoint.
+    let calls = 6;
+    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, calls);
+    let fills = vec![("__CALLER__", CALLER.to_owned()), ("__TALK_MS__", "200".to_owned())];
+    Sipp::uac_to(scenario("carrier.xml", fills), server.sip_addr(), DIALED, Transport::Udp, calls)
+        .passes()
+        .await;
+    buyer.passes().await;
+    let ended = std::time::Instant::now();
+    // The healthy endpoint has every event at once, whatever the others do.
+    healthy.wait_for(calls * 5, Duration::from_secs(3)).await;
+    assert!(ended.elapsed() < Duration::from_secs(3));
+    slow.wait_for(calls, Duration::from_secs(20)).await;
+    assert_eq!(
+        slow.peak_in_flight(),
+        2,
+        "the slow endpoint's two slots were not both used, or more were"
+    );
+    assert!(stuck.delivered_once().is_empty());
+    assert_eq!(
+        stuck.peak_in_flight(),
+        1,
+        "the stuck endpoint was sent more than its one at a time"
+    );
+
+    // Outcomes are counted.
+    let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("bidline_webhook_deliveries_total{outcome=\"delivered\"}"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn deliveries_to_private_addresses_are_refused_unless_the_operator_allows_them() {
+    let server = Server::start_with(ServerOptions {
+        args: quick_retries(),
+        env: vec![("BIDLINE_ALLOW_PRIVATE_TARGETS".into(), "false".into())],
+        ..Default::default()
+    })
+    .await;
+    let port = free_port();
+    let network = network(&server, port).await;
+    let receiver = Receiver::start(vec![]).await;
+    let webhook = endpoint(&network.api, "Internal", &receiver.url("/")).await;
+    let id = webhook["id"].as_str().unwrap();
+    converted_call(&server, port).await;
+    let started = std::time::Instant::now();
+    let log = loop {
+        let (_, log) = network.api.get(&format!("/webhooks/{id}/deliveries")).await;
+        if log["items"].as_array().unwrap().iter().any(|d| d["attempts"].as_i64() > Some(0)) {
+            break log;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never attempted: {log:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let attempted =
+        log["items"].as_array().unwrap().iter().find(|d| d["attempts"].as_i64() > Some(0)).unwrap();
+    assert!(
+        attempted["last_error"].as_str().unwrap().contains("loopback, private or link-local"),
+        "{attempted:#}"
+    );
+    assert_eq!(attempted["status"], "pending");
+    assert!(receiver.received().is_empty(), "a private address was reached");
 }
