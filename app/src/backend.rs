@@ -22,7 +22,7 @@ use crate::{
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     roles::Role,
     status::SystemStatus,
-    webhooks::DeliveryRow,
+    webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
 };
 
 type Answer<'a, T> = BoxFuture<'a, Result<T, AppError>>;
@@ -94,6 +94,9 @@ pub trait Backend: Send + Sync + 'static {
 
     fn webhook_deliveries(&self, webhook_id: String) -> Answer<'_, Vec<DeliveryRow>>;
     fn resend_delivery(&self, webhook_id: String, delivery_id: String) -> Answer<'_, ()>;
+    fn list_postback_keys(&self, buyer_id: String) -> Answer<'_, Vec<PostbackKeyRow>>;
+    fn create_postback_key(&self, buyer_id: String) -> Answer<'_, CreatedPostbackKey>;
+    fn revoke_postback_key(&self, buyer_id: String, key_id: String) -> Answer<'_, ()>;
 }
 
 /// The backend the server provided for this request.

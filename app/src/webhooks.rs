@@ -1,4 +1,5 @@
-//! A webhook's delivery log as its page shows it, and resending a delivery.
+//! A webhook's delivery log as its page shows it, resending a delivery, and the
+//! postback keys a buyer reports sales with.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -36,4 +37,36 @@ pub async fn webhook_deliveries(webhook_id: String) -> Result<Vec<DeliveryRow>, 
 #[server(prefix = "/fn", endpoint = "resend_delivery")]
 pub async fn resend_delivery(webhook_id: String, delivery_id: String) -> Result<(), AppError> {
     crate::backend::backend()?.resend_delivery(webhook_id, delivery_id).await
+}
+
+/// One of a buyer's postback keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostbackKeyRow {
+    pub id: String,
+    pub key_prefix: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A key just made: the only time it is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedPostbackKey {
+    pub key: PostbackKeyRow,
+    pub secret: String,
+}
+
+#[server(prefix = "/fn", endpoint = "list_postback_keys")]
+pub async fn list_postback_keys(buyer_id: String) -> Result<Vec<PostbackKeyRow>, AppError> {
+    crate::backend::backend()?.list_postback_keys(buyer_id).await
+}
+
+#[server(prefix = "/fn", endpoint = "create_postback_key")]
+pub async fn create_postback_key(buyer_id: String) -> Result<CreatedPostbackKey, AppError> {
+    crate::backend::backend()?.create_postback_key(buyer_id).await
+}
+
+#[server(prefix = "/fn", endpoint = "revoke_postback_key")]
+pub async fn revoke_postback_key(buyer_id: String, key_id: String) -> Result<(), AppError> {
+    crate::backend::backend()?.revoke_postback_key(buyer_id, key_id).await
 }

@@ -21,6 +21,9 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "campaign_dni",
     "webhook_deliveries",
     "resend_delivery",
+    "list_postback_keys",
+    "create_postback_key",
+    "revoke_postback_key",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it

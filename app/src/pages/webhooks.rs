@@ -1,6 +1,7 @@
 //! A webhook's delivery log on its page: each delivery's event, call, status, attempts
 //! and last answer, its request and response on demand, and a resend button. Loaded in
-//! the browser and refreshed every few seconds, so new calls' deliveries appear.
+//! the browser and refreshed every few seconds, so new calls' deliveries appear. And on
+//! a buyer's page, the postback keys it reports sales with.
 
 use std::time::Duration;
 
@@ -8,9 +9,12 @@ use leptos::prelude::*;
 
 use super::{
     api_keys::day,
-    forms::{failure, loading},
+    forms::{ShownOnce, failure, loading},
 };
-use crate::webhooks::{DeliveryRow, resend_delivery, webhook_deliveries};
+use crate::webhooks::{
+    DeliveryRow, PostbackKeyRow, create_postback_key, list_postback_keys, resend_delivery,
+    revoke_postback_key, webhook_deliveries,
+};
 
 const REFRESH: Duration = Duration::from_secs(2);
 
@@ -133,6 +137,111 @@ fn DeliveryLine(
                     </td>
                 }
             })}
+        </tr>
+    }
+}
+
+#[component]
+pub fn PostbackKeys(buyer_id: String, edits: bool) -> impl IntoView {
+    let keys = RwSignal::new(None);
+    let create = Action::new(move |buyer: &String| create_postback_key(buyer.clone()));
+    let revoke = Action::new(move |(buyer, key): &(String, String)| {
+        revoke_postback_key(buyer.clone(), key.clone())
+    });
+    let load_for = buyer_id.clone();
+    Effect::new(move |_| {
+        create.version().track();
+        revoke.version().track();
+        let buyer_id = load_for.clone();
+        leptos::task::spawn_local(async move {
+            keys.set(Some(list_postback_keys(buyer_id).await));
+        });
+    });
+    let error = move || {
+        let created = create.value().get().and_then(Result::err);
+        created.or_else(|| revoke.value().get().and_then(Result::err)).map(|e| e.to_string())
+    };
+    let new_key = buyer_id.clone();
+    view! {
+        <section class="panel" aria-labelledby="postback-title">
+            <h2 id="postback-title">"Postback keys"</h2>
+            <p class="hint">
+                "The buyer reports sales with " <code>"POST /postback/v1/<key>"</code> " and "
+                <code>r#"{"call_id": "…", "converted": true, "revenue_cents": 2500}"#</code>
+                " (or by " <code>"caller"</code> " and " <code>"at"</code>
+                "); the call, its timeline and webhooks follow."
+            </p>
+            {edits.then(|| view! {
+                <button class="secondary" id="new-postback-key" disabled=move || create.pending().get()
+                    on:click=move |_| { create.dispatch(new_key.clone()); }>
+                    "New postback key"
+                </button>
+            })}
+            {move || create.value().get().and_then(Result::ok).map(|created| view! {
+                <ShownOnce
+                    id="new-postback-secret"
+                    label="The new postback key"
+                    heading="Give this key to the buyer now."
+                    note="It is shown only once; Bidline keeps only a fingerprint of it."
+                    value=created.secret
+                />
+            })}
+            <p class="form-error" role="alert" id="postback-error">{error}</p>
+            {move || match keys.get() {
+                None => loading().into_any(),
+                Some(Ok(rows)) if rows.is_empty() => {
+                    view! { <p class="empty-state" id="no-postback-keys">"No postback keys yet."</p> }.into_any()
+                }
+                Some(Ok(rows)) => {
+                    let buyer_id = buyer_id.clone();
+                    view! {
+                        <table class="data" id="postback-keys">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Key"</th>
+                                    <th scope="col">"Created"</th>
+                                    <th scope="col">"Status"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rows
+                                    .into_iter()
+                                    .map(|row| view! { <KeyLine row buyer_id=buyer_id.clone() edits revoke /> })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any()
+                }
+                Some(Err(error)) => failure(&error),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn KeyLine(
+    row: PostbackKeyRow,
+    buyer_id: String,
+    edits: bool,
+    revoke: Action<(String, String), Result<(), crate::errors::AppError>>,
+) -> impl IntoView {
+    let id = row.id.clone();
+    let status = match (&row.revoked_at, edits) {
+        (Some(at), _) => view! { <span class="muted">"Revoked " {day(at)}</span> }.into_any(),
+        (None, false) => view! { <span>"active"</span> }.into_any(),
+        (None, true) => view! {
+            <button class="danger revoke" on:click=move |_| { revoke.dispatch((buyer_id.clone(), id.clone())); }>
+                "Revoke"
+            </button>
+        }
+        .into_any(),
+    };
+    view! {
+        <tr class="postback-key" data-key=row.id.clone()>
+            <td><code>{row.key_prefix}"…"</code></td>
+            <td class="when">{day(&row.created_at)}</td>
+            <td>{status}</td>
         </tr>
     }
 }

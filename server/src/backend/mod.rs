@@ -36,7 +36,7 @@ use bidline_app::{
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     roles::Role,
     status::SystemStatus,
-    webhooks::DeliveryRow,
+    webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
 };
 use futures::future::BoxFuture;
 use leptos::prelude::use_context;
@@ -240,6 +240,18 @@ impl Backend for ServerBackend {
 
     fn resend_delivery(&self, webhook_id: String, delivery_id: String) -> Answer<'_, ()> {
         Box::pin(answer(webhooks::resend(&self.state, webhook_id, delivery_id)))
+    }
+
+    fn list_postback_keys(&self, buyer_id: String) -> Answer<'_, Vec<PostbackKeyRow>> {
+        Box::pin(answer(webhooks::postback_keys(&self.state, buyer_id)))
+    }
+
+    fn create_postback_key(&self, buyer_id: String) -> Answer<'_, CreatedPostbackKey> {
+        Box::pin(answer(webhooks::create_postback_key(&self.state, buyer_id)))
+    }
+
+    fn revoke_postback_key(&self, buyer_id: String, key_id: String) -> Answer<'_, ()> {
+        Box::pin(answer(webhooks::revoke_postback_key(&self.state, buyer_id, key_id)))
     }
 }
 

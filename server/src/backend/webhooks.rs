@@ -1,12 +1,17 @@
-//! A webhook's delivery log for its page, and resending from it.
+//! A webhook's delivery log for its page and resending from it; a buyer's postback keys.
 
-use bidline_app::{errors::AppError, roles::Permission, webhooks::DeliveryRow};
+use bidline_app::{
+    errors::AppError,
+    roles::Permission,
+    webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
+};
 use uuid::Uuid;
 
 use super::{caller, internal, member};
 use crate::{
     http::AppState,
     network::resource,
+    postbacks::keys::{self, PostbackKey},
     time::rfc3339,
     webhooks::{endpoint::Webhook, log},
 };
@@ -51,4 +56,43 @@ pub async fn resend(state: &AppState, webhook: String, delivery: String) -> Resu
     } else {
         Err(AppError::NotFound)
     }
+}
+
+fn key_row(key: PostbackKey) -> PostbackKeyRow {
+    PostbackKeyRow {
+        id: key.id.to_string(),
+        key_prefix: key.key_prefix,
+        created_at: rfc3339(key.created_at),
+        revoked_at: key.revoked_at.map(rfc3339),
+    }
+}
+
+pub async fn postback_keys(
+    state: &AppState,
+    buyer: String,
+) -> Result<Vec<PostbackKeyRow>, AppError> {
+    let member = member(state, &caller().await?, Permission::Read).await?;
+    let found = keys::list(&state.db, member.org, id(&buyer)?).await?;
+    Ok(found.into_iter().map(key_row).collect())
+}
+
+pub async fn create_postback_key(
+    state: &AppState,
+    buyer: String,
+) -> Result<CreatedPostbackKey, AppError> {
+    let caller = caller().await?;
+    let member = member(state, &caller, Permission::EditConfiguration).await?;
+    let (key, secret) =
+        keys::create(&state.db, member.org, id(&buyer)?, caller.by(member.user)).await?;
+    Ok(CreatedPostbackKey { key: key_row(key), secret })
+}
+
+pub async fn revoke_postback_key(
+    state: &AppState,
+    buyer: String,
+    key: String,
+) -> Result<(), AppError> {
+    let caller = caller().await?;
+    let member = member(state, &caller, Permission::EditConfiguration).await?;
+    Ok(keys::revoke(&state.db, member.org, id(&buyer)?, id(&key)?, caller.by(member.user)).await?)
 }

@@ -226,6 +226,12 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Function("campaign_today", vec![("campaign_id", campaign_id.clone())]),
             Probe::Function("campaign_dni", vec![("campaign_id", campaign_id.clone())]),
             Probe::Function("webhook_deliveries", vec![("webhook_id", webhook_id.clone())]),
+            Probe::Function("list_postback_keys", vec![("buyer_id", buyer_id.clone())]),
+            Probe::Function("create_postback_key", vec![("buyer_id", buyer_id.clone())]),
+            Probe::Function(
+                "revoke_postback_key",
+                vec![("buyer_id", buyer_id.clone()), ("key_id", buyer_id.clone())],
+            ),
             Probe::Function(
                 "resend_delivery",
                 vec![("webhook_id", webhook_id.clone()), ("delivery_id", call_id.clone())],

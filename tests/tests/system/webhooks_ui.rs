@@ -63,3 +63,43 @@ async fn an_endpoint_made_in_the_dashboard_logs_a_calls_delivery_and_resends_it(
     browser.wait_for_text(&format!("{row} .attempts"), |text| text == "2").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_buyers_postback_key_is_made_on_its_page_and_stops_working_when_revoked() {
+    let server = Server::start().await;
+    let (_, api) = server.create_org("Acme Leads", "dana@acme.example");
+    let (_, buyer) = api.post("/buyers", &json!({"name": "Acme Insurance"})).await;
+    let buyer = buyer["id"].as_str().unwrap().to_owned();
+    let browser = Browser::start().await;
+    browser.sign_in(&server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
+    browser.open(&server.url(&format!("/app/buyers/{buyer}"))).await;
+    browser.find("#no-postback-keys").await;
+    browser.click("#new-postback-key").await;
+    let key =
+        browser.find("#new-postback-secret").await.prop("value").await.unwrap().unwrap_or_default();
+    assert!(key.starts_with("pbk_"), "{key}");
+    browser
+        .wait_for_text("#postback-keys .postback-key code", |text| {
+            key.starts_with(text.trim_end_matches('…'))
+        })
+        .await;
+
+    let report = |key: String| {
+        let url = server.url(&format!("/postback/v1/{key}"));
+        async move {
+            let body =
+                json!({"call_id": "0190b2a4-0000-7000-8000-000000000000", "converted": true});
+            reqwest::Client::new().post(url).json(&body).send().await.unwrap().status().as_u16()
+        }
+    };
+    // A live key: the call is simply not one of this buyer's.
+    assert_eq!(report(key.clone()).await, 404);
+    browser.click("#postback-keys .revoke").await;
+    browser
+        .wait_for_text("#postback-keys .postback-key td:last-child", |text| {
+            text.starts_with("Revoked")
+        })
+        .await;
+    assert_eq!(report(key).await, 401);
+    browser.close().await;
+}

@@ -299,6 +299,10 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
             .map(|target_id| view! { <test_ping::TestPing target_id /> }.into_any())}
         {id
             .clone()
+            .filter(|_| kind == Kind::Buyer)
+            .map(|buyer_id| view! { <crate::pages::webhooks::PostbackKeys buyer_id edits /> }.into_any())}
+        {id
+            .clone()
             .filter(|_| kind == Kind::Webhook)
             .map(|webhook_id| view! { <crate::pages::webhooks::Deliveries webhook_id edits /> }.into_any())}
         {id.clone().filter(|_| edits).map(|id| view! { <DeleteObject kind id /> }.into_any())}
