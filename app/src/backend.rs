@@ -94,6 +94,7 @@ pub trait Backend: Send + Sync + 'static {
 
     fn webhook_deliveries(&self, webhook_id: String) -> Answer<'_, Vec<DeliveryRow>>;
     fn resend_delivery(&self, webhook_id: String, delivery_id: String) -> Answer<'_, ()>;
+    fn rotate_webhook_secret(&self, webhook_id: String) -> Answer<'_, String>;
     fn list_postback_keys(&self, buyer_id: String) -> Answer<'_, Vec<PostbackKeyRow>>;
     fn create_postback_key(&self, buyer_id: String) -> Answer<'_, CreatedPostbackKey>;
     fn revoke_postback_key(&self, buyer_id: String, key_id: String) -> Answer<'_, ()>;

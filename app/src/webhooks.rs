@@ -70,3 +70,10 @@ pub async fn create_postback_key(buyer_id: String) -> Result<CreatedPostbackKey,
 pub async fn revoke_postback_key(buyer_id: String, key_id: String) -> Result<(), AppError> {
     crate::backend::backend()?.revoke_postback_key(buyer_id, key_id).await
 }
+
+/// A new signing secret for the webhook (shown this once); the old one keeps signing
+/// beside it for a day.
+#[server(prefix = "/fn", endpoint = "rotate_webhook_secret")]
+pub async fn rotate_webhook_secret(webhook_id: String) -> Result<String, AppError> {
+    crate::backend::backend()?.rotate_webhook_secret(webhook_id).await
+}

@@ -21,6 +21,7 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "campaign_dni",
     "webhook_deliveries",
     "resend_delivery",
+    "rotate_webhook_secret",
     "list_postback_keys",
     "create_postback_key",
     "revoke_postback_key",

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::webhooks::{
     DeliveryRow, PostbackKeyRow, create_postback_key, list_postback_keys, resend_delivery,
-    revoke_postback_key, webhook_deliveries,
+    revoke_postback_key, rotate_webhook_secret, webhook_deliveries,
 };
 
 const REFRESH: Duration = Duration::from_secs(2);
@@ -85,6 +85,50 @@ pub fn Deliveries(webhook_id: String, edits: bool) -> impl IntoView {
                 }
                 Some(Err(error)) => failure(&error),
             }}
+        </section>
+    }
+}
+
+/// A new signing secret, after a confirmation; the old one signs beside it for a day.
+#[component]
+pub fn RotateSecret(webhook_id: String) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let rotate = Action::new(move |id: &String| rotate_webhook_secret(id.clone()));
+    let error = move || rotate.value().get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <section class="panel" aria-labelledby="secret-title">
+            <h2 id="secret-title">"Signing secret"</h2>
+            <p class="hint">
+                "Receivers check " <code>"Bidline-Signature"</code> " with it. A new secret is shown "
+                "once; for a day the old one signs beside it, so receivers can switch without losing a delivery."
+            </p>
+            <Show
+                when=move || confirming.get()
+                fallback=move || view! {
+                    <button class="secondary" id="rotate-secret" on:click=move |_| confirming.set(true)>"New secret…"</button>
+                }
+            >
+                {
+                    let id = webhook_id.clone();
+                    view! {
+                        <button class="danger" id="confirm-rotate" disabled=move || rotate.pending().get()
+                            on:click=move |_| { rotate.dispatch(id.clone()); confirming.set(false); }>
+                            "Make a new secret"
+                        </button>
+                        <button class="secondary" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    }
+                }
+            </Show>
+            {move || rotate.value().get().and_then(Result::ok).map(|secret| view! {
+                <ShownOnce
+                    id="rotated-secret"
+                    label="The new signing secret"
+                    heading="Copy this signing secret now."
+                    note="It is shown only once."
+                    value=secret
+                />
+            })}
+            <p class="form-error" role="alert" id="rotate-error">{error}</p>
         </section>
     }
 }

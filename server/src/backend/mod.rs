@@ -242,6 +242,10 @@ impl Backend for ServerBackend {
         Box::pin(answer(webhooks::resend(&self.state, webhook_id, delivery_id)))
     }
 
+    fn rotate_webhook_secret(&self, webhook_id: String) -> Answer<'_, String> {
+        Box::pin(answer(webhooks::rotate(&self.state, webhook_id)))
+    }
+
     fn list_postback_keys(&self, buyer_id: String) -> Answer<'_, Vec<PostbackKeyRow>> {
         Box::pin(answer(webhooks::postback_keys(&self.state, buyer_id)))
     }

@@ -58,6 +58,19 @@ pub async fn resend(state: &AppState, webhook: String, delivery: String) -> Resu
     }
 }
 
+/// How long the old secret keeps signing after a rotation from the dashboard.
+const OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+
+pub async fn rotate(state: &AppState, webhook: String) -> Result<String, AppError> {
+    let caller = caller().await?;
+    let member = member(state, &caller, Permission::EditConfiguration).await?;
+    let by = caller.by(member.user);
+    let rotated =
+        crate::webhooks::endpoint::rotate(&state.db, member.org, id(&webhook)?, OVERLAP, by)
+            .await?;
+    rotated.new_secret.ok_or_else(|| AppError::Internal("a rotation made no secret".into()))
+}
+
 fn key_row(key: PostbackKey) -> PostbackKeyRow {
     PostbackKeyRow {
         id: key.id.to_string(),

@@ -226,6 +226,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Function("campaign_today", vec![("campaign_id", campaign_id.clone())]),
             Probe::Function("campaign_dni", vec![("campaign_id", campaign_id.clone())]),
             Probe::Function("webhook_deliveries", vec![("webhook_id", webhook_id.clone())]),
+            Probe::Function("rotate_webhook_secret", vec![("webhook_id", webhook_id.clone())]),
             Probe::Function("list_postback_keys", vec![("buyer_id", buyer_id.clone())]),
             Probe::Function("create_postback_key", vec![("buyer_id", buyer_id.clone())]),
             Probe::Function(

@@ -61,6 +61,16 @@ async fn an_endpoint_made_in_the_dashboard_logs_a_calls_delivery_and_resends_it(
     assert_eq!(resent.header("bidline-delivery"), Some(delivery.as_str()));
     assert_eq!(resent.header("bidline-event"), Some("call.completed"));
     browser.wait_for_text(&format!("{row} .attempts"), |text| text == "2").await;
+
+    // A new secret, shown once; the old one still signs for the overlap.
+    browser.click("#rotate-secret").await;
+    browser.click("#confirm-rotate").await;
+    let rotated =
+        browser.find("#rotated-secret").await.prop("value").await.unwrap().unwrap_or_default();
+    assert!(rotated.starts_with("whsec_") && rotated != secret, "{rotated}");
+    let id = path.rsplit('/').next().unwrap();
+    let (_, webhook) = network.api.get(&format!("/webhooks/{id}")).await;
+    assert!(webhook["previous_secret_until"].is_string(), "{webhook}");
     browser.close().await;
 }
 

@@ -303,6 +303,10 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
             .map(|buyer_id| view! { <crate::pages::webhooks::PostbackKeys buyer_id edits /> }.into_any())}
         {id
             .clone()
+            .filter(|_| edits && kind == Kind::Webhook)
+            .map(|webhook_id| view! { <crate::pages::webhooks::RotateSecret webhook_id /> }.into_any())}
+        {id
+            .clone()
             .filter(|_| kind == Kind::Webhook)
             .map(|webhook_id| view! { <crate::pages::webhooks::Deliveries webhook_id edits /> }.into_any())}
         {id.clone().filter(|_| edits).map(|id| view! { <DeleteObject kind id /> }.into_any())}
