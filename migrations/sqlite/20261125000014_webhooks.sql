@@ -82,5 +82,7 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE UNIQUE INDEX webhook_deliveries_webhook_id_event_id ON webhook_deliveries (webhook_id, event_id);
 CREATE INDEX webhook_deliveries_webhook_id ON webhook_deliveries (webhook_id, id);
+-- Pruning deletes events, and their deliveries with them.
+CREATE INDEX webhook_deliveries_event_id ON webhook_deliveries (event_id);
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_call ON webhook_deliveries (webhook_id, call_id, seq) WHERE status = 'pending';

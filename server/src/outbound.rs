@@ -21,7 +21,7 @@ fn is_private(ip: IpAddr) -> bool {
                 // Shared address space (carrier-grade NAT), 100.64.0.0/10.
                 || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped().or_else(|| embedded_v4(v6)) {
             Some(v4) => is_private(IpAddr::V4(v4)),
             None => {
                 v6.is_loopback()
@@ -31,6 +31,23 @@ fn is_private(ip: IpAddr) -> bool {
                     || (v6.segments()[0] & 0xffc0) == 0xfe80
             }
         },
+    }
+}
+
+/// The IPv4 address an IPv6 one carries to reach it: NAT64 (`64:ff9b::/96`), 6to4
+/// (`2002::/16`) and the deprecated IPv4-compatible form (`::a.b.c.d`).
+fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let v4 = |high: u16, low: u16| {
+        let [a, b] = high.to_be_bytes();
+        let [c, d] = low.to_be_bytes();
+        std::net::Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        [0x64, 0xff9b, 0, 0, 0, 0, high, low] => Some(v4(high, low)),
+        [0x2002, high, low, ..] => Some(v4(high, low)),
+        [0, 0, 0, 0, 0, 0, high, low] if (high, low) > (0, 1) => Some(v4(high, low)),
+        _ => None,
     }
 }
 
@@ -90,6 +107,8 @@ pub fn client(allow_private: bool) -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
         // Retrying would also copy every request in case it is needed.
         .retry(reqwest::retry::never())
+        // A proxy would resolve names itself, past the guard.
+        .no_proxy()
         .user_agent(concat!("Bidline/", env!("CARGO_PKG_VERSION")))
 }
 
@@ -140,11 +159,14 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:c0a8:101::1",
+            "::10.0.0.1",
             "0.0.0.0",
         ] {
             assert!(is_private(private.parse().unwrap()), "{private}");
         }
-        for public in ["203.0.113.10", "8.8.8.8", "2001:4860::8888"] {
+        for public in ["203.0.113.10", "8.8.8.8", "2001:4860::8888", "64:ff9b::808:808"] {
             assert!(!is_private(public.parse().unwrap()), "{public}");
         }
     }

@@ -108,17 +108,16 @@ fn dashboard(state: &AppState) -> Router<AppState> {
 }
 
 /// The span around a request: its id, method and path (never the query, which may
-/// carry secrets).
+/// carry secrets, and never a postback key, which is in the path).
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let request_id =
         request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or_default();
-    tracing::info_span!(
-        "request",
-        request_id,
-        method = %request.method(),
-        path = request.uri().path(),
-    )
+    let path = request.uri().path();
+    let path = if path.starts_with(POSTBACK_PREFIX) { "/postback/v1/{key}" } else { path };
+    tracing::info_span!("request", request_id, method = %request.method(), path)
 }
+
+const POSTBACK_PREFIX: &str = "/postback/v1/";
 
 #[cfg(test)]
 mod tests {

@@ -120,16 +120,21 @@ impl Worker {
     /// Claims and starts what is due and may go now.
     async fn send_due(&self) -> Result<(), sqlx::Error> {
         let now = Utc::now();
+        // At most `max_concurrency` rows per endpoint: a stuck endpoint's backlog of due
+        // retries must not fill the batch and starve every other endpoint.
         let due: Vec<Due> = with_pool!(&self.db, pool => {
             sqlx::query_as(
-                "SELECT d.id, d.webhook_id, d.event, d.method, d.url, d.headers, d.body, d.attempts, \
-                 d.first_attempt_at FROM webhook_deliveries d \
+                "SELECT id, webhook_id, event, method, url, headers, body, attempts, first_attempt_at FROM ( \
+                 SELECT d.id, d.webhook_id, d.event, d.method, d.url, d.headers, d.body, d.attempts, \
+                 d.first_attempt_at, d.next_attempt_at, w.max_concurrency, ROW_NUMBER() OVER ( \
+                   PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.id) AS place \
+                 FROM webhook_deliveries d \
                  JOIN webhooks w ON w.id = d.webhook_id AND w.status = 'active' \
                  WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
                  AND (d.locked_until IS NULL OR d.locked_until < $1) \
                  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id \
                    AND e.call_id = d.call_id AND e.status = 'pending' AND e.seq < d.seq) \
-                 ORDER BY d.next_attempt_at, d.id LIMIT $2",
+                 ) due WHERE place <= max_concurrency ORDER BY next_attempt_at, id LIMIT $2",
             )
             .bind(now)
             .bind(CLAIM_BATCH)
@@ -154,16 +159,27 @@ impl Worker {
                 }
                 *count += 1;
             }
-            if self.claim(delivery.id, now).await? {
-                let worker = self.clone();
-                tokio::spawn(async move {
-                    worker.attempt(&webhook, delivery).await;
-                    if let Some(count) = worker.in_flight().get_mut(&webhook.id) {
-                        *count -= 1;
-                    }
-                });
-            } else if let Some(count) = self.in_flight().get_mut(&webhook.id) {
-                *count -= 1;
+            let release = |worker: &Worker| {
+                if let Some(count) = worker.in_flight().get_mut(&webhook.id) {
+                    *count -= 1;
+                }
+            };
+            match self.claim(delivery.id, now).await {
+                Ok(true) => {
+                    let worker = self.clone();
+                    tokio::spawn(async move {
+                        worker.attempt(&webhook, delivery).await;
+                        if let Some(count) = worker.in_flight().get_mut(&webhook.id) {
+                            *count -= 1;
+                        }
+                    });
+                }
+                Ok(false) => release(self),
+                // The slot is given back before the error ends this round.
+                Err(error) => {
+                    release(self);
+                    return Err(error);
+                }
             }
         }
         Ok(())
@@ -176,13 +192,15 @@ impl Worker {
         Ok(row.map(|row| Arc::new(Webhook::from_row(row))))
     }
 
-    /// Takes the delivery for this node for one attempt; false when another node has it.
+    /// Takes the delivery for this node for one attempt; false when another node has it
+    /// (or has just tried it, and it is no longer due).
     async fn claim(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
         let until = now + self.settings.timeout + Duration::from_secs(5);
         let claimed = with_pool!(&self.db, pool => {
             sqlx::query(
                 "UPDATE webhook_deliveries SET locked_by = $1, locked_until = $2 WHERE id = $3 \
-                 AND status = 'pending' AND (locked_until IS NULL OR locked_until < $4)",
+                 AND status = 'pending' AND next_attempt_at <= $4 \
+                 AND (locked_until IS NULL OR locked_until < $4)",
             )
             .bind(self.node)
             .bind(until)
@@ -217,7 +235,7 @@ impl Worker {
                 "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, \
                  first_attempt_at = $2, last_attempt_at = $3, next_attempt_at = $4, \
                  last_status_code = $5, last_error = $6, last_latency_ms = $7, last_response = $8, \
-                 locked_by = NULL, locked_until = NULL WHERE id = $9",
+                 locked_by = NULL, locked_until = NULL WHERE id = $9 AND locked_by = $10 AND status = 'pending'",
             )
             .bind(status)
             .bind(first)
@@ -228,6 +246,7 @@ impl Worker {
             .bind(attempt.latency_ms)
             .bind(&attempt.answer)
             .bind(delivery.id)
+            .bind(self.node)
             .execute(pool)
             .await
             .map(drop)

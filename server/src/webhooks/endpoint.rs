@@ -384,22 +384,23 @@ impl Resource for Webhook {
         new: bool,
     ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
         Box::pin(async move {
+            // The secrets are written when the endpoint is made and by [`rotate`], never
+            // by an edit: a rotation at the same moment must not be undone.
             let sql = if new {
                 "INSERT INTO webhooks (name, status, kind, url, method, events, campaign_id, \
                  publisher_id, buyer_id, conditions, headers, body_template, max_concurrency, \
-                 secret_sealed, previous_secret_sealed, previous_secret_until, updated_at, \
-                 organization_id, id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $17)"
+                 updated_at, organization_id, id, secret_sealed, previous_secret_sealed, \
+                 previous_secret_until, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $14)"
             } else {
                 "UPDATE webhooks SET name = $1, status = $2, kind = $3, url = $4, method = $5, \
                  events = $6, campaign_id = $7, publisher_id = $8, buyer_id = $9, conditions = $10, \
-                 headers = $11, body_template = $12, max_concurrency = $13, secret_sealed = $14, \
-                 previous_secret_sealed = $15, previous_secret_until = $16, updated_at = $17 \
-                 WHERE organization_id = $18 AND id = $19"
+                 headers = $11, body_template = $12, max_concurrency = $13, updated_at = $14 \
+                 WHERE organization_id = $15 AND id = $16"
             };
             let status = if webhook.enabled { Status::Active } else { Status::Paused };
             with_tx!(tx, tx => {
-                sqlx::query(sql)
+                let mut query = sqlx::query(sql)
                     .bind(&webhook.name)
                     .bind(status.as_str())
                     .bind(match webhook.kind { Kind::Webhook => "webhook", Kind::Pixel => "pixel" })
@@ -413,15 +414,16 @@ impl Resource for Webhook {
                     .bind(Json(&webhook.headers))
                     .bind(&webhook.body_template)
                     .bind(webhook.max_concurrency)
-                    .bind(&webhook.secret_sealed)
-                    .bind(&webhook.previous_secret_sealed)
-                    .bind(webhook.previous_secret_until)
                     .bind(webhook.updated_at)
                     .bind(org)
-                    .bind(webhook.id)
-                    .execute(&mut **tx)
-                    .await
-                    .map(|done| done.rows_affected())
+                    .bind(webhook.id);
+                if new {
+                    query = query
+                        .bind(&webhook.secret_sealed)
+                        .bind(&webhook.previous_secret_sealed)
+                        .bind(webhook.previous_secret_until);
+                }
+                query.execute(&mut **tx).await.map(|done| done.rows_affected())
             })
         })
     }
@@ -453,8 +455,26 @@ pub async fn rotate(
         after: Some(&after),
     };
     let mut tx = db.begin().await?;
-    if Webhook::save(&mut tx, org, &rotated, false).await? == 0 {
-        return Err(NetworkError::NotFound);
+    // Only if nobody rotated it meanwhile: the secret shown must be the one that signs.
+    let written = with_tx!(&mut tx, tx => {
+        sqlx::query(
+            "UPDATE webhooks SET secret_sealed = $1, previous_secret_sealed = $2, \
+             previous_secret_until = $3, updated_at = $4 \
+             WHERE organization_id = $5 AND id = $6 AND secret_sealed = $7",
+        )
+        .bind(&rotated.secret_sealed)
+        .bind(&rotated.previous_secret_sealed)
+        .bind(rotated.previous_secret_until)
+        .bind(rotated.updated_at)
+        .bind(org)
+        .bind(id)
+        .bind(&current.secret_sealed)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+    });
+    if written == 0 {
+        return Err(NetworkError::InUse("it was changed meanwhile: try again".into()));
     }
     history::record(&mut tx, &change).await?;
     tx.commit().await?;
