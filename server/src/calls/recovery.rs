@@ -9,12 +9,19 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::db::{Backend, Db, with_pool};
+use sqlx::types::Json;
+
+use super::{CallRow, query::CallRecord};
+use crate::{
+    db::{Backend, Db, with_pool},
+    webhooks::{Event, Notice, outbox},
+};
 
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
 pub const PRESUMED_DEAD: Duration = Duration::from_secs(30);
 
-/// Closes the calls of nodes that are gone; answers how many were closed.
+/// Closes the calls of nodes that are gone, each with its `call.completed` webhook event
+/// in the same transaction; answers how many were closed.
 pub async fn close_orphans(
     db: &Db,
     this_node: Uuid,
@@ -27,17 +34,38 @@ pub async fn close_orphans(
     };
     const DEAD: &str = "SELECT id FROM nodes WHERE id <> $1 AND (stopped_at IS NOT NULL \
         OR COALESCE(heartbeat_at, started_at) < $2)";
+    // RETURNING names exactly the calls this transaction closed, when nodes race.
     let closed = format!(
         "UPDATE calls SET status = 'interrupted', end_reason = 'its node stopped while the call was live', \
-         ended_at = $3 WHERE ended_at IS NULL AND node_id IN ({DEAD})"
+         ended_at = $3 WHERE ended_at IS NULL AND node_id IN ({DEAD}) RETURNING *"
     );
     let claims = format!("DELETE FROM target_claims WHERE node_id IN ({DEAD})");
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        let done = sqlx::query(&closed).bind(this_node).bind(silent_since).bind(now).execute(&mut *tx).await?;
+        let records: Vec<CallRecord> =
+            sqlx::query_as(&closed).bind(this_node).bind(silent_since).bind(now).fetch_all(&mut *tx).await?;
         sqlx::query(&claims).bind(this_node).bind(silent_since).execute(&mut *tx).await?;
+        let count = records.len() as u64;
+        for record in records {
+            let row = CallRow::from(record);
+            let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM webhook_events WHERE call_id = $1")
+                .bind(row.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let notice = Notice::of(Event::CallCompleted, &row, seq, None);
+            sqlx::query(outbox::INSERT)
+                .bind(notice.id)
+                .bind(notice.org)
+                .bind(notice.call)
+                .bind(notice.seq)
+                .bind(notice.event.as_str())
+                .bind(notice.at)
+                .bind(Json(&notice.payload))
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(count)
     })
 }
 

@@ -427,3 +427,39 @@ async fn deliveries_to_private_addresses_are_refused_unless_the_operator_allows_
     assert_eq!(attempted["status"], "pending");
     assert!(receiver.received().is_empty(), "a private address was reached");
 }
+
+#[tokio::test]
+async fn a_call_its_crashed_node_left_open_is_reported_completed_when_it_is_closed() {
+    let database = TestDatabase::sqlite();
+    let url = database.url().to_owned();
+    let mut first = Server::start_with(ServerOptions {
+        database: Some(database),
+        args: quick_retries(),
+        ..Default::default()
+    })
+    .await;
+    let port = free_port();
+    let network = network(&first, port).await;
+    let receiver = Receiver::start(vec![]).await;
+    let (status, _) = network
+        .api
+        .post("/webhooks", &json!({"name": "CRM", "url": receiver.url("/"), "events": ["call.answered", "call.completed"]}))
+        .await;
+    assert_eq!(status, 201);
+    let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
+    let _carrier = carrier(&first, CALLER, 30_000);
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    first.kill().await;
+    drop(buyer);
+
+    let _second = Server::start_with(ServerOptions {
+        env: vec![("DATABASE_URL".into(), url)],
+        args: quick_retries(),
+        ..Default::default()
+    })
+    .await;
+    let delivered = receiver.wait_for(2, Duration::from_secs(10)).await;
+    assert_eq!(events(&delivered), ["call.answered", "call.completed"]);
+    let completed: Value = serde_json::from_str(&delivered[1].body).unwrap();
+    assert_eq!(completed["call"]["status"], "interrupted", "{completed}");
+}
