@@ -9,12 +9,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use sqlx::types::Json;
-
 use super::{CallRow, query::CallRecord};
 use crate::{
     db::{Backend, Db, with_pool},
-    webhooks::{Event, Notice, outbox},
+    webhooks::{Event, Notice, outbox::insert_notice},
 };
 
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -53,16 +51,7 @@ pub async fn close_orphans(
                 .fetch_one(&mut *tx)
                 .await?;
             let notice = Notice::of(Event::CallCompleted, &row, seq, None);
-            sqlx::query(outbox::INSERT)
-                .bind(notice.id)
-                .bind(notice.org)
-                .bind(notice.call)
-                .bind(notice.seq)
-                .bind(notice.event.as_str())
-                .bind(notice.at)
-                .bind(Json(&notice.payload))
-                .execute(&mut *tx)
-                .await?;
+            insert_notice!(&mut *tx, &notice)?;
         }
         tx.commit().await?;
         Ok(count)

@@ -16,7 +16,7 @@ use crate::db::{
     with_pool,
 };
 use crate::routing::counters::Period;
-use crate::webhooks::{Notice, outbox};
+use crate::webhooks::{Notice, outbox::insert_notice};
 
 const MAX_BATCH: usize = 500;
 
@@ -166,16 +166,7 @@ impl Batch {
                     .await?;
             }
             for notice in &self.notices {
-                sqlx::query(outbox::INSERT)
-                    .bind(notice.id)
-                    .bind(notice.org)
-                    .bind(notice.call)
-                    .bind(notice.seq)
-                    .bind(notice.event.as_str())
-                    .bind(notice.at)
-                    .bind(Json(&notice.payload))
-                    .execute(&mut *tx)
-                    .await?;
+                insert_notice!(&mut *tx, notice)?;
             }
             for (call, bids) in &self.bids {
                 for bid in bids {

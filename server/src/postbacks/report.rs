@@ -19,7 +19,7 @@ use crate::{
         publishers::{Payout, Publisher},
         resource,
     },
-    webhooks::{Event, Notice, outbox},
+    webhooks::{Event, Notice, outbox::insert_notice},
 };
 
 const DEFAULT_WINDOW_MINUTES: i64 = 60;
@@ -133,16 +133,7 @@ pub async fn apply(db: &Db, holder: &Holder, report: Report) -> Result<Reported,
             .await?;
         for (i, event) in events.iter().enumerate() {
             let notice = Notice::of(*event, &after, first_notice + i as i64, None);
-            sqlx::query(outbox::INSERT)
-                .bind(notice.id)
-                .bind(notice.org)
-                .bind(notice.call)
-                .bind(notice.seq)
-                .bind(notice.event.as_str())
-                .bind(notice.at)
-                .bind(Json(&notice.payload))
-                .execute(&mut *tx)
-                .await?;
+            insert_notice!(&mut *tx, &notice)?;
         }
         tx.commit().await?;
         Ok(Reported {

@@ -45,6 +45,26 @@ impl Notice {
     }
 }
 
-/// Binds, in order: id, organization, call, seq, event, at, payload.
-pub const INSERT: &str = "INSERT INTO webhook_events (id, organization_id, call_id, seq, event, at, payload) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, seq) DO NOTHING";
+/// Inserts a [`Notice`] into the outbox with any executor (in the transaction that
+/// records the change it reports). A notice already there (the same call and place) is
+/// kept as it was: the writer may write a batch twice after a failed commit.
+macro_rules! insert_notice {
+    ($executor:expr, $notice:expr) => {{
+        let notice: &$crate::webhooks::Notice = $notice;
+        sqlx::query(
+            "INSERT INTO webhook_events (id, organization_id, call_id, seq, event, at, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, seq) DO NOTHING",
+        )
+        .bind(notice.id)
+        .bind(notice.org)
+        .bind(notice.call)
+        .bind(notice.seq)
+        .bind(notice.event.as_str())
+        .bind(notice.at)
+        .bind(sqlx::types::Json(&notice.payload))
+        .execute($executor)
+        .await
+        .map(drop)
+    }};
+}
+pub(crate) use insert_notice;
