@@ -90,7 +90,7 @@ impl From<NetworkError> for AppError {
     }
 }
 
-fn id(text: &str) -> Result<Uuid, AppError> {
+pub(super) fn id(text: &str) -> Result<Uuid, AppError> {
     text.parse().map_err(|_| AppError::NotFound)
 }
 

@@ -5,9 +5,8 @@ use bidline_app::{
     roles::Permission,
     webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
 };
-use uuid::Uuid;
 
-use super::{caller, internal, member};
+use super::{caller, internal, member, network::id};
 use crate::{
     http::AppState,
     network::resource,
@@ -18,10 +17,6 @@ use crate::{
 
 /// As many as the page shows; the API pages through the rest.
 const SHOWN: i64 = 50;
-
-fn id(text: &str) -> Result<Uuid, AppError> {
-    text.parse().map_err(|_| AppError::NotFound)
-}
 
 pub async fn deliveries(state: &AppState, webhook: String) -> Result<Vec<DeliveryRow>, AppError> {
     let member = member(state, &caller().await?, Permission::Read).await?;

@@ -12,7 +12,10 @@ use uuid::Uuid;
 use super::{CallRow, query::CallRecord};
 use crate::{
     db::{Backend, Db, with_pool},
-    webhooks::{Event, Notice, outbox::insert_notice},
+    webhooks::{
+        Event, Notice,
+        outbox::{self, insert_notice},
+    },
 };
 
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -46,7 +49,7 @@ pub async fn close_orphans(
         let count = records.len() as u64;
         for record in records {
             let row = CallRow::from(record);
-            let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM webhook_events WHERE call_id = $1")
+            let seq: i64 = sqlx::query_scalar(outbox::NEXT_SEQ)
                 .bind(row.id)
                 .fetch_one(&mut *tx)
                 .await?;

@@ -187,11 +187,7 @@ fn answer(lease: &Lease, default_number: Option<String>) -> LeaseAnswer {
 }
 
 fn throttle(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
-    state
-        .dni
-        .limits
-        .throttle(ip)
-        .map_err(|wait| ApiError::RateLimited { retry_after_seconds: wait.as_secs().max(1) })
+    state.dni.limits.throttle(ip).map_err(ApiError::too_many)
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {

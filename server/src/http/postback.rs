@@ -66,10 +66,7 @@ async fn handle(
     report: Report,
 ) -> Result<Json<Reported>, ApiError> {
     let ip = state.postback_limits.client_ip(peer, headers);
-    state
-        .postback_limits
-        .throttle(ip)
-        .map_err(|wait| ApiError::RateLimited { retry_after_seconds: wait.as_secs().max(1) })?;
+    state.postback_limits.throttle(ip).map_err(ApiError::too_many)?;
     let holder = keys::holder(&state.db, key).await?.ok_or(ApiError::UnknownPostbackKey)?;
     Ok(Json(report::apply(&state.db, &holder, report).await?))
 }

@@ -19,7 +19,10 @@ use crate::{
         publishers::{Payout, Publisher},
         resource,
     },
-    webhooks::{Event, Notice, outbox::insert_notice},
+    webhooks::{
+        Event, Notice,
+        outbox::{self, insert_notice},
+    },
 };
 
 const DEFAULT_WINDOW_MINUTES: i64 = 60;
@@ -127,7 +130,7 @@ pub async fn apply(db: &Db, holder: &Holder, report: Report) -> Result<Reported,
             .bind(Json(&detail))
             .execute(&mut *tx)
             .await?;
-        let first_notice: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM webhook_events WHERE call_id = $1")
+        let first_notice: i64 = sqlx::query_scalar(outbox::NEXT_SEQ)
             .bind(call)
             .fetch_one(&mut *tx)
             .await?;

@@ -159,30 +159,30 @@ impl Worker {
                 }
                 *count += 1;
             }
-            let release = |worker: &Worker| {
-                if let Some(count) = worker.in_flight().get_mut(&webhook.id) {
-                    *count -= 1;
-                }
-            };
             match self.claim(delivery.id, now).await {
                 Ok(true) => {
                     let worker = self.clone();
                     tokio::spawn(async move {
                         worker.attempt(&webhook, delivery).await;
-                        if let Some(count) = worker.in_flight().get_mut(&webhook.id) {
-                            *count -= 1;
-                        }
+                        worker.release(webhook.id);
                     });
                 }
-                Ok(false) => release(self),
+                Ok(false) => self.release(webhook.id),
                 // The slot is given back before the error ends this round.
                 Err(error) => {
-                    release(self);
+                    self.release(webhook.id);
                     return Err(error);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Gives back a slot of the endpoint's concurrency.
+    fn release(&self, webhook: Uuid) {
+        if let Some(count) = self.in_flight().get_mut(&webhook) {
+            *count -= 1;
+        }
     }
 
     async fn endpoint(&self, id: Uuid) -> Result<Option<Arc<Webhook>>, sqlx::Error> {

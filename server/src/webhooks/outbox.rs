@@ -45,6 +45,11 @@ impl Notice {
     }
 }
 
+/// The place of a call's next event in the outbox (binds the call), for events added
+/// after the recorder let the call go (postbacks, orphan recovery).
+pub const NEXT_SEQ: &str =
+    "SELECT COALESCE(MAX(seq) + 1, 0) FROM webhook_events WHERE call_id = $1";
+
 /// Inserts a [`Notice`] into the outbox with any executor (in the transaction that
 /// records the change it reports). A notice already there (the same call and place) is
 /// kept as it was: the writer may write a batch twice after a failed commit.

@@ -48,6 +48,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A 429 that says when to come back.
+    pub fn too_many(wait: std::time::Duration) -> Self {
+        Self::RateLimited { retry_after_seconds: wait.as_secs().max(1) }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         Self::Internal(Box::new(error))

@@ -56,6 +56,11 @@ pub fn router() -> Router<AppState> {
     Router::new().nest("/api/v1", v1)
 }
 
+/// Ids in paths that do not parse name nothing: 404, like any other unknown id.
+fn path_id(text: &str) -> Result<uuid::Uuid, ApiError> {
+    text.parse().map_err(|_| ApiError::NotFound)
+}
+
 /// `?cursor=&limit=` of list endpoints.
 #[derive(Debug, serde::Deserialize)]
 pub struct Page {

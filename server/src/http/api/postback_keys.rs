@@ -8,12 +8,12 @@ use axum::{
     routing::{delete, get},
 };
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
     ApiError,
     extract::ApiCaller,
     openapi::{Op, Spec, Who},
+    path_id as id,
 };
 use crate::{accounts::Permission, http::AppState, postbacks::keys};
 
@@ -39,10 +39,6 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
     Router::new()
         .route("/buyers/{id}/postback-keys", get(list).post(create))
         .route("/buyers/{id}/postback-keys/{key_id}", delete(revoke))
-}
-
-fn id(text: &str) -> Result<Uuid, ApiError> {
-    text.parse().map_err(|_| ApiError::NotFound)
 }
 
 async fn list(

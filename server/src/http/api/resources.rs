@@ -11,12 +11,12 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
     ApiError, Page,
     extract::{ApiCaller, ApiJson},
     openapi::{Op, Spec, Who},
+    path_id as id,
 };
 use crate::{
     accounts::Permission,
@@ -84,11 +84,6 @@ struct ListQuery {
     limit: Option<i64>,
     name: Option<String>,
     status: Option<String>,
-}
-
-/// Ids in paths that do not parse name nothing: 404, like any other unknown id.
-fn id(text: &str) -> Result<Uuid, ApiError> {
-    text.parse().map_err(|_| ApiError::NotFound)
 }
 
 async fn list<R: Resource>(

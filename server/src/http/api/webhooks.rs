@@ -10,13 +10,12 @@ use axum::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::{
     ApiError, Page,
     extract::ApiCaller,
     openapi::{Op, Spec, Who},
-    resources,
+    path_id as id, resources,
 };
 use crate::{
     accounts::Permission,
@@ -86,10 +85,6 @@ fn call_event() -> Value {
         }}}},
         "responses": {"200": {"description": "Any 2xx: delivered."}}
     }})
-}
-
-fn id(text: &str) -> Result<Uuid, ApiError> {
-    text.parse().map_err(|_| ApiError::NotFound)
 }
 
 async fn deliveries_of(
