@@ -14,6 +14,8 @@ pub struct Viewer {
     pub role: Role,
     /// Every organization the user belongs to, for the switcher.
     pub orgs: Vec<OrgChoice>,
+    /// What owners must know about the bill (past due; calls turned away), if anything.
+    pub billing_alert: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ use crate::{
     api_keys::{ApiKeyView, CreatedApiKey},
     audit::AuditPage,
     auth::Viewer,
+    billing::BillingView,
     calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
     dni::DniView,
     errors::AppError,
@@ -36,6 +37,10 @@ pub trait Backend: Send + Sync + 'static {
     fn login(&self, email: String, password: String) -> Answer<'_, ()>;
     fn logout(&self) -> Answer<'_, ()>;
     fn switch_org(&self, org_id: String) -> Answer<'_, ()>;
+
+    fn billing_overview(&self) -> Answer<'_, BillingView>;
+    fn billing_checkout(&self) -> Answer<'_, String>;
+    fn billing_portal(&self) -> Answer<'_, String>;
 
     fn list_api_keys(&self) -> Answer<'_, Vec<ApiKeyView>>;
     fn create_api_key(&self, name: String, role: Role) -> Answer<'_, CreatedApiKey>;

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod billing;
 pub mod calls;
 pub mod dni;
 pub mod errors;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("api-keys") view=pages::ApiKeys />
                     <Route path=path!("audit") view=pages::AuditLog />
                     <Route path=path!("settings") view=pages::Settings />
+                    <Route path=path!("billing") view=pages::Billing />
                     <Route path=path!("campaigns") view=|| view! { <pages::ObjectList kind=Kind::Campaign /> } />
                     <Route path=path!("campaigns/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Campaign /> } />
                     <Route path=path!("publishers") view=|| view! { <pages::ObjectList kind=Kind::Publisher /> } />

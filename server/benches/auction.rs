@@ -122,6 +122,7 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
         node_id: Uuid::now_v7(),
         tree_timeout: TREE_TIMEOUT,
         leases: Arc::new(Book::new(Box::new(Discard), chrono::Duration::minutes(10))),
+        billing: Arc::default(),
     }
 }
 

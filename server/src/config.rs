@@ -154,6 +154,72 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_GEOIP_DB", global = true, value_name = "PATH")]
     pub geoip_db: Option<PathBuf>,
 
+    /// Stripe's secret key: billing organizations is on when it is set (with
+    /// --stripe-webhook-secret), off otherwise.
+    #[arg(
+        long,
+        env = "STRIPE_SECRET_KEY",
+        global = true,
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub stripe_secret_key: Option<String>,
+
+    /// The signing secret (whsec_…) of Bidline's webhook endpoint at Stripe
+    /// (`https://HOST/stripe/webhook`).
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
+
+    /// Where Stripe's API is (a local fake in tests).
+    #[arg(
+        long,
+        env = "BIDLINE_STRIPE_API_BASE",
+        default_value = "https://api.stripe.com/",
+        global = true,
+        value_name = "URL"
+    )]
+    pub stripe_api_base: url::Url,
+
+    /// The metered prices (comma-separated price ids) an organization subscribes to, one
+    /// per meter (bidline_call_minutes, bidline_rtb_pings, bidline_number_days).
+    #[arg(
+        long,
+        env = "BIDLINE_STRIPE_METERED_PRICES",
+        value_delimiter = ',',
+        global = true,
+        value_name = "PRICE"
+    )]
+    pub stripe_metered_prices: Vec<String>,
+
+    /// A flat (licensed) price added to the subscription once, if the plan has one.
+    #[arg(long, env = "BIDLINE_STRIPE_BASE_PRICE", global = true, value_name = "PRICE")]
+    pub stripe_base_price: Option<String>,
+
+    /// How long one request to Stripe may take, in milliseconds.
+    #[arg(long, env = "BIDLINE_STRIPE_TIMEOUT_MS", default_value_t = 30_000, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub stripe_timeout_ms: u64,
+
+    /// The pause after a usage report's first failed attempt, in milliseconds; it doubles
+    /// after each failure (at most ten minutes).
+    #[arg(long, env = "BIDLINE_STRIPE_RETRY_BASE_MS", default_value_t = 2_000, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub stripe_retry_base_ms: u64,
+
+    /// Days an organization may stay past due before new calls to its numbers are
+    /// turned away (SIP 402); 0 turns them away at once.
+    #[arg(long, env = "BIDLINE_BILLING_GRACE_DAYS", default_value_t = 7, global = true, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=90))]
+    pub billing_grace_days: u32,
+
+    /// The address people reach Bidline at (https://bidline.example.com), for the links
+    /// Stripe sends them back by; without it, the host they used.
+    #[arg(long, env = "BIDLINE_PUBLIC_URL", global = true, value_name = "URL")]
+    pub public_url: Option<url::Url>,
+
     /// Proxies (CIDR, comma-separated) whose X-Forwarded-For gives the visitor's address.
     #[arg(
         long = "trusted-proxy",
@@ -232,6 +298,8 @@ pub enum ConfigError {
     UnsupportedDatabase(String),
     #[error("invalid --database-url (DATABASE_URL): it is empty")]
     EmptyDatabaseUrl,
+    #[error("invalid billing configuration: {0}")]
+    Billing(&'static str),
 }
 
 impl DatabaseUrl {
@@ -287,6 +355,47 @@ fn redact_password(url: &str) -> String {
 impl Cli {
     pub fn database_url(&self) -> Result<DatabaseUrl, ConfigError> {
         DatabaseUrl::parse(&self.database_url)
+    }
+
+    /// Stripe's settings when billing is on; both secrets or neither, and a plan to sell.
+    pub fn stripe(&self) -> Result<Option<crate::billing::StripeSettings>, ConfigError> {
+        let (secret_key, webhook_secret) = match (
+            &self.stripe_secret_key,
+            &self.stripe_webhook_secret,
+        ) {
+            (None, None) => return Ok(None),
+            (Some(key), Some(secret)) => (key.clone(), secret.clone()),
+            (Some(_), None) => {
+                return Err(ConfigError::Billing(
+                    "STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET (--stripe-webhook-secret)",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Billing(
+                    "STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY (--stripe-secret-key)",
+                ));
+            }
+        };
+        let metered_prices: Vec<String> = self
+            .stripe_metered_prices
+            .iter()
+            .map(|price| price.trim().to_owned())
+            .filter(|price| !price.is_empty())
+            .collect();
+        if metered_prices.is_empty() && self.stripe_base_price.is_none() {
+            return Err(ConfigError::Billing(
+                "Stripe is configured without a price to subscribe to (--stripe-metered-prices, --stripe-base-price)",
+            ));
+        }
+        Ok(Some(crate::billing::StripeSettings {
+            secret_key,
+            webhook_secret,
+            api_base: self.stripe_api_base.to_string(),
+            metered_prices,
+            base_price: self.stripe_base_price.clone(),
+            timeout: Duration::from_millis(self.stripe_timeout_ms),
+            retry_base: Duration::from_millis(self.stripe_retry_base_ms),
+        }))
     }
 
     pub fn shutdown_grace(&self) -> Duration {
@@ -347,6 +456,28 @@ mod tests {
         assert!(line.contains("--http"), "{line}");
         assert!(line.contains("nonsense"), "{line}");
         assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn billing_needs_both_stripe_secrets_and_a_price() {
+        let cli = |args: &[&str]| Cli::try_parse_from([&["bidline"], args].concat()).unwrap();
+        assert!(cli(&[]).stripe().unwrap().is_none());
+        let half = cli(&["--stripe-secret-key", "sk_test_x"]).stripe().unwrap_err().to_string();
+        assert!(half.contains("STRIPE_WEBHOOK_SECRET"), "{half}");
+        let no_price = cli(&["--stripe-secret-key", "sk_x", "--stripe-webhook-secret", "whsec_x"]);
+        assert!(no_price.stripe().unwrap_err().to_string().contains("price"));
+        let on = cli(&[
+            "--stripe-secret-key",
+            "sk_x",
+            "--stripe-webhook-secret",
+            "whsec_x",
+            "--stripe-metered-prices",
+            "price_a, price_b",
+        ]);
+        let settings = on.stripe().unwrap().unwrap();
+        assert_eq!(settings.metered_prices, ["price_a", "price_b"]);
+        assert_eq!(settings.api_base, "https://api.stripe.com/");
+        assert!(!format!("{settings:?}").contains("sk_x"));
     }
 
     #[test]

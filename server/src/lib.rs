@@ -6,6 +6,7 @@
 
 pub mod accounts;
 mod backend;
+pub mod billing;
 pub mod caller;
 pub mod calls;
 mod cli;
@@ -50,6 +51,8 @@ pub enum StartError {
     Routing(#[source] sqlx::Error),
     #[error("cannot set up the HTTP client for buyer pings: {0}")]
     Pinger(#[source] reqwest::Error),
+    #[error("cannot set up the Stripe client: {0}")]
+    Stripe(#[source] billing::stripe::StripeError),
     #[error("cannot set up the HTTP client for webhooks: {0}")]
     Webhooks(#[source] reqwest::Error),
     #[error("cannot open the GeoIP database {} (--geoip-db / BIDLINE_GEOIP_DB): {source}", path.display())]

@@ -11,6 +11,7 @@ use bidline_telephony::edge::{self, Edge};
 use crate::{
     StartError,
     accounts::throttle::Throttle,
+    billing::Billing,
     calls::{recorder::Recorder, recovery, writer::Writer},
     config::Cli,
     db::{self, Backend, Db, nodes::NodeInfo},
@@ -35,6 +36,9 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         None => None,
     };
     let database_url = cli.database_url()?;
+    let grace = chrono::Duration::days(cli.billing_grace_days.into());
+    let billing =
+        Billing::new(cli.stripe()?, grace, cli.public_url.clone()).map_err(StartError::Stripe)?;
     let db = Db::connect(&database_url).await?;
     db.migrate().await?;
     let key = secret_key(cli)?;
@@ -62,11 +66,20 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
     routing.spawn_refresh(db.clone());
     start_webhooks(cli, &db, node.id)?;
+    if billing.enabled() {
+        billing.gate.refresh(&db, grace).await.map_err(StartError::Calls)?;
+    }
+    billing.spawn(&db, node.id);
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
     let (dni, dni_writer) = start_dni(cli, &db, &routing, node.id, geo).await?;
-    let sip =
-        start_sip(cli, &db, &node, routing.clone(), pinger.clone(), live.clone(), dni.book.clone())
-            .await?;
+    let routes = Routes {
+        routing: routing.clone(),
+        pinger: pinger.clone(),
+        live: live.clone(),
+        leases: dni.book.clone(),
+        billing: billing.gate.clone(),
+    };
+    let sip = start_sip(cli, &db, &node, routes).await?;
     let throttle = Arc::new(Throttle::default());
     let postback_limits =
         crate::limits::Limits::new(cli.postback_requests_per_minute, cli.trusted_proxies.clone());
@@ -86,6 +99,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         live,
         postback_limits: postback_limits.clone(),
         dni,
+        billing,
     });
 
     tracing::info!(
@@ -133,16 +147,18 @@ impl Sip {
     }
 }
 
-/// Recovers what a stopped node left, then starts the SIP edge with the call router.
-async fn start_sip(
-    cli: &Cli,
-    db: &Db,
-    node: &NodeInfo,
+/// What the call router reads, and where calls are shown live.
+struct Routes {
     routing: Routing,
     pinger: Pinger,
     live: crate::calls::LiveFeed,
     leases: Arc<Book>,
-) -> Result<Sip, StartError> {
+    billing: Arc<crate::billing::Gate>,
+}
+
+/// Recovers what a stopped node left, then starts the SIP edge with the call router.
+async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Result<Sip, StartError> {
+    let Routes { routing, pinger, live, leases, billing } = routes;
     let closed = recovery::close_orphans(db, node.id, chrono::Utc::now())
         .await
         .map_err(StartError::Calls)?;
@@ -166,6 +182,7 @@ async fn start_sip(
         node_id: node.id,
         tree_timeout: crate::routing::router::TREE_TIMEOUT,
         leases,
+        billing,
     };
     let (edge, events) = Edge::start(edge::Config::new(cli.sip_addr), router)
         .await

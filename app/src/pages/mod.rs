@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod audit;
+mod billing;
 mod calls;
 mod dni;
 mod forms;
@@ -19,6 +20,7 @@ mod webhooks;
 
 pub use api_keys::ApiKeys;
 pub use audit::AuditLog;
+pub use billing::Billing;
 pub use calls::{CallDetail, Calls};
 pub use home::Home;
 pub use invite::Invite;

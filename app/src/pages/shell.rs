@@ -48,6 +48,8 @@ fn Layout(
     switch: ServerAction<SwitchOrg>,
 ) -> impl IntoView {
     let administers = viewer.role.allows(Permission::Administer);
+    let owns = viewer.role.allows(Permission::Own);
+    let billing_alert = viewer.billing_alert.clone();
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <div class="app">
@@ -84,9 +86,20 @@ fn Layout(
                                 <A href="/app/audit">"Audit log"</A>
                             }
                         })}
+                    {owns.then(|| view! { <A href="/app/billing">"Billing"</A> })}
                     <A href="/app/settings">"Settings"</A>
                 </nav>
                 <main id="main" class="content">
+                    {billing_alert
+                        .map(|alert| {
+                            view! {
+                                <p class="form-error billing-alert" role="alert" id="billing-alert">
+                                    {alert}
+                                    " "
+                                    <A href="/app/billing">"Go to Billing"</A>
+                                </p>
+                            }
+                        })}
                     <Outlet />
                 </main>
             </div>

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{Caller, caller, internal, waited};
 use crate::{
-    accounts::{OrgId, audit, members, orgs, sign_in},
+    accounts::{OrgId, Permission, audit, members, orgs, sign_in},
     http::{AppState, session},
 };
 
@@ -19,6 +19,8 @@ pub async fn viewer(state: &AppState) -> Result<Option<Viewer>, AppError> {
         return Ok(None);
     };
     let orgs = members::organizations(&state.db, member.user).await.map_err(internal)?;
+    let billing_alert =
+        super::billing::alert(state, member.org, member.role.allows(Permission::Own)).await?;
     Ok(Some(Viewer {
         email: member.email,
         org_id: member.org.to_string(),
@@ -28,6 +30,7 @@ pub async fn viewer(state: &AppState) -> Result<Option<Viewer>, AppError> {
             .into_iter()
             .map(|m| OrgChoice { id: m.org.to_string(), name: m.org_name, role: m.role })
             .collect(),
+        billing_alert,
     }))
 }
 

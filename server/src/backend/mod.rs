@@ -8,6 +8,7 @@
 mod api_keys;
 mod audit;
 mod auth;
+mod billing;
 pub mod calls;
 mod dni;
 mod members;
@@ -29,6 +30,7 @@ use bidline_app::{
     audit::AuditPage,
     auth::Viewer,
     backend::Backend,
+    billing::BillingView,
     calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
     dni::DniView,
     errors::AppError,
@@ -93,6 +95,18 @@ impl Backend for ServerBackend {
 
     fn switch_org(&self, org_id: String) -> Answer<'_, ()> {
         Box::pin(answer(auth::switch_org(&self.state, org_id)))
+    }
+
+    fn billing_overview(&self) -> Answer<'_, BillingView> {
+        Box::pin(answer(billing::overview(&self.state)))
+    }
+
+    fn billing_checkout(&self) -> Answer<'_, String> {
+        Box::pin(answer(billing::link(&self.state, crate::billing::links::Destination::Checkout)))
+    }
+
+    fn billing_portal(&self) -> Answer<'_, String> {
+        Box::pin(answer(billing::link(&self.state, crate::billing::links::Destination::Portal)))
     }
 
     fn list_api_keys(&self) -> Answer<'_, Vec<ApiKeyView>> {

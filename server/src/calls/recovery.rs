@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{CallRow, query::CallRecord};
+use crate::billing::ledger::record_call_usage;
 use crate::{
     db::{Backend, Db, with_pool},
     webhooks::{
@@ -22,7 +23,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 pub const PRESUMED_DEAD: Duration = Duration::from_secs(30);
 
 /// Closes the calls of nodes that are gone, each with its `call.completed` webhook event
-/// in the same transaction; answers how many were closed.
+/// and its usage in the same transaction; answers how many were closed.
 pub async fn close_orphans(
     db: &Db,
     this_node: Uuid,
@@ -55,6 +56,7 @@ pub async fn close_orphans(
                 .await?;
             let notice = Notice::of(Event::CallCompleted, &row, seq, None);
             insert_notice!(&mut *tx, &notice)?;
+            record_call_usage!(&mut *tx, &row, now)?;
         }
         tx.commit().await?;
         Ok(count)

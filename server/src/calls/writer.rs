@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{BidRow, CallRow, Event};
+use crate::billing::ledger::record_call_usage;
 use crate::db::{
     Db,
     batch::{self, Batching},
@@ -128,7 +129,8 @@ impl Batch {
     }
 
     /// Writes the batch in one transaction: calls first, since events and bids refer to
-    /// them; the webhook events of the changes with them.
+    /// them; the webhook events of the changes with them, and the usage of calls that
+    /// ended.
     async fn write(&self, db: &Db) -> Result<(), sqlx::Error> {
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
@@ -203,6 +205,11 @@ impl Batch {
                 .bind(Json(&event.detail))
                 .execute(&mut *tx)
                 .await?;
+            }
+            // After the bids: a finished call's pings are counted from them.
+            let now = chrono::Utc::now();
+            for call in self.calls.iter().filter(|call| !call.status.is_live()) {
+                record_call_usage!(&mut *tx, call, now)?;
             }
             for (target, period, bucket) in &self.taken {
                 sqlx::query(

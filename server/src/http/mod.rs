@@ -11,6 +11,7 @@ mod live;
 mod metrics;
 mod postback;
 pub mod session;
+mod stripe_webhook;
 
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ pub struct AppState {
     pub dni: crate::dni::Dni,
     /// Buyer postbacks per client address.
     pub postback_limits: crate::limits::Limits,
+    pub billing: crate::billing::Billing,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -67,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(dni::router())
         .merge(postback::router())
+        .merge(stripe_webhook::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(dashboard(&state))

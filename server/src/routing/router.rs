@@ -59,6 +59,8 @@ pub struct CallRouter {
     pub tree_timeout: Duration,
     /// Who holds each DNI pool number: a call to one takes its visit's tags.
     pub leases: Arc<Book>,
+    /// Organizations whose calls are turned away for an unpaid bill.
+    pub billing: Arc<crate::billing::Gate>,
 }
 
 impl Router for CallRouter {
@@ -192,6 +194,15 @@ impl Routing1<'_> {
                 Status::Rejected,
                 480,
                 "the campaign or number is paused",
+            );
+        }
+        if self.router.billing.blocks(org, now).is_some() {
+            return refuse(
+                decided,
+                row.duplicate,
+                Status::Rejected,
+                402,
+                "the organization's bill is past due",
             );
         }
         if let Some(number) = &row.caller
@@ -383,6 +394,7 @@ fn tags(attributes: &ping::Call, caller: &Caller) -> BTreeMap<String, String> {
 
 fn reason_phrase(status: u16) -> &'static str {
     match status {
+        402 => "Payment Required",
         403 => "Forbidden",
         404 => "Not Found",
         486 => "Busy Here",

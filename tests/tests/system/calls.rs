@@ -527,6 +527,14 @@ async fn a_standing_bid_is_reused_and_a_hidden_caller_is_never_told() {
     assert_eq!((&reused["outcome"], &reused["bid_cents"]), (&json!("connected"), &json!(2000)));
     assert_eq!(reused["pinged_at"], Value::Null);
     assert_eq!(second["target_id"], target.as_str());
+
+    // The usage ledger: one ping (a reused bid is none), a minute for each answered call.
+    let (_, billing) = network.api.get("/billing").await;
+    let usage = |meter: &str| {
+        let usage = billing["usage"].as_array().unwrap().iter().find(|u| u["meter"] == meter);
+        usage.unwrap()["quantity"].clone()
+    };
+    assert_eq!((usage("rtb_pings"), usage("call_minutes")), (json!(1), json!(2)), "{billing}");
 }
 
 #[tokio::test]
@@ -619,6 +627,11 @@ async fn a_crashed_node_leaves_no_call_open_and_its_counts_survive() {
     assert_eq!(next["target_id"], other.as_str(), "{page}");
     let (_, detail) = api.get(&format!("/calls/{}", next["id"].as_str().unwrap())).await;
     assert_eq!(bid(&detail, &capped)["reason"], "total cap reached (1 call)");
+    // Both answered calls are billed: the interrupted one up to when it was closed.
+    let (_, billing) = api.get("/billing").await;
+    let minutes =
+        billing["usage"].as_array().unwrap().iter().find(|u| u["meter"] == "call_minutes");
+    assert_eq!(minutes.unwrap()["quantity"], 2, "{billing}");
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! real SQLite files and PostgreSQL databases, and Debian's chromium.
 
 mod api_keys;
+mod billing;
+mod billing_ui;
 mod buyers;
 mod calls;
 mod calls_ui;

@@ -33,6 +33,9 @@ pub enum ApiError {
     RateLimited { retry_after_seconds: u64 },
     #[error("{message}")]
     Unprocessable { message: String, fields: BTreeMap<String, String> },
+    /// Something Bidline depends on (Stripe) did not answer as it should.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -119,6 +122,7 @@ impl IntoResponse for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(error) => {
                 tracing::error!(error = %error, "API request failed");
                 StatusCode::INTERNAL_SERVER_ERROR

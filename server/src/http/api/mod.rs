@@ -5,6 +5,7 @@
 
 mod api_keys;
 mod audit;
+mod billing;
 mod calls;
 mod error;
 mod extract;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(me::router(spec))
         .merge(api_keys::router(spec))
         .merge(audit::router(spec))
+        .merge(billing::router(spec))
         .merge(resources::routes::<Campaign>("campaigns", "Campaigns", spec))
         .merge(ring_tree::router(spec))
         .merge(resources::routes::<Publisher>("publishers", "Publishers", spec))

@@ -20,6 +20,7 @@ pub enum Who {
     AnyRole,
     Manager,
     Admin,
+    Owner,
 }
 
 impl Who {
@@ -29,6 +30,7 @@ impl Who {
             Self::AnyRole => "Any API key of the organization.",
             Self::Manager => "An API key with the manager role or above.",
             Self::Admin => "An API key with the admin role or above.",
+            Self::Owner => "An API key with the owner role.",
         }
     }
 }

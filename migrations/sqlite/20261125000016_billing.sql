@@ -1,0 +1,54 @@
+-- Billing organizations for what they use: the usage ledger, Stripe's side of each
+-- organization, and the Stripe events already handled.
+
+-- Append-only: one row per thing used, written with what it records (a call's minutes
+-- and pings with the call's final row; number-days by the daily count). Reporting to
+-- Stripe only fills in the reporting columns.
+CREATE TABLE usage_records (
+    id BLOB PRIMARY KEY NOT NULL,
+    organization_id BLOB NOT NULL REFERENCES organizations (id),
+    meter TEXT NOT NULL CHECK (meter IN ('call_minutes', 'rtb_pings', 'number_days')),
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    -- What was used: the call's id, or "<number id>/<day>"; one record per meter and source.
+    source TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    -- Stripe accepted it (a meter event with this row's id as its identifier).
+    sent_at TEXT,
+    -- Stripe refused it for good (the reason in last_error); never sent again.
+    refused_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    -- A node sending it now holds it until then.
+    locked_by BLOB,
+    locked_until TEXT
+);
+CREATE UNIQUE INDEX usage_records_meter_source ON usage_records (meter, source);
+CREATE INDEX usage_records_period ON usage_records (organization_id, occurred_at);
+CREATE INDEX usage_records_unsent ON usage_records (next_attempt_at)
+    WHERE sent_at IS NULL AND refused_at IS NULL;
+
+-- Each organization's customer and subscription at Stripe, as Stripe's events told them.
+CREATE TABLE billing_accounts (
+    organization_id BLOB PRIMARY KEY NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    stripe_customer_id TEXT,
+    subscription_id TEXT,
+    status TEXT NOT NULL CHECK (status IN ('none', 'active', 'past_due', 'canceled')),
+    -- Stripe's own word for the subscription (trialing, unpaid, incomplete, …).
+    stripe_status TEXT,
+    past_due_since TEXT,
+    period_start TEXT,
+    period_end TEXT,
+    -- When the Stripe event behind the status was created: older events change nothing.
+    status_at TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX billing_accounts_stripe_customer_id ON billing_accounts (stripe_customer_id);
+
+-- Stripe events handled, so a redelivered event is handled once.
+CREATE TABLE stripe_events (
+    id TEXT PRIMARY KEY NOT NULL,
+    type TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);

@@ -1,0 +1,242 @@
+//! The usage ledger (`usage_records`): append-only, one row per meter and source (a
+//! call, or a number on a day), so writing the same usage twice records it once.
+//!
+//! The rules, as the README states them:
+//! - call minutes: the time from the buyer's answer to the end of the call, rounded up
+//!   to the whole minute (61 s is 2 minutes); an unanswered call has none. A call its
+//!   node left open is closed as interrupted, and billed to that moment.
+//! - RTB pings: the pings actually sent in the call's auction (a standing bid reused by
+//!   the ping shield is not a ping).
+//! - number-days: each active tracking number once per UTC day, counted every hour.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use super::Meter;
+use crate::{
+    accounts::OrgId,
+    calls::CallRow,
+    db::{Db, with_pool},
+};
+
+/// Billable minutes of a finished call.
+pub fn call_minutes(row: &CallRow) -> i64 {
+    let answered_ms = row.talk_ms.or_else(|| {
+        let (answered, ended) = (row.answered_at?, row.ended_at?);
+        Some((ended - answered).num_milliseconds())
+    });
+    answered_ms.filter(|ms| *ms > 0).map_or(0, |ms| (ms + 59_999) / 60_000)
+}
+
+/// Writes a finished call's usage with any executor, in the transaction that writes its
+/// final row (after its bids). Writing it again changes nothing.
+macro_rules! record_call_usage {
+    ($executor:expr, $row:expr, $now:expr) => {{
+        let row: &$crate::calls::CallRow = $row;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let at = row.ended_at.unwrap_or(now);
+        let source = row.id.to_string();
+        let minutes = $crate::billing::ledger::call_minutes(row);
+        let result = if minutes > 0 {
+            sqlx::query($crate::billing::ledger::INSERT)
+                .bind(uuid::Uuid::now_v7())
+                .bind(row.org)
+                .bind($crate::billing::Meter::CallMinutes.as_str())
+                .bind(minutes)
+                .bind(&source)
+                .bind(at)
+                .bind(now)
+                .execute($executor)
+                .await
+                .map(drop)
+        } else {
+            Ok(())
+        };
+        match result {
+            Ok(()) => sqlx::query(
+                "INSERT INTO usage_records (id, organization_id, meter, quantity, source, \
+                 occurred_at, recorded_at, next_attempt_at) \
+                 SELECT $1, $2, 'rtb_pings', COUNT(*), $3, $4, $5, $5 FROM bids \
+                 WHERE call_id = $6 AND pinged_at IS NOT NULL AND NOT reused HAVING COUNT(*) > 0 \
+                 ON CONFLICT (meter, source) DO NOTHING",
+            )
+            .bind(uuid::Uuid::now_v7())
+            .bind(row.org)
+            .bind(&source)
+            .bind(at)
+            .bind(now)
+            .bind(row.id)
+            .execute($executor)
+            .await
+            .map(drop),
+            Err(error) => Err(error),
+        }
+    }};
+}
+pub(crate) use record_call_usage;
+
+/// Inserts one record (binds id, organization, meter, quantity, source, occurred_at,
+/// recorded_at); a record of the same meter and source already there is kept.
+pub const INSERT: &str = "INSERT INTO usage_records (id, organization_id, meter, quantity, \
+    source, occurred_at, recorded_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+    ON CONFLICT (meter, source) DO NOTHING";
+
+/// Records today's number-days: one for each active number not yet counted today.
+pub async fn count_number_days(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let day = now.date_naive();
+    with_pool!(db, pool => {
+        let numbers: Vec<(Uuid, OrgId)> =
+            sqlx::query_as("SELECT id, organization_id FROM numbers WHERE status = 'active'")
+                .fetch_all(pool)
+                .await?;
+        let mut tx = pool.begin().await?;
+        let mut added = 0;
+        for (number, org) in numbers {
+            added += sqlx::query(INSERT)
+                .bind(Uuid::now_v7())
+                .bind(org)
+                .bind(Meter::NumberDays.as_str())
+                .bind(1_i64)
+                .bind(number_day(number, day))
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(added)
+    })
+}
+
+fn number_day(number: Uuid, day: NaiveDate) -> String {
+    format!("{number}/{day}")
+}
+
+/// How often number-days are counted: a number active at any count is billed that day.
+const NUMBER_DAYS_EVERY: Duration = Duration::from_secs(3600);
+
+/// Counts number-days at start and every hour (every node may: the count is idempotent).
+pub fn spawn_number_days(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(NUMBER_DAYS_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match count_number_days(&db, Utc::now()).await {
+                Ok(0) => {}
+                Ok(added) => tracing::debug!(added, "counted number-days"),
+                Err(error) => tracing::warn!(%error, "could not count number-days"),
+            }
+        }
+    });
+}
+
+/// One meter's usage in a period, and how much of it Stripe has accepted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MeterUsage {
+    pub meter: Meter,
+    pub quantity: i64,
+    /// Of `quantity`, what Stripe has accepted.
+    pub reported: i64,
+}
+
+/// Usage by meter of records that occurred in [from, to): what Stripe bills for a period
+/// once every record is reported.
+pub async fn usage(
+    db: &Db,
+    org: OrgId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<MeterUsage>, sqlx::Error> {
+    let rows: Vec<(String, i64, i64)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT meter, CAST(SUM(quantity) AS BIGINT), \
+             CAST(SUM(CASE WHEN sent_at IS NULL THEN 0 ELSE quantity END) AS BIGINT) \
+             FROM usage_records WHERE organization_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
+             GROUP BY meter",
+        )
+        .bind(org)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+    })?;
+    Ok(Meter::ALL
+        .into_iter()
+        .map(|meter| {
+            let (quantity, reported) = rows
+                .iter()
+                .find(|(name, ..)| name == meter.as_str())
+                .map_or((0, 0), |(_, quantity, reported)| (*quantity, *reported));
+            MeterUsage { meter, quantity, reported }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(answered_s: Option<i64>, talk_ms: Option<i64>) -> CallRow {
+        let start = Utc::now();
+        CallRow {
+            id: Uuid::now_v7(),
+            org: OrgId(Uuid::now_v7()),
+            node_id: Uuid::now_v7(),
+            campaign_id: Uuid::now_v7(),
+            publisher_id: None,
+            number_id: None,
+            inbound_trunk_id: None,
+            buyer_id: None,
+            target_id: None,
+            caller: None,
+            caller_anonymous: false,
+            dialed: "+15550000000".into(),
+            sip_call_id: "x".into(),
+            status: crate::calls::Status::Completed,
+            end_reason: None,
+            sip_status: None,
+            started_at: start,
+            answered_at: answered_s.map(|_| start),
+            ended_at: answered_s.map(|s| start + chrono::Duration::seconds(s)),
+            ring_ms: None,
+            talk_ms,
+            duplicate: false,
+            bid_cents: None,
+            buffer_seconds: None,
+            converted: false,
+            revenue_cents: 0,
+            payout_cents: 0,
+            tags: Default::default(),
+        }
+    }
+
+    #[test]
+    fn answered_time_is_rounded_up_to_the_whole_minute() {
+        assert_eq!(call_minutes(&call(Some(1), Some(1))), 1);
+        assert_eq!(call_minutes(&call(Some(60), Some(60_000))), 1);
+        assert_eq!(call_minutes(&call(Some(61), Some(60_001))), 2);
+        assert_eq!(call_minutes(&call(Some(3600), Some(3_600_000))), 60);
+    }
+
+    #[test]
+    fn an_unanswered_call_bills_nothing() {
+        assert_eq!(call_minutes(&call(None, None)), 0);
+        assert_eq!(call_minutes(&call(Some(0), Some(0))), 0);
+    }
+
+    #[test]
+    fn an_interrupted_call_is_billed_to_when_it_was_closed() {
+        assert_eq!(call_minutes(&call(Some(150), None)), 3);
+    }
+
+    #[test]
+    fn a_number_is_counted_once_a_day() {
+        let number = Uuid::now_v7();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert_eq!(number_day(number, day), format!("{number}/2026-12-03"));
+    }
+}
