@@ -15,7 +15,7 @@ use crate::{
     api_keys::{ApiKeyView, CreatedApiKey},
     audit::AuditPage,
     auth::Viewer,
-    billing::BillingView,
+    billing::{BillingView, BuyerInvoiceRow, InvoicingView},
     calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
     dni::DniView,
     errors::AppError,
@@ -41,6 +41,11 @@ pub trait Backend: Send + Sync + 'static {
     fn billing_overview(&self) -> Answer<'_, BillingView>;
     fn billing_checkout(&self) -> Answer<'_, String>;
     fn billing_portal(&self) -> Answer<'_, String>;
+    fn invoicing_connection(&self) -> Answer<'_, InvoicingView>;
+    fn connect_invoicing(&self, stripe_secret_key: String) -> Answer<'_, InvoicingView>;
+    fn disconnect_invoicing(&self) -> Answer<'_, ()>;
+    fn list_buyer_invoices(&self, buyer_id: String) -> Answer<'_, Vec<BuyerInvoiceRow>>;
+    fn run_buyer_invoice(&self, buyer_id: String) -> Answer<'_, BuyerInvoiceRow>;
 
     fn list_api_keys(&self) -> Answer<'_, Vec<ApiKeyView>>;
     fn create_api_key(&self, name: String, role: Role) -> Answer<'_, CreatedApiKey>;

@@ -63,3 +63,55 @@ pub async fn billing_checkout() -> Result<String, AppError> {
 pub async fn billing_portal() -> Result<String, AppError> {
     crate::backend::backend()?.billing_portal().await
 }
+
+/// The organization's own Stripe account, for invoicing its buyers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoicingView {
+    pub connected: bool,
+    /// The key's start and end (`sk_live_…x4Qa`); the key itself is never shown again.
+    pub key_hint: Option<String>,
+    pub connected_at: Option<String>,
+}
+
+/// One of a buyer's invoices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyerInvoiceRow {
+    pub id: String,
+    /// RFC 3339 UTC.
+    pub period_start: String,
+    pub period_end: String,
+    /// pending | open | empty.
+    pub status: String,
+    pub calls: i64,
+    pub total_cents: i64,
+    pub hosted_invoice_url: Option<String>,
+    pub statement_url: String,
+    pub last_error: Option<String>,
+}
+
+#[server(prefix = "/fn", endpoint = "invoicing_connection")]
+pub async fn invoicing_connection() -> Result<InvoicingView, AppError> {
+    crate::backend::backend()?.invoicing_connection().await
+}
+
+/// Connects the organization's Stripe account (owners); the key is checked with Stripe.
+#[server(prefix = "/fn", endpoint = "connect_invoicing")]
+pub async fn connect_invoicing(stripe_secret_key: String) -> Result<InvoicingView, AppError> {
+    crate::backend::backend()?.connect_invoicing(stripe_secret_key).await
+}
+
+#[server(prefix = "/fn", endpoint = "disconnect_invoicing")]
+pub async fn disconnect_invoicing() -> Result<(), AppError> {
+    crate::backend::backend()?.disconnect_invoicing().await
+}
+
+#[server(prefix = "/fn", endpoint = "list_buyer_invoices")]
+pub async fn list_buyer_invoices(buyer_id: String) -> Result<Vec<BuyerInvoiceRow>, AppError> {
+    crate::backend::backend()?.list_buyer_invoices(buyer_id).await
+}
+
+/// Invoices the buyer's last finished cycle now (or finishes its invoice).
+#[server(prefix = "/fn", endpoint = "run_buyer_invoice")]
+pub async fn run_buyer_invoice(buyer_id: String) -> Result<BuyerInvoiceRow, AppError> {
+    crate::backend::backend()?.run_buyer_invoice(buyer_id).await
+}

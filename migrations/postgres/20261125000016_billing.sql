@@ -17,6 +17,8 @@ CREATE TABLE usage_records (
     sent_at TIMESTAMPTZ,
     -- Stripe refused it for good (the reason in last_error); never sent again.
     refused_at TIMESTAMPTZ,
+    -- When it was first sent: Stripe recognises a repeat for 24 hours only.
+    first_attempt_at TIMESTAMPTZ,
     attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     last_error TEXT,

@@ -17,6 +17,8 @@ CREATE TABLE usage_records (
     sent_at TEXT,
     -- Stripe refused it for good (the reason in last_error); never sent again.
     refused_at TEXT,
+    -- When it was first sent: Stripe recognises a repeat for 24 hours only.
+    first_attempt_at TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     last_error TEXT,

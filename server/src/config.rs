@@ -215,6 +215,11 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_BILLING_GRACE_DAYS", default_value_t = 7, global = true, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=90))]
     pub billing_grace_days: u32,
 
+    /// Hours after a buyer's invoicing cycle ends before it is invoiced: time for buyers'
+    /// postbacks to land.
+    #[arg(long, env = "BIDLINE_INVOICE_AFTER_HOURS", default_value_t = 24, global = true, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(0..=720))]
+    pub invoice_after_hours: u32,
+
     /// The address people reach Bidline at (https://bidline.example.com), for the links
     /// Stripe sends them back by; without it, the host they used.
     #[arg(long, env = "BIDLINE_PUBLIC_URL", global = true, value_name = "URL")]
@@ -390,10 +395,8 @@ impl Cli {
         Ok(Some(crate::billing::StripeSettings {
             secret_key,
             webhook_secret,
-            api_base: self.stripe_api_base.to_string(),
             metered_prices,
             base_price: self.stripe_base_price.clone(),
-            timeout: Duration::from_millis(self.stripe_timeout_ms),
             retry_base: Duration::from_millis(self.stripe_retry_base_ms),
         }))
     }
@@ -476,7 +479,6 @@ mod tests {
         ]);
         let settings = on.stripe().unwrap().unwrap();
         assert_eq!(settings.metered_prices, ["price_a", "price_b"]);
-        assert_eq!(settings.api_base, "https://api.stripe.com/");
         assert!(!format!("{settings:?}").contains("sk_x"));
     }
 

@@ -15,6 +15,7 @@ pub mod db;
 pub mod dni;
 pub mod e164;
 mod http;
+pub mod invoicing;
 mod limits;
 pub mod network;
 mod outbound;

@@ -11,7 +11,7 @@ use bidline_telephony::edge::{self, Edge};
 use crate::{
     StartError,
     accounts::throttle::Throttle,
-    billing::Billing,
+    billing::{Billing, StripeApi},
     calls::{recorder::Recorder, recovery, writer::Writer},
     config::Cli,
     db::{self, Backend, Db, nodes::NodeInfo},
@@ -37,8 +37,13 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     };
     let database_url = cli.database_url()?;
     let grace = chrono::Duration::days(cli.billing_grace_days.into());
-    let billing =
-        Billing::new(cli.stripe()?, grace, cli.public_url.clone()).map_err(StartError::Stripe)?;
+    let api = StripeApi {
+        base: cli.stripe_api_base.to_string(),
+        timeout: Duration::from_millis(cli.stripe_timeout_ms),
+    };
+    let invoice_delay = chrono::Duration::hours(cli.invoice_after_hours.into());
+    let billing = Billing::new(cli.stripe()?, grace, cli.public_url.clone(), api, invoice_delay)
+        .map_err(StartError::Stripe)?;
     let db = Db::connect(&database_url).await?;
     db.migrate().await?;
     let key = secret_key(cli)?;
@@ -70,6 +75,16 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         billing.gate.refresh(&db, grace).await.map_err(StartError::Calls)?;
     }
     billing.spawn(&db, node.id);
+    let statements = billing.public_url.as_ref().map_or_else(
+        || format!("http://{http_addr}"),
+        |url| url.as_str().trim_end_matches('/').to_owned(),
+    );
+    crate::invoicing::run::spawn(
+        db.clone(),
+        billing.api.clone(),
+        crate::invoicing::run::Delay(invoice_delay),
+        statements,
+    );
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
     let (dni, dni_writer) = start_dni(cli, &db, &routing, node.id, geo).await?;
     let routes = Routes {

@@ -104,11 +104,13 @@ impl FakeStripe {
         let account =
             Arc::new(Mutex::new(Account { base: format!("http://{addr}"), ..Account::default() }));
         let app = Router::new()
-            .route("/v1/customers", post(create_customer))
+            .route("/v1/customers", post(create_customer).get(list_customers))
             .route("/v1/billing/meter_events", post(create_meter_event))
             .route("/v1/checkout/sessions", post(create_checkout_session))
             .route("/v1/billing_portal/sessions", post(create_portal_session))
-            .route("/v1/invoices", get(list_invoices))
+            .route("/v1/invoices", get(list_invoices).post(create_invoice))
+            .route("/v1/invoiceitems", post(create_invoice_item))
+            .route("/v1/invoices/{id}/finalize", post(finalize_invoice))
             .route("/hosted/{page}", get(hosted_page))
             .fallback(|| async {
                 stripe_error(404, "invalid_request_error", "Unrecognized request URL")
@@ -169,6 +171,11 @@ impl FakeStripe {
     /// Adds an invoice to the account (as Stripe's billing run would).
     pub fn add_invoice(&self, invoice: Value) {
         self.account.lock().unwrap().invoices.push(invoice);
+    }
+
+    /// The invoices in the account, with their lines (`lines.data`).
+    pub fn invoices(&self) -> Vec<Value> {
+        self.account.lock().unwrap().invoices.clone()
     }
 
     /// Waits until `count` meter events are counted (at most `timeout`).
@@ -441,4 +448,91 @@ async fn hosted_page(axum::extract::Path(page): axum::extract::Path<String>) -> 
     let html =
         format!("<!doctype html><title>Fake Stripe</title><h1 id=\"fake-stripe\">{page}</h1>");
     ([("content-type", "text/html")], html).into_response()
+}
+
+async fn list_customers(State(account): Shared, headers: HeaderMap) -> Response {
+    handle(&account, "GET", "/v1/customers", &headers, Vec::new(), |account, _| {
+        let data: Vec<Value> = account.customers.iter().map(|(_, c)| c.clone()).collect();
+        (200, json!({"object": "list", "url": "/v1/customers", "has_more": false, "data": data}))
+    })
+    .await
+}
+
+async fn create_invoice(State(account): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    handle(&account, "POST", "/v1/invoices", &headers, form(&body), |account, form| {
+        let Some(customer) = field(form, "customer") else {
+            return invalid("Missing required param: customer.");
+        };
+        if !account.customers.iter().any(|(id, _)| id == customer) {
+            return invalid(&format!("No such customer: '{customer}'"));
+        }
+        if field(form, "collection_method") == Some("send_invoice") && field(form, "days_until_due").is_none() {
+            return invalid("days_until_due is required for send_invoice invoices.");
+        }
+        account.next += 1;
+        let id = format!("in_fake{:04}", account.next);
+        let invoice = json!({"id": id, "object": "invoice", "customer": customer, "status": "draft",
+            "collection_method": field(form, "collection_method"), "description": field(form, "description"),
+            "currency": "usd", "total": 0, "amount_due": 0, "created": now(), "number": null,
+            "hosted_invoice_url": null, "livemode": false,
+            "metadata": {"bidline_invoice_id": field(form, "metadata[bidline_invoice_id]")},
+            "lines": {"object": "list", "data": []}});
+        account.invoices.push(invoice.clone());
+        (200, invoice)
+    })
+    .await
+}
+
+async fn create_invoice_item(State(account): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    handle(&account, "POST", "/v1/invoiceitems", &headers, form(&body), |account, form| {
+        let (Some(invoice_id), Some(amount)) =
+            (field(form, "invoice"), field(form, "amount").and_then(|a| a.parse::<i64>().ok()))
+        else {
+            return invalid("An invoice item here needs invoice and amount.");
+        };
+        if field(form, "currency") != Some("usd") {
+            return invalid("currency must be given.");
+        }
+        account.next += 1;
+        let id = format!("ii_fake{:04}", account.next);
+        let Some(invoice) = account.invoices.iter_mut().find(|i| i["id"] == invoice_id) else {
+            return invalid(&format!("No such invoice: '{invoice_id}'"));
+        };
+        if invoice["status"] != "draft" {
+            return invalid("Items can only be added to draft invoices.");
+        }
+        let item = json!({"id": id, "object": "invoiceitem", "amount": amount, "currency": "usd",
+            "description": field(form, "description"), "invoice": invoice_id, "customer": field(form, "customer")});
+        invoice["lines"]["data"].as_array_mut().unwrap().push(item.clone());
+        let total = invoice["total"].as_i64().unwrap() + amount;
+        invoice["total"] = json!(total);
+        invoice["amount_due"] = json!(total);
+        (200, item)
+    })
+    .await
+}
+
+async fn finalize_invoice(
+    State(account): Shared,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/v1/invoices/{id}/finalize");
+    handle(&account, "POST", &path.clone(), &headers, form(&body), move |account, _| {
+        let base = account.base.clone();
+        account.next += 1;
+        let number = format!("FAKE-{:04}", account.next);
+        let Some(invoice) = account.invoices.iter_mut().find(|i| i["id"] == id.as_str()) else {
+            return (404, json!({"error": {"type": "invalid_request_error", "message": format!("No such invoice: '{id}'")}}));
+        };
+        if invoice["status"] != "draft" {
+            return invalid("This invoice is already finalized.");
+        }
+        invoice["status"] = json!("open");
+        invoice["number"] = json!(number);
+        invoice["hosted_invoice_url"] = json!(format!("{base}/hosted/{id}"));
+        (200, invoice.clone())
+    })
+    .await
 }

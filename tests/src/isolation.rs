@@ -25,6 +25,8 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "list_postback_keys",
     "create_postback_key",
     "revoke_postback_key",
+    "list_buyer_invoices",
+    "run_buyer_invoice",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it
@@ -48,6 +50,9 @@ pub const ID_FREE_FUNCTIONS: &[&str] = &[
     "billing_overview",
     "billing_checkout",
     "billing_portal",
+    "invoicing_connection",
+    "connect_invoicing",
+    "disconnect_invoicing",
     "list_objects",
     "all_objects",
     "list_calls",

@@ -9,7 +9,10 @@ use super::{
     api_keys::day,
     forms::{FormError, failure, last_error, loading},
 };
-use crate::billing::{BillingCheckout, BillingPortal, BillingView, billing_overview};
+use crate::billing::{
+    BillingCheckout, BillingPortal, BillingView, ConnectInvoicing, DisconnectInvoicing,
+    billing_overview, invoicing_connection,
+};
 
 #[component]
 pub fn Billing() -> impl IntoView {
@@ -34,6 +37,7 @@ pub fn Billing() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Invoicing />
     }
 }
 
@@ -203,4 +207,53 @@ fn money(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
     format!("{sign}{}.{:02} {}", cents / 100, cents % 100, currency.to_uppercase())
+}
+
+/// The organization's own Stripe account, for invoicing its buyers.
+#[component]
+fn Invoicing() -> impl IntoView {
+    let connect = ServerAction::<ConnectInvoicing>::new();
+    let disconnect = ServerAction::<DisconnectInvoicing>::new();
+    let connection = Resource::new(
+        move || (connect.version().get(), disconnect.version().get()),
+        |_| invoicing_connection(),
+    );
+    let connect_error = last_error(connect.value());
+    let key_error = move || connect_error.get().and_then(|e| e.field_message("stripe_secret_key"));
+    view! {
+        <section class="panel" id="buyer-invoicing">
+            <h2>"Invoice your buyers"</h2>
+            <p class="muted">
+                "Connect your own Stripe account: buyers with invoicing on get an invoice each cycle, one line per campaign, with a statement of the calls."
+            </p>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match connection.await {
+                        Ok(view) if view.connected => view! {
+                            <p id="invoicing-connected">
+                                "Connected with " <code>{view.key_hint.unwrap_or_default()}</code>
+                                {view.connected_at.map(|at| format!(" since {}", day(&at)))}
+                            </p>
+                            <ActionForm action=disconnect>
+                                <button type="submit" class="secondary" id="disconnect-invoicing">"Disconnect"</button>
+                            </ActionForm>
+                        }
+                            .into_any(),
+                        Ok(_) => view! {
+                            <ActionForm action=connect attr:id="connect-invoicing">
+                                <div class="field">
+                                    <label for="field-stripe-secret-key">"Stripe secret key"</label>
+                                    <input id="field-stripe-secret-key" name="stripe_secret_key" type="password" autocomplete="off" required=true />
+                                    <p class="form-error" role="alert">{key_error}</p>
+                                </div>
+                                <button type="submit">"Connect"</button>
+                            </ActionForm>
+                        }
+                            .into_any(),
+                        Err(error) => failure(&error),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
 }

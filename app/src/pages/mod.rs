@@ -3,6 +3,7 @@
 mod api_keys;
 mod audit;
 mod billing;
+mod buyer_invoices;
 mod calls;
 mod dni;
 mod forms;

@@ -2,14 +2,14 @@
 
 use axum::http::{header, request::Parts};
 use bidline_app::{
-    billing::{BillingView, InvoiceRow, UsageRow},
+    billing::{BillingView, BuyerInvoiceRow, InvoiceRow, InvoicingView, UsageRow},
     errors::AppError,
     roles::Permission,
 };
 use chrono::{DateTime, Utc};
 use leptos::prelude::use_context;
 
-use super::{caller, internal, member};
+use super::{caller, internal, member, network::id};
 use crate::{
     accounts::OrgId,
     billing::{
@@ -114,7 +114,9 @@ fn return_base(state: &AppState) -> String {
 
 fn failed(error: LinkError) -> AppError {
     match error {
-        LinkError::Off | LinkError::NotSubscribed => AppError::Conflict(error.to_string()),
+        LinkError::Off | LinkError::NotSubscribed | LinkError::AlreadySubscribed => {
+            AppError::Conflict(error.to_string())
+        }
         LinkError::Database(error) => internal(error),
         other => {
             tracing::warn!(error = %other, "a request to Stripe failed");
@@ -123,4 +125,91 @@ fn failed(error: LinkError) -> AppError {
             )
         }
     }
+}
+
+fn invoicing_view(connection: Option<&crate::invoicing::Connection>) -> InvoicingView {
+    InvoicingView {
+        connected: connection.is_some(),
+        key_hint: connection.map(|c| c.key_hint.clone()),
+        connected_at: connection.map(|c| rfc3339(c.connected_at)),
+    }
+}
+
+pub async fn invoicing_connection(state: &AppState) -> Result<InvoicingView, AppError> {
+    let member = member(state, &caller().await?, Permission::Own).await?;
+    let connection = crate::invoicing::connection(&state.db, member.org).await.map_err(internal)?;
+    Ok(invoicing_view(connection.as_ref()))
+}
+
+pub async fn connect_invoicing(state: &AppState, key: String) -> Result<InvoicingView, AppError> {
+    use crate::invoicing::ConnectError;
+    let member = member(state, &caller().await?, Permission::Own).await?;
+    let connected =
+        crate::invoicing::connect(&state.db, &state.billing.api, member.org, &key, Utc::now())
+            .await
+            .map_err(|error| match error {
+                ConnectError::Malformed | ConnectError::Refused(_) => {
+                    AppError::field("stripe_secret_key", error.to_string())
+                }
+                other => internal(other),
+            })?;
+    Ok(invoicing_view(Some(&connected)))
+}
+
+pub async fn disconnect_invoicing(state: &AppState) -> Result<(), AppError> {
+    let member = member(state, &caller().await?, Permission::Own).await?;
+    crate::invoicing::disconnect(&state.db, member.org).await.map_err(internal)?;
+    Ok(())
+}
+
+fn invoice_row(invoice: crate::invoicing::run::Invoice, base: &str) -> BuyerInvoiceRow {
+    BuyerInvoiceRow {
+        id: invoice.id.to_string(),
+        period_start: rfc3339(invoice.period_start),
+        period_end: rfc3339(invoice.period_end),
+        status: invoice.status,
+        calls: invoice.calls,
+        total_cents: invoice.total_cents,
+        hosted_invoice_url: invoice.hosted_invoice_url,
+        statement_url: format!("{base}/statements/{}", invoice.statement_token),
+        last_error: invoice.last_error,
+    }
+}
+
+pub async fn list_buyer_invoices(
+    state: &AppState,
+    buyer: String,
+) -> Result<Vec<BuyerInvoiceRow>, AppError> {
+    let member = member(state, &caller().await?, Permission::Administer).await?;
+    let buyer: crate::network::buyers::Buyer =
+        crate::network::resource::get(&state.db, member.org, id(&buyer)?).await?;
+    let base = return_base(state);
+    let invoices =
+        crate::invoicing::run::list(&state.db, member.org, buyer.id).await.map_err(internal)?;
+    Ok(invoices.into_iter().map(|invoice| invoice_row(invoice, &base)).collect())
+}
+
+pub async fn run_buyer_invoice(
+    state: &AppState,
+    buyer: String,
+) -> Result<BuyerInvoiceRow, AppError> {
+    use crate::invoicing::run::{self, Delay, RunError};
+    let member = member(state, &caller().await?, Permission::Administer).await?;
+    let base = return_base(state);
+    let delay = Delay(state.billing.invoice_delay);
+    let invoice =
+        run::run(&state.db, &state.billing.api, member.org, id(&buyer)?, Utc::now(), delay, &base)
+            .await
+            .map_err(|error| match error {
+                RunError::NotFound => AppError::NotFound,
+                RunError::Off | RunError::NotConnected => AppError::Conflict(error.to_string()),
+                RunError::Stripe(error) => {
+                    tracing::warn!(%error, "a buyer's invoice could not be finished at Stripe");
+                    AppError::Internal(
+                        "Stripe did not take the invoice; invoicing again finishes it".into(),
+                    )
+                }
+                other => internal(other),
+            })?;
+    Ok(invoice_row(invoice, &base))
 }

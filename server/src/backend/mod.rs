@@ -30,7 +30,7 @@ use bidline_app::{
     audit::AuditPage,
     auth::Viewer,
     backend::Backend,
-    billing::BillingView,
+    billing::{BillingView, BuyerInvoiceRow, InvoicingView},
     calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
     dni::DniView,
     errors::AppError,
@@ -107,6 +107,26 @@ impl Backend for ServerBackend {
 
     fn billing_portal(&self) -> Answer<'_, String> {
         Box::pin(answer(billing::link(&self.state, crate::billing::links::Destination::Portal)))
+    }
+
+    fn invoicing_connection(&self) -> Answer<'_, InvoicingView> {
+        Box::pin(answer(billing::invoicing_connection(&self.state)))
+    }
+
+    fn connect_invoicing(&self, stripe_secret_key: String) -> Answer<'_, InvoicingView> {
+        Box::pin(answer(billing::connect_invoicing(&self.state, stripe_secret_key)))
+    }
+
+    fn disconnect_invoicing(&self) -> Answer<'_, ()> {
+        Box::pin(answer(billing::disconnect_invoicing(&self.state)))
+    }
+
+    fn list_buyer_invoices(&self, buyer_id: String) -> Answer<'_, Vec<BuyerInvoiceRow>> {
+        Box::pin(answer(billing::list_buyer_invoices(&self.state, buyer_id)))
+    }
+
+    fn run_buyer_invoice(&self, buyer_id: String) -> Answer<'_, BuyerInvoiceRow> {
+        Box::pin(answer(billing::run_buyer_invoice(&self.state, buyer_id)))
     }
 
     fn list_api_keys(&self) -> Answer<'_, Vec<ApiKeyView>> {

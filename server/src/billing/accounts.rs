@@ -73,11 +73,12 @@ impl Account {
         period_end: None,
     };
 
-    /// When new calls are turned away: once past due for longer than `grace`.
+    /// When new calls are turned away: once past due (or canceled while past due) for
+    /// longer than `grace`.
     pub fn calls_blocked_from(&self, grace: chrono::Duration) -> Option<DateTime<Utc>> {
         match self.status {
-            Status::PastDue => self.past_due_since.map(|since| since + grace),
-            _ => None,
+            Status::PastDue | Status::Canceled => self.past_due_since.map(|since| since + grace),
+            Status::None | Status::Active => None,
         }
     }
 }
@@ -161,7 +162,7 @@ pub async fn blocked(
     let rows: Vec<(OrgId, DateTime<Utc>)> = with_pool!(db, pool => {
         sqlx::query_as(
             "SELECT organization_id, past_due_since FROM billing_accounts \
-             WHERE status = 'past_due' AND past_due_since IS NOT NULL",
+             WHERE status IN ('past_due', 'canceled') AND past_due_since IS NOT NULL",
         )
         .fetch_all(pool)
         .await

@@ -2,7 +2,9 @@
 //! (`Stripe-Signature: t=…,v1=…`, HMAC-SHA256 of `<t>.<body>` under the endpoint's
 //! signing secret), each event handled once (`stripe_events`), in the transaction that
 //! applies it. Stripe does not promise order: an event older than the one behind an
-//! account's status changes nothing.
+//! account's status changes nothing. Subscription events set the status; invoice events
+//! only move an active account to past due and a past-due one back (a final invoice
+//! paid after cancelling does not make a canceled subscription active).
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -61,6 +63,9 @@ struct Change<'a> {
     stripe_status: &'a str,
     subscription: Option<&'a str>,
     period: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    /// The change applies only to an account in this status (an invoice event moves an
+    /// active account to past due, or a past-due one back; never a canceled one).
+    only_from: Option<Status>,
 }
 
 /// Verifies, then applies, one delivery of a Stripe event.
@@ -96,14 +101,17 @@ pub async fn handle(
             tx.commit().await?;
             return Ok(Handled::Ignored);
         };
+        // Canceled while unpaid keeps its past-due date: cancelling does not lift the gate.
         sqlx::query(
             "UPDATE billing_accounts SET status = $2, stripe_status = $3, \
              subscription_id = COALESCE($4, subscription_id), \
-             past_due_since = CASE WHEN $2 <> 'past_due' THEN NULL \
-                 WHEN status = 'past_due' AND past_due_since IS NOT NULL THEN past_due_since ELSE $5 END, \
+             past_due_since = CASE WHEN $2 IN ('active', 'none') THEN NULL \
+                 WHEN past_due_since IS NOT NULL THEN past_due_since \
+                 WHEN $2 = 'past_due' THEN $5 ELSE NULL END, \
              period_start = COALESCE($6, period_start), period_end = COALESCE($7, period_end), \
              status_at = $5, updated_at = $8 \
-             WHERE stripe_customer_id = $1 AND (status_at IS NULL OR status_at <= $5)",
+             WHERE stripe_customer_id = $1 AND (status_at IS NULL OR status_at <= $5) \
+             AND ($9 IS NULL OR status = $9)",
         )
         .bind(change.customer)
         .bind(change.status.as_str())
@@ -113,6 +121,7 @@ pub async fn handle(
         .bind(change.period.0)
         .bind(change.period.1)
         .bind(now)
+        .bind(change.only_from.map(Status::as_str))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -131,12 +140,13 @@ fn change<'a>(kind: &str, object: &'a Value) -> Option<Change<'a>> {
             stripe_status,
             subscription: object.get("id").and_then(Value::as_str),
             period: period(object),
+            only_from: None,
         });
     }
     let subscription = invoice_subscription(object)?;
-    let (status, stripe_status) = match kind {
-        "invoice.payment_failed" => (Status::PastDue, "past_due"),
-        "invoice.paid" | "invoice.payment_succeeded" => (Status::Active, "active"),
+    let (status, stripe_status, from) = match kind {
+        "invoice.payment_failed" => (Status::PastDue, "past_due", Status::Active),
+        "invoice.paid" | "invoice.payment_succeeded" => (Status::Active, "active", Status::PastDue),
         _ => return None,
     };
     Some(Change {
@@ -145,6 +155,7 @@ fn change<'a>(kind: &str, object: &'a Value) -> Option<Change<'a>> {
         stripe_status,
         subscription: Some(subscription),
         period: (None, None),
+        only_from: Some(from),
     })
 }
 

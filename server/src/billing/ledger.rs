@@ -4,7 +4,8 @@
 //! The rules, as the README states them:
 //! - call minutes: the time from the buyer's answer to the end of the call, rounded up
 //!   to the whole minute (61 s is 2 minutes); an unanswered call has none. A call its
-//!   node left open is closed as interrupted, and billed to that moment.
+//!   node left open is closed as interrupted, and billed to when its node was last heard
+//!   from.
 //! - RTB pings: the pings actually sent in the call's auction (a standing bid reused by
 //!   the ping shield is not a ping).
 //! - number-days: each active tracking number once per UTC day, counted every hour.
@@ -88,7 +89,8 @@ pub async fn count_number_days(db: &Db, now: DateTime<Utc>) -> Result<u64, sqlx:
     let day = now.date_naive();
     with_pool!(db, pool => {
         let numbers: Vec<(Uuid, OrgId)> =
-            sqlx::query_as("SELECT id, organization_id FROM numbers WHERE status = 'active'")
+            // In id order, so nodes counting at once lock rows in the same order.
+            sqlx::query_as("SELECT id, organization_id FROM numbers WHERE status = 'active' ORDER BY id")
                 .fetch_all(pool)
                 .await?;
         let mut tx = pool.begin().await?;

@@ -14,6 +14,8 @@ pub enum LinkError {
     Off,
     #[error("the organization has no subscription yet: subscribe first")]
     NotSubscribed,
+    #[error("the organization is already subscribed: manage it in the customer portal")]
+    AlreadySubscribed,
     #[error(transparent)]
     Customer(#[from] CustomerError),
     #[error(transparent)]
@@ -55,6 +57,13 @@ pub async fn open(
     let back = format!("{base}/app/billing");
     match destination {
         Destination::Checkout => {
+            let account = accounts::get(db, org).await?;
+            let live =
+                matches!(account.status, accounts::Status::Active | accounts::Status::PastDue);
+            if live && account.subscription_id.is_some() {
+                // A second subscription would bill every meter event twice.
+                return Err(LinkError::AlreadySubscribed);
+            }
             let customer = accounts::customer(db, stripe, org).await?;
             let prices = (&settings.metered_prices[..], settings.base_price.as_deref());
             let success = format!("{back}?checkout=done");

@@ -66,12 +66,9 @@ impl Meter {
 pub struct StripeSettings {
     pub secret_key: String,
     pub webhook_secret: String,
-    /// `https://api.stripe.com/` in production; a local fake in tests.
-    pub api_base: String,
     /// Prices the subscription is made of: metered ones (no quantity) and a flat one.
     pub metered_prices: Vec<String>,
     pub base_price: Option<String>,
-    pub timeout: Duration,
     /// The pause after a meter event's first failed attempt; it doubles after each.
     pub retry_base: Duration,
 }
@@ -80,7 +77,6 @@ pub struct StripeSettings {
 impl std::fmt::Debug for StripeSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StripeSettings")
-            .field("api_base", &self.api_base)
             .field("metered_prices", &self.metered_prices)
             .field("base_price", &self.base_price)
             .finish_non_exhaustive()
@@ -96,6 +92,25 @@ pub struct Billing {
     pub grace: chrono::Duration,
     /// Where people reach Bidline (for Stripe's return links); else the request's host.
     pub public_url: Option<url::Url>,
+    /// Stripe's API for organizations' own accounts (invoicing buyers), billing on or off.
+    pub api: StripeApi,
+    /// How long after a buyer's cycle ends it is invoiced (time for postbacks to land).
+    pub invoice_delay: chrono::Duration,
+}
+
+/// Where Stripe's API is, and how long a request to it may take.
+#[derive(Clone, Debug)]
+pub struct StripeApi {
+    /// `https://api.stripe.com/` in production; a local fake in tests.
+    pub base: String,
+    pub timeout: Duration,
+}
+
+impl StripeApi {
+    /// A client of the account `secret_key` opens.
+    pub fn client(&self, secret_key: &str) -> Result<stripe::Stripe, stripe::StripeError> {
+        stripe::Stripe::new(secret_key, &self.base, self.timeout)
+    }
 }
 
 struct Enabled {
@@ -108,15 +123,24 @@ impl Billing {
         settings: Option<StripeSettings>,
         grace: chrono::Duration,
         public_url: Option<url::Url>,
+        api: StripeApi,
+        invoice_delay: chrono::Duration,
     ) -> Result<Billing, stripe::StripeError> {
         let stripe = match settings {
             Some(settings) => {
-                let client = stripe::Stripe::new(&settings)?;
+                let client = api.client(&settings.secret_key)?;
                 Some(Arc::new(Enabled { client, settings }))
             }
             None => None,
         };
-        Ok(Billing { stripe, gate: Arc::new(Gate::default()), grace, public_url })
+        Ok(Billing {
+            stripe,
+            gate: Arc::new(Gate::default()),
+            grace,
+            public_url,
+            api,
+            invoice_delay,
+        })
     }
 
     pub fn enabled(&self) -> bool {
@@ -142,7 +166,7 @@ impl Billing {
                 node,
                 enabled.client.clone(),
                 settings.retry_base,
-                settings.timeout,
+                self.api.timeout,
             );
             gate::spawn_refresh(db.clone(), self.gate.clone(), self.grace);
         }

@@ -1,8 +1,8 @@
 //! Sends the usage ledger to Stripe as meter events.
 //!
-//! Each round claims the records due (the claim lasts a little longer than a request may
-//! take, so a node that dies mid-send lets them go), sends them a few at a time, and
-//! marks each only after Stripe accepted it. A record's id is its event's identifier and
+//! Each round claims a few waves of records due (the claim outlasts the round, and a node
+//! that dies mid-send lets them go when it ends), sends them eight at a time, and marks
+//! each only after Stripe accepted it; a failure is recorded only by the claim's holder. A record's id is its event's identifier and
 //! idempotency key: sent twice (a timeout that Stripe did process, a crash before the
 //! mark), Stripe answers the first result and counts it once. Failures wait and are tried
 //! again, doubling the wait each time (at most ten minutes); a 429 also pauses the whole
@@ -28,14 +28,20 @@ use crate::{
     db::{Db, with_pool},
 };
 
-/// Records claimed per round, and sent at once.
-const ROUND: i64 = 200;
+/// Records sent at once, and claimed per round (a few waves: a claim must outlast its
+/// round, or another node takes the records while they are still being sent).
 const IN_FLIGHT: usize = 8;
+const WAVES: u32 = 4;
+const ROUND: i64 = IN_FLIGHT as i64 * WAVES as i64;
 /// How often the ledger is looked at when there is nothing to send.
 const IDLE: Duration = Duration::from_secs(1);
 const MAX_WAIT: Duration = Duration::from_secs(600);
 /// Stripe takes events from the last 35 days; older ones are refused here, not sent.
 const OLDEST: chrono::Duration = chrono::Duration::days(35);
+/// Stripe recognises a repeated event (its identifier, its idempotency key) for 24 hours.
+/// A record still unconfirmed this long after its first send may have been counted by a
+/// send whose answer was lost: it is set aside for a person to check, not sent again.
+const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::hours(23);
 
 struct Reporter {
     db: Db,
@@ -54,6 +60,7 @@ struct Due {
     meter: String,
     quantity: i64,
     occurred_at: DateTime<Utc>,
+    first_attempt_at: Option<DateTime<Utc>>,
     attempts: i64,
 }
 
@@ -65,8 +72,9 @@ enum Outcome {
 }
 
 pub fn spawn(db: Db, node: Uuid, stripe: Stripe, retry_base: Duration, timeout: Duration) {
-    let hold = chrono::Duration::from_std(timeout + Duration::from_secs(5))
-        .unwrap_or(chrono::Duration::minutes(1));
+    // Every wave of a round may take the whole timeout, and so may finding a customer.
+    let hold = chrono::Duration::from_std(timeout * (WAVES + 1) + Duration::from_secs(5))
+        .unwrap_or(chrono::Duration::minutes(10));
     let mut reporter = Reporter { db, node, stripe, retry_base, hold, customers: HashMap::new() };
     tokio::spawn(async move {
         let mut pause = Duration::ZERO;
@@ -102,18 +110,33 @@ impl Reporter {
         let due = self.claim(now).await?;
         let claimed = due.len();
         let mut rate_limited = false;
-        // Customers first, one organization at a time: a new one is created once.
+        // Customers first, one organization at a time: a new one is created once, and an
+        // organization whose customer cannot be had now is not asked for again this round.
         let mut sendable = Vec::with_capacity(due.len());
+        let mut failed: HashMap<OrgId, String> = HashMap::new();
         for record in due {
             if record.occurred_at < now - OLDEST {
                 let why = "older than the 35 days Stripe accepts".to_owned();
                 self.settle(&record, Outcome::Refused(why), now).await?;
                 continue;
             }
+            if record.first_attempt_at.is_some_and(|first| first < now - CONFIRM_WITHIN) {
+                let why = "not confirmed within Stripe's 24-hour window for repeats: check the \
+                    meter's events at Stripe before sending it again"
+                    .to_owned();
+                self.settle(&record, Outcome::Refused(why), now).await?;
+                continue;
+            }
+            if let Some(why) = failed.get(&record.organization_id) {
+                let error = StripeError::Unavailable(why.clone());
+                self.settle(&record, Outcome::Retry(error), now).await?;
+                continue;
+            }
             match self.customer(record.organization_id).await {
                 Ok(customer) => sendable.push((record, customer)),
                 Err(accounts::CustomerError::Stripe(error)) => {
                     rate_limited |= matches!(error, StripeError::RateLimited);
+                    failed.insert(record.organization_id, format!("no customer: {error}"));
                     self.settle(&record, Outcome::Retry(error), now).await?;
                 }
                 Err(accounts::CustomerError::Database(error)) => return Err(error),
@@ -164,10 +187,11 @@ impl Reporter {
         const DUE: &str = "sent_at IS NULL AND refused_at IS NULL AND next_attempt_at <= $3 \
             AND (locked_until IS NULL OR locked_until < $3)";
         let query = format!(
-            "UPDATE usage_records SET locked_by = $1, locked_until = $2 \
+            "UPDATE usage_records SET locked_by = $1, locked_until = $2, \
+             first_attempt_at = COALESCE(first_attempt_at, $3) \
              WHERE {DUE} AND id IN (SELECT id FROM usage_records WHERE {DUE} \
              ORDER BY next_attempt_at LIMIT $4) \
-             RETURNING id, organization_id, meter, quantity, occurred_at, attempts"
+             RETURNING id, organization_id, meter, quantity, occurred_at, first_attempt_at, attempts"
         );
         with_pool!(&self.db, pool => {
             sqlx::query_as(&query)
@@ -212,12 +236,14 @@ impl Reporter {
                     }
                     sqlx::query(
                         "UPDATE usage_records SET attempts = $2, next_attempt_at = $3, last_error = $4, \
-                         locked_by = NULL, locked_until = NULL WHERE id = $1 AND sent_at IS NULL",
+                         locked_by = NULL, locked_until = NULL WHERE id = $1 AND sent_at IS NULL \
+                         AND locked_by = $5",
                     )
                     .bind(record.id)
                     .bind(attempts)
                     .bind(now + chrono::Duration::from_std(wait).unwrap_or_default())
                     .bind(error.to_string())
+                    .bind(self.node)
                     .execute(pool)
                     .await
                     .map(drop)
@@ -226,12 +252,14 @@ impl Reporter {
                     tracing::error!(record = %record.id, meter = %record.meter, %why, "Stripe refused a usage record; it will not be sent again");
                     sqlx::query(
                         "UPDATE usage_records SET refused_at = $2, attempts = $3, last_error = $4, \
-                         locked_by = NULL, locked_until = NULL WHERE id = $1 AND sent_at IS NULL",
+                         locked_by = NULL, locked_until = NULL WHERE id = $1 AND sent_at IS NULL \
+                         AND locked_by = $5",
                     )
                     .bind(record.id)
                     .bind(now)
                     .bind(attempts)
                     .bind(why)
+                    .bind(self.node)
                     .execute(pool)
                     .await
                     .map(drop)

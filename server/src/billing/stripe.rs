@@ -7,13 +7,13 @@
 //! creates something carries an idempotency key that names what it creates, so a retry
 //! after a timeout or a crash is answered with the first result instead of a second one.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use ::stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Meter, StripeSettings};
+use super::Meter;
 use crate::accounts::OrgId;
 
 #[derive(Clone)]
@@ -93,10 +93,11 @@ struct InvoiceList {
 }
 
 impl Stripe {
-    pub fn new(settings: &StripeSettings) -> Result<Stripe, StripeError> {
-        let client = ::stripe::ClientBuilder::new(&settings.secret_key)
-            .url(&settings.api_base)
-            .timeout(settings.timeout)
+    /// A client of the Stripe account `secret_key` opens, at `api_base`.
+    pub fn new(secret_key: &str, api_base: &str, timeout: Duration) -> Result<Stripe, StripeError> {
+        let client = ::stripe::ClientBuilder::new(secret_key)
+            .url(api_base)
+            .timeout(timeout)
             .app_info("Bidline", Some(env!("CARGO_PKG_VERSION").to_owned()), None)
             .build()
             .map_err(StripeError::of)?;
@@ -216,4 +217,101 @@ impl Stripe {
         let list: InvoiceList = self.send(request, None).await?;
         Ok(list.data)
     }
+
+    /// Checks that the key opens an account (listing one customer needs only read access
+    /// to customers, which invoicing needs anyway).
+    pub async fn check_key(&self) -> Result<(), StripeError> {
+        let request = stripe_core::customer::ListCustomer::new().limit(1);
+        let listed: Listed = self.send(request, None).await?;
+        if listed.object == "list" {
+            Ok(())
+        } else {
+            Err(StripeError::Unavailable(format!("a {} where a list was expected", listed.object)))
+        }
+    }
+
+    /// The buyer's customer in this account (created once).
+    pub async fn create_buyer_customer(
+        &self,
+        buyer: Uuid,
+        name: &str,
+        email: Option<&str>,
+    ) -> Result<String, StripeError> {
+        let mut request = stripe_core::customer::CreateCustomer::new()
+            .name(name)
+            .metadata(HashMap::from([("bidline_buyer_id".to_owned(), buyer.to_string())]));
+        if let Some(email) = email {
+            request = request.email(email);
+        }
+        let created: Created =
+            self.send(request, Some(format!("bidline-buyer-customer-{buyer}"))).await?;
+        created.id.ok_or_else(|| StripeError::Unavailable("a customer without an id".into()))
+    }
+
+    /// A draft invoice for Bidline's invoice `invoice` (one per invoice, however often
+    /// asked), emailed to the customer once finalized, due in 30 days.
+    pub async fn create_invoice(
+        &self,
+        invoice: Uuid,
+        customer: &str,
+        description: &str,
+    ) -> Result<String, StripeError> {
+        use stripe_billing::invoice::{CreateInvoice, CreateInvoicePendingInvoiceItemsBehavior};
+        let request = CreateInvoice::new()
+            .customer(customer)
+            .collection_method(stripe_billing::InvoiceCollectionMethod::SendInvoice)
+            .days_until_due(30u32)
+            .auto_advance(false)
+            .pending_invoice_items_behavior(CreateInvoicePendingInvoiceItemsBehavior::Exclude)
+            .description(description)
+            .metadata(HashMap::from([("bidline_invoice_id".to_owned(), invoice.to_string())]));
+        let created: Created =
+            self.send(request, Some(format!("bidline-invoice-{invoice}"))).await?;
+        created.id.ok_or_else(|| StripeError::Unavailable("an invoice without an id".into()))
+    }
+
+    /// One line of the invoice: `amount_cents` (USD) for what `description` says. `line`
+    /// names it within Bidline's invoice, so it is added once.
+    pub async fn add_invoice_line(
+        &self,
+        invoice: Uuid,
+        line: Uuid,
+        stripe_invoice: &str,
+        customer: &str,
+        amount_cents: i64,
+        description: &str,
+    ) -> Result<(), StripeError> {
+        let request = stripe_billing::invoice_item::CreateInvoiceItem::new()
+            .customer(customer)
+            .invoice(stripe_invoice)
+            .amount(amount_cents)
+            .currency(stripe_types::Currency::USD)
+            .description(description);
+        let _: Created =
+            self.send(request, Some(format!("bidline-invoice-{invoice}-{line}"))).await?;
+        Ok(())
+    }
+
+    /// Finalizes the invoice and lets Stripe send it; answers its page for the customer.
+    pub async fn finalize_invoice(
+        &self,
+        invoice: Uuid,
+        stripe_invoice: &str,
+    ) -> Result<Option<String>, StripeError> {
+        let request =
+            stripe_billing::invoice::FinalizeInvoiceInvoice::new(stripe_invoice).auto_advance(true);
+        let finalized: Finalized =
+            self.send(request, Some(format!("bidline-invoice-{invoice}-finalize"))).await?;
+        Ok(finalized.hosted_invoice_url)
+    }
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct Listed {
+    object: String,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct Finalized {
+    hosted_invoice_url: Option<String>,
 }

@@ -23,7 +23,9 @@ pub const HEARTBEAT: Duration = Duration::from_secs(5);
 pub const PRESUMED_DEAD: Duration = Duration::from_secs(30);
 
 /// Closes the calls of nodes that are gone, each with its `call.completed` webhook event
-/// and its usage in the same transaction; answers how many were closed.
+/// and its usage in the same transaction; answers how many were closed. A call ends when
+/// its node was last heard from (and at most one heartbeat later), not when its closing
+/// is noticed: a node down for hours does not bill its calls for those hours.
 pub async fn close_orphans(
     db: &Db,
     this_node: Uuid,
@@ -36,16 +38,27 @@ pub async fn close_orphans(
     };
     const DEAD: &str = "SELECT id FROM nodes WHERE id <> $1 AND (stopped_at IS NOT NULL \
         OR COALESCE(heartbeat_at, started_at) < $2)";
+    // Only the dead nodes that still hold calls, with when each was last heard from.
+    const HOLDING: &str = "SELECT n.id, COALESCE(n.stopped_at, n.heartbeat_at, n.started_at) FROM nodes n \
+        WHERE n.id <> $1 AND (n.stopped_at IS NOT NULL OR COALESCE(n.heartbeat_at, n.started_at) < $2) \
+        AND EXISTS (SELECT 1 FROM calls c WHERE c.node_id = n.id AND c.ended_at IS NULL)";
     // RETURNING names exactly the calls this transaction closed, when nodes race.
-    let closed = format!(
-        "UPDATE calls SET status = 'interrupted', end_reason = 'its node stopped while the call was live', \
-         ended_at = $3 WHERE ended_at IS NULL AND node_id IN ({DEAD}) RETURNING *"
-    );
+    const CLOSE: &str = "UPDATE calls SET status = 'interrupted', \
+        end_reason = 'its node stopped while the call was live', ended_at = $2 \
+        WHERE ended_at IS NULL AND node_id = $1 RETURNING *";
     let claims = format!("DELETE FROM target_claims WHERE node_id IN ({DEAD})");
+    let heartbeat = chrono::Duration::from_std(HEARTBEAT).unwrap_or_default();
     with_pool!(db, pool => {
+        // Read before the transaction: on SQLite a transaction that starts by reading
+        // cannot take the write lock while another connection writes.
+        let holding: Vec<(Uuid, DateTime<Utc>)> =
+            sqlx::query_as(HOLDING).bind(this_node).bind(silent_since).fetch_all(pool).await?;
         let mut tx = pool.begin().await?;
-        let records: Vec<CallRecord> =
-            sqlx::query_as(&closed).bind(this_node).bind(silent_since).bind(now).fetch_all(&mut *tx).await?;
+        let mut records: Vec<CallRecord> = Vec::new();
+        for (node, last_seen) in holding {
+            let ended = (last_seen + heartbeat).min(now);
+            records.extend(sqlx::query_as::<_, CallRecord>(CLOSE).bind(node).bind(ended).fetch_all(&mut *tx).await?);
+        }
         sqlx::query(&claims).bind(this_node).bind(silent_since).execute(&mut *tx).await?;
         let count = records.len() as u64;
         for record in records {

@@ -11,6 +11,7 @@ mod live;
 mod metrics;
 mod postback;
 pub mod session;
+mod statement;
 mod stripe_webhook;
 
 use std::sync::Arc;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(dni::router())
         .merge(postback::router())
         .merge(stripe_webhook::router())
+        .merge(statement::router())
         .merge(health::router())
         .merge(metrics::router())
         .merge(dashboard(&state))
@@ -111,16 +113,23 @@ fn dashboard(state: &AppState) -> Router<AppState> {
 }
 
 /// The span around a request: its id, method and path (never the query, which may
-/// carry secrets, and never a postback key, which is in the path).
+/// carry secrets, and never a postback key or statement token, which are in the path).
 fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     let request_id =
         request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let path = request.uri().path();
-    let path = if path.starts_with(POSTBACK_PREFIX) { "/postback/v1/{key}" } else { path };
+    let path = if path.starts_with(POSTBACK_PREFIX) {
+        "/postback/v1/{key}"
+    } else if path.starts_with(STATEMENT_PREFIX) {
+        "/statements/{token}"
+    } else {
+        path
+    };
     tracing::info_span!("request", request_id, method = %request.method(), path)
 }
 
 const POSTBACK_PREFIX: &str = "/postback/v1/";
+const STATEMENT_PREFIX: &str = "/statements/";
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,8 @@ pub struct Buyer {
     pub name: String,
     pub status: Status,
     pub contact: Contact,
+    /// Whether the network invoices this buyer through its Stripe account, and how often.
+    pub invoicing: Invoicing,
     #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::time::serialize")]
@@ -34,6 +36,40 @@ pub struct Contact {
     pub phone: Option<String>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Invoicing {
+    pub enabled: bool,
+    pub cycle: Cycle,
+}
+
+/// How often a buyer is invoiced: for each week (Monday to Monday) or calendar month,
+/// in the organization's time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cycle {
+    Weekly,
+    Monthly,
+}
+
+impl Cycle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Weekly => "weekly",
+            Self::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Cycle> {
+        [Self::Weekly, Self::Monthly].into_iter().find(|cycle| cycle.as_str() == text)
+    }
+}
+
+impl Default for Invoicing {
+    fn default() -> Self {
+        Invoicing { enabled: false, cycle: Cycle::Monthly }
+    }
+}
+
 /// A `POST` (all of it) or `PATCH` (any part) body.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +78,14 @@ pub struct Input {
     pub name: Option<String>,
     pub status: Option<String>,
     pub contact: Option<ContactInput>,
+    pub invoicing: Option<InvoicingInput>,
+}
+
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoicingInput {
+    pub enabled: Option<bool>,
+    pub cycle: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -63,6 +107,8 @@ pub struct Row {
     contact_name: Option<String>,
     contact_email: Option<String>,
     contact_phone: Option<String>,
+    invoicing_enabled: bool,
+    invoicing_cycle: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -90,15 +136,20 @@ impl Resource for Buyer {
                 email: row.contact_email,
                 phone: row.contact_phone,
             },
+            invoicing: Invoicing {
+                enabled: row.invoicing_enabled,
+                // The column's CHECK admits only the two.
+                cycle: Cycle::parse(&row.invoicing_cycle).unwrap_or(Cycle::Monthly),
+            },
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
     }
 
     fn apply(current: Option<&Self>, input: Input) -> Result<Self, Invalid> {
-        let (name, status, contact) = apply(current, input)?;
+        let (name, status, contact, invoicing) = apply(current, input)?;
         let Stamp { id, created_at, updated_at } = Stamp::of(current.map(|b| (b.id, b.created_at)));
-        Ok(Buyer { id, name, status, contact, created_at, updated_at })
+        Ok(Buyer { id, name, status, contact, invoicing, created_at, updated_at })
     }
 
     fn save<'a>(
@@ -110,11 +161,13 @@ impl Resource for Buyer {
         Box::pin(async move {
             let sql = if new {
                 "INSERT INTO buyers \
-                 (name, status, contact_name, contact_email, contact_phone, updated_at, organization_id, id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)"
+                 (name, status, contact_name, contact_email, contact_phone, updated_at, organization_id, id, \
+                 invoicing_enabled, invoicing_cycle, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $6)"
             } else {
                 "UPDATE buyers SET name = $1, status = $2, contact_name = $3, contact_email = $4, \
-                 contact_phone = $5, updated_at = $6 WHERE organization_id = $7 AND id = $8"
+                 contact_phone = $5, updated_at = $6, invoicing_enabled = $9, invoicing_cycle = $10 \
+                 WHERE organization_id = $7 AND id = $8"
             };
             with_tx!(tx, tx => {
                 sqlx::query(sql)
@@ -126,6 +179,8 @@ impl Resource for Buyer {
                     .bind(buyer.updated_at)
                     .bind(org)
                     .bind(buyer.id)
+                    .bind(buyer.invoicing.enabled)
+                    .bind(buyer.invoicing.cycle.as_str())
                     .execute(&mut **tx)
                     .await
                     .map(|done| done.rows_affected())
@@ -135,7 +190,10 @@ impl Resource for Buyer {
 }
 
 /// `input` applied to `current` (or to an empty buyer), checked field by field.
-fn apply(current: Option<&Buyer>, input: Input) -> Result<(String, Status, Contact), Invalid> {
+fn apply(
+    current: Option<&Buyer>,
+    input: Input,
+) -> Result<(String, Status, Contact, Invoicing), Invalid> {
     let mut invalid = Invalid::default();
     let name = name_field(current.map(|buyer| buyer.name.as_str()), input.name, &mut invalid);
     let status =
@@ -162,8 +220,20 @@ fn apply(current: Option<&Buyer>, input: Input) -> Result<(String, Status, Conta
             Err(_) => invalid.add("contact.email", "is not an email address"),
         }
     }
+    let mut invoicing = current.map(|buyer| buyer.invoicing).unwrap_or_default();
+    if let Some(change) = input.invoicing {
+        if let Some(enabled) = change.enabled {
+            invoicing.enabled = enabled;
+        }
+        if let Some(cycle) = change.cycle {
+            match Cycle::parse(cycle.trim()) {
+                Some(cycle) => invoicing.cycle = cycle,
+                None => invalid.add("invoicing.cycle", "must be weekly or monthly"),
+            }
+        }
+    }
     invalid.into_result()?;
-    Ok((name, status, contact))
+    Ok((name, status, contact, invoicing))
 }
 
 #[cfg(test)]
@@ -190,7 +260,7 @@ mod tests {
 
     #[test]
     fn a_patch_keeps_what_it_does_not_name_and_null_clears() {
-        let (name, status, contact) = apply(
+        let (name, status, contact, invoicing) = apply(
             None,
             input(serde_json::json!({"name": " Acme Insurance ", "contact": {"email": "Buy@Acme.example", "phone": "+1 555"}})),
         )
@@ -202,10 +272,11 @@ mod tests {
             name,
             status,
             contact,
+            invoicing,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
-        let (name, status, contact) = apply(
+        let (name, status, contact, _) = apply(
             Some(&buyer),
             input(serde_json::json!({"status": "paused", "contact": {"phone": null}})),
         )

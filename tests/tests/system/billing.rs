@@ -43,14 +43,16 @@ fn usage<'a>(billing: &'a Value, meter: &str) -> &'a Value {
     billing["usage"].as_array().unwrap().iter().find(|u| u["meter"] == meter).unwrap()
 }
 
-/// Waits until the organization's `meter` shows `quantity`, all of it reported.
+/// Waits until the organization's `meter` shows `quantity` a day (per UTC day the test
+/// ran on), all of it reported.
 async fn reported(api: &Api, meter: &str, quantity: i64, timeout: Duration) -> Value {
     let started = Instant::now();
     loop {
         let (status, billing) = api.get("/billing").await;
         assert_eq!(status, 200, "{billing}");
         let usage = usage(&billing, meter);
-        if usage["quantity"] == quantity && usage["reported"] == quantity {
+        let used = usage["quantity"].as_i64().unwrap();
+        if used > 0 && used % quantity == 0 && usage["reported"] == used {
             return billing;
         }
         assert!(started.elapsed() < timeout, "{meter} never reported {quantity}: {billing:#}");
@@ -92,10 +94,12 @@ async fn usage_is_metered_once_each_across_slow_answers_a_crash_and_a_restart() 
         })
         .await;
         let api = Api::new(third.url(""), &org.api_key);
-        reported(&api, "number_days", 30, Duration::from_secs(30)).await;
+        // Thirty a day: sixty if the test crossed midnight (UTC).
+        let billing = reported(&api, "number_days", 30, Duration::from_secs(30)).await;
+        let counted = usage(&billing, "number_days")["quantity"].as_i64().unwrap() as usize;
 
         let events = fake.meter_events();
-        assert_eq!(events.len(), 30, "{backend}: {events:#?}");
+        assert_eq!(events.len(), counted, "{backend}: {events:#?}");
         assert!(fake.duplicate_identifiers().is_empty(), "{backend}: billed twice");
         assert!(events.iter().all(|e| e.event_name == "bidline_number_days" && e.value == 1));
         // Every request for a record carried the record's id as its idempotency key.
@@ -220,10 +224,13 @@ async fn stripe_webhooks_are_verified_and_each_event_is_handled_once() {
 
     let (status, answer) = stripe_event(&server, &body, None).await;
     assert_eq!(status, 400, "{answer}");
-    let (_, wrong_secret) =
-        signed_event("customer.subscription.created", json!({}), now(), now(), "whsec_other");
-    let (status, _) = stripe_event(&server, &body, Some(&wrong_secret)).await;
-    assert_eq!(status, 400);
+    let wrong_secret = bidline_tests::fake_stripe::signature(&body, now(), "whsec_other");
+    let (status, answer) = stripe_event(&server, &body, Some(&wrong_secret)).await;
+    assert_eq!(status, 400, "signed with another secret: {answer}");
+    let (_, other_signature) =
+        signed_event("invoice.paid", json!({}), now(), now(), WEBHOOK_SECRET);
+    let (status, _) = stripe_event(&server, &body, Some(&other_signature)).await;
+    assert_eq!(status, 400, "the signature of another body");
     let stale = bidline_tests::fake_stripe::signature(&body, now() - 600, WEBHOOK_SECRET);
     let (status, answer) = stripe_event(&server, &body, Some(&stale)).await;
     assert_eq!(status, 400, "ten minutes old: {answer}");
@@ -291,6 +298,14 @@ async fn past_due_beyond_the_grace_turns_calls_away_and_paying_lets_them_in_on_b
             .await;
         network.go_live(&[&target]).await;
         let (owner, customer) = subscribe(&server, &fake, "dana@acme.example").await;
+        let (body, signature) = signed_event(
+            "customer.subscription.created",
+            subscription(&customer, "active"),
+            now() - 1,
+            now(),
+            WEBHOOK_SECRET,
+        );
+        assert_eq!(stripe_event(&server, &body, Some(&signature)).await.0, 200);
 
         let invoice = json!({"id": "in_1", "object": "invoice", "customer": customer,
                              "parent": {"subscription_details": {"subscription": "sub_fake1"}}});
@@ -323,7 +338,7 @@ async fn past_due_beyond_the_grace_turns_calls_away_and_paying_lets_them_in_on_b
 }
 
 #[tokio::test]
-async fn within_the_grace_period_calls_still_connect_and_the_owner_is_told() {
+async fn within_the_grace_period_the_owner_is_told_when_calls_will_be_turned_away() {
     let fake = FakeStripe::start().await;
     let server = Server::start_with(options(TestDatabase::sqlite(), &fake, &[])).await;
     let (_, admin) = server.create_org("Acme Leads", "dana@acme.example");
@@ -344,6 +359,56 @@ async fn within_the_grace_period_calls_still_connect_and_the_owner_is_told() {
     let from = seconds(&billing["calls_blocked_from"]);
     let past_due = seconds(&billing["past_due_since"]);
     assert_eq!(from - past_due, 7 * 86_400, "the default grace is a week: {billing}");
+    let owner =
+        SessionClient::signed_in(server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
+    let (_, viewer) = owner.call("current_viewer", &[]).await;
+    let alert = viewer["billing_alert"].as_str().unwrap_or_default();
+    assert!(alert.contains("will be turned away from"), "{viewer}");
+}
+
+#[tokio::test]
+async fn cancelling_while_past_due_keeps_calls_away_and_a_late_paid_invoice_revives_nothing() {
+    let fake = FakeStripe::start().await;
+    let server =
+        Server::start_with(options(TestDatabase::sqlite(), &fake, &["--billing-grace-days", "0"]))
+            .await;
+    let (_, admin) = server.create_org("Acme Leads", "dana@acme.example");
+    let (owner, customer) = subscribe(&server, &fake, "dana@acme.example").await;
+    let deliver = |kind: &str, object: Value, created: i64| {
+        let (body, signature) = signed_event(kind, object, created, now(), WEBHOOK_SECRET);
+        let server = &server;
+        async move { stripe_event(server, &body, Some(&signature)).await.0 }
+    };
+    let t = now() - 100;
+    assert_eq!(
+        deliver("customer.subscription.created", subscription(&customer, "active"), t).await,
+        200
+    );
+    let (status, answer) = owner.post("/billing/checkout", &json!({})).await;
+    assert_eq!(status, 409, "a second subscription would bill twice: {answer}");
+    assert_eq!(
+        deliver("customer.subscription.updated", subscription(&customer, "past_due"), t + 1).await,
+        200
+    );
+    assert_eq!(
+        deliver("customer.subscription.deleted", subscription(&customer, "canceled"), t + 2).await,
+        200
+    );
+    let (_, billing) = admin.get("/billing").await;
+    assert_eq!(
+        (&billing["status"], &billing["calls_blocked"]),
+        (&json!("canceled"), &json!(true)),
+        "{billing}"
+    );
+    // The final invoice, paid after the cancel: the subscription stays canceled.
+    let invoice = json!({"id": "in_final", "customer": customer, "subscription": "sub_fake1"});
+    assert_eq!(deliver("invoice.paid", invoice, t + 3).await, 200);
+    let (_, billing) = admin.get("/billing").await;
+    assert_eq!(
+        (&billing["status"], &billing["subscribed"]),
+        (&json!("canceled"), &json!(false)),
+        "{billing}"
+    );
 }
 
 fn seconds(value: &Value) -> i64 {

@@ -36,16 +36,21 @@ async fn the_owner_subscribes_sees_the_bill_past_due_and_reaches_the_portal() {
     let invoice = json!({"id": "in_fake1", "object": "invoice", "customer": customer,
                          "subscription": "sub_fake1"});
     let now = chrono::Utc::now().timestamp();
-    let (body, signature) =
-        signed_event("invoice.payment_failed", invoice, now, now, WEBHOOK_SECRET);
-    let response = reqwest::Client::new()
-        .post(server.url("/stripe/webhook"))
-        .header("Stripe-Signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let subscription = json!({"id": "sub_fake1", "object": "subscription", "customer": customer, "status": "active"});
+    for (kind, object, created) in [
+        ("customer.subscription.created", subscription, now - 1),
+        ("invoice.payment_failed", invoice, now),
+    ] {
+        let (body, signature) = signed_event(kind, object, created, now, WEBHOOK_SECRET);
+        let response = reqwest::Client::new()
+            .post(server.url("/stripe/webhook"))
+            .header("Stripe-Signature", signature)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
 
     browser.open(&server.url("/app")).await;
     let alert = browser.find("#billing-alert").await.text().await.unwrap();
@@ -62,5 +67,46 @@ async fn the_owner_subscribes_sees_the_bill_past_due_and_reaches_the_portal() {
     let portal = fake.requests_to("/v1/billing_portal/sessions").pop().unwrap();
     assert_eq!(portal.field("customer"), Some(customer.as_str()));
     assert!(portal.field("return_url").unwrap().ends_with("/app/billing"));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_owner_connects_stripe_and_invoices_a_buyer_from_its_page() {
+    let fake = FakeStripe::start().await;
+    let server = Server::start_with(ServerOptions {
+        args: vec!["--stripe-api-base".into(), fake.url()],
+        ..Default::default()
+    })
+    .await;
+    let (_, admin) = server.create_org("Acme Leads", "dana@acme.example");
+    let (status, buyer) = admin
+        .post(
+            "/buyers",
+            &json!({"name": "Closer Inc", "invoicing": {"enabled": true, "cycle": "weekly"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{buyer}");
+
+    let browser = Browser::start().await;
+    browser.sign_in(&server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
+    browser.open(&server.url("/app/billing")).await;
+    browser.find("#billing-off").await;
+    browser.fill("#field-stripe-secret-key", "sk_test_not_this_one").await;
+    browser.click("#connect-invoicing button[type=submit]").await;
+    browser
+        .wait_for_text("#connect-invoicing .form-error", |text| text.contains("Stripe refused"))
+        .await;
+    browser.fill("#field-stripe-secret-key", bidline_tests::fake_stripe::SECRET_KEY).await;
+    browser.click("#connect-invoicing button[type=submit]").await;
+    let connected =
+        browser.wait_for_text("#invoicing-connected", |text| text.contains("sk_test_")).await;
+    assert!(!connected.contains(bidline_tests::fake_stripe::SECRET_KEY), "{connected}");
+
+    // Nothing was converted last week: the cycle's invoice is empty, and Stripe is spared.
+    browser.open(&server.url(&format!("/app/buyers/{}", buyer["id"].as_str().unwrap()))).await;
+    browser.find("#no-invoices").await;
+    browser.click("#run-invoice").await;
+    browser.wait_for_text("#buyer-invoices .status", |text| text == "empty").await;
+    assert!(fake.invoices().is_empty());
     browser.close().await;
 }

@@ -188,6 +188,8 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Api(Method::GET, format!("/buyers/{buyer_id}/postback-keys")),
             Probe::Api(Method::POST, format!("/buyers/{buyer_id}/postback-keys")),
             Probe::Api(Method::DELETE, format!("/buyers/{buyer_id}/postback-keys/{buyer_id}")),
+            Probe::Api(Method::GET, format!("/buyers/{buyer_id}/invoices")),
+            Probe::Api(Method::POST, format!("/buyers/{buyer_id}/invoices/run")),
             Probe::Api(Method::GET, format!("/campaigns/{campaign_id}")),
             Probe::Api(Method::PATCH, format!("/campaigns/{campaign_id}")),
             Probe::Api(Method::DELETE, format!("/campaigns/{campaign_id}")),
@@ -229,6 +231,8 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Function("rotate_webhook_secret", vec![("webhook_id", webhook_id.clone())]),
             Probe::Function("list_postback_keys", vec![("buyer_id", buyer_id.clone())]),
             Probe::Function("create_postback_key", vec![("buyer_id", buyer_id.clone())]),
+            Probe::Function("list_buyer_invoices", vec![("buyer_id", buyer_id.clone())]),
+            Probe::Function("run_buyer_invoice", vec![("buyer_id", buyer_id.clone())]),
             Probe::Function(
                 "revoke_postback_key",
                 vec![("buyer_id", buyer_id.clone()), ("key_id", buyer_id.clone())],

@@ -15,6 +15,7 @@ mod dni;
 mod dni_pools;
 mod dni_ui;
 mod http;
+mod invoicing;
 mod isolation;
 mod members;
 mod migrations;

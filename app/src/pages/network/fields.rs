@@ -130,12 +130,20 @@ const PUBLISHER: [Field; 7] = [
     field("pay_duplicates", "Pay duplicates", Input::Checkbox),
 ];
 
-const BUYER: [Field; 5] = [
+const BUYER: [Field; 7] = [
     field("name", "Company", Input::Text),
     field("status", "Status", STATUS),
     field("contact.name", "Contact name", Input::Text).nullable(),
     field("contact.email", "Contact email", Input::Text).nullable(),
     field("contact.phone", "Contact phone", Input::Text).nullable(),
+    field("invoicing.enabled", "Invoice through Stripe", Input::Checkbox).hint(
+        "converted calls, one line per campaign; needs the organization's Stripe account (Billing)",
+    ),
+    field(
+        "invoicing.cycle",
+        "Invoice every",
+        Input::Select(&[("monthly", "Month"), ("weekly", "Week (Monday to Monday)")]),
+    ),
 ];
 
 const RTB: (&str, &str) = ("revenue.kind", "rtb");

@@ -259,6 +259,7 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
     };
     let viewer = expect_context::<Viewer>();
     let edits = viewer.role.allows(Permission::EditConfiguration);
+    let administers = viewer.role.allows(Permission::Administer);
     let id = object.as_ref().and_then(|o| o["id"].as_str()).map(str::to_owned);
     let heading = match &object {
         Some(object) => label(kind, object),
@@ -301,6 +302,10 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
             .clone()
             .filter(|_| kind == Kind::Buyer)
             .map(|buyer_id| view! { <crate::pages::webhooks::PostbackKeys buyer_id edits /> }.into_any())}
+        {id
+            .clone()
+            .filter(|_| kind == Kind::Buyer && administers)
+            .map(|buyer_id| view! { <crate::pages::buyer_invoices::BuyerInvoices buyer_id /> }.into_any())}
         {id
             .clone()
             .filter(|_| edits && kind == Kind::Webhook)

@@ -102,7 +102,9 @@ impl From<LinkError> for ApiError {
     fn from(error: LinkError) -> Self {
         match error {
             LinkError::Off => Self::Conflict(error.to_string()),
-            LinkError::NotSubscribed => Self::Conflict(error.to_string()),
+            LinkError::NotSubscribed | LinkError::AlreadySubscribed => {
+                Self::Conflict(error.to_string())
+            }
             LinkError::Customer(accounts::CustomerError::Database(error)) => error.into(),
             LinkError::Customer(accounts::CustomerError::Stripe(error))
             | LinkError::Stripe(error) => stripe_error(error),

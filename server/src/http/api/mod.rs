@@ -9,6 +9,7 @@ mod billing;
 mod calls;
 mod error;
 mod extract;
+mod invoicing;
 mod me;
 mod numbers;
 mod openapi;
@@ -51,7 +52,8 @@ pub fn router() -> Router<AppState> {
         .merge(routing::router(spec))
         .merge(calls::router(spec))
         .merge(webhooks::router(spec))
-        .merge(postback_keys::router(spec));
+        .merge(postback_keys::router(spec))
+        .merge(invoicing::router(spec));
     openapi::describe(spec);
     let document = std::mem::take(spec).document();
     let v1 = v1.merge(openapi::serve(document)).fallback(|| async { ApiError::NotFound });
