@@ -37,19 +37,35 @@ CREATE TABLE buyer_invoices (
     hosted_invoice_url TEXT,
     -- The buyer's statement page (/statements/{token}) lists the calls.
     statement_token TEXT NOT NULL,
+    -- What the Stripe invoice says (fixed when the calls are held: a retry sends the same).
+    description TEXT NOT NULL,
     last_error TEXT,
     created_at TIMESTAMPTZ NOT NULL,
     finalized_at TIMESTAMPTZ
 );
-CREATE UNIQUE INDEX buyer_invoices_buyer_period ON buyer_invoices (buyer_id, period_start);
+CREATE UNIQUE INDEX buyer_invoices_buyer_period ON buyer_invoices (buyer_id, period_start, period_end);
 CREATE UNIQUE INDEX buyer_invoices_statement_token ON buyer_invoices (statement_token);
 CREATE INDEX buyer_invoices_organization_id ON buyer_invoices (organization_id, buyer_id, id);
+
+-- The invoice's lines as fixed when its calls were held: one per campaign, each added to
+-- the Stripe invoice once (its invoice item's id is kept once Stripe has it).
+CREATE TABLE buyer_invoice_lines (
+    invoice_id UUID NOT NULL REFERENCES buyer_invoices (id),
+    campaign_id UUID NOT NULL,
+    description TEXT NOT NULL,
+    calls BIGINT NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    stripe_item_id TEXT,
+    PRIMARY KEY (invoice_id, campaign_id)
+);
 
 -- Each call invoiced, once ever (the primary key), with the revenue it was invoiced at.
 CREATE TABLE buyer_invoice_calls (
     call_id UUID PRIMARY KEY NOT NULL REFERENCES calls (id),
     invoice_id UUID NOT NULL REFERENCES buyer_invoices (id),
     campaign_id UUID NOT NULL,
+    -- The campaign's name then: the statement outlives a deleted campaign.
+    campaign_name TEXT NOT NULL,
     revenue_cents BIGINT NOT NULL
 );
 CREATE INDEX buyer_invoice_calls_invoice_id ON buyer_invoice_calls (invoice_id);

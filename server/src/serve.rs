@@ -75,15 +75,11 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         billing.gate.refresh(&db, grace).await.map_err(StartError::Calls)?;
     }
     billing.spawn(&db, node.id);
-    let statements = billing.public_url.as_ref().map_or_else(
-        || format!("http://{http_addr}"),
-        |url| url.as_str().trim_end_matches('/').to_owned(),
-    );
     crate::invoicing::run::spawn(
         db.clone(),
         billing.api.clone(),
+        billing.public_url.clone(),
         crate::invoicing::run::Delay(invoice_delay),
-        statements,
     );
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
     let (dni, dni_writer) = start_dni(cli, &db, &routing, node.id, geo).await?;

@@ -39,6 +39,8 @@ pub const WEBHOOK_SECRET: &str = "whsec_bidline_fake";
 /// How the fake answers one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Misbehaviour {
+    /// Answers as Stripe would (a place in a script).
+    AsUsual,
     /// Answers this status with Stripe's error body, having done nothing.
     Fail(u16),
     /// Does the request, then holds the answer back this long.
@@ -110,6 +112,7 @@ impl FakeStripe {
             .route("/v1/billing_portal/sessions", post(create_portal_session))
             .route("/v1/invoices", get(list_invoices).post(create_invoice))
             .route("/v1/invoiceitems", post(create_invoice_item))
+            .route("/v1/invoices/{id}", get(retrieve_invoice))
             .route("/v1/invoices/{id}/finalize", post(finalize_invoice))
             .route("/hosted/{page}", get(hosted_page))
             .fallback(|| async {
@@ -533,6 +536,21 @@ async fn finalize_invoice(
         invoice["number"] = json!(number);
         invoice["hosted_invoice_url"] = json!(format!("{base}/hosted/{id}"));
         (200, invoice.clone())
+    })
+    .await
+}
+
+async fn retrieve_invoice(
+    State(account): Shared,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/v1/invoices/{id}");
+    handle(&account, "GET", &path, &headers, Vec::new(), move |account, _| {
+        match account.invoices.iter().find(|i| i["id"] == id.as_str()) {
+            Some(invoice) => (200, invoice.clone()),
+            None => (404, json!({"error": {"type": "invalid_request_error", "message": format!("No such invoice: '{id}'")}})),
+        }
     })
     .await
 }

@@ -195,14 +195,17 @@ pub async fn run_buyer_invoice(
 ) -> Result<BuyerInvoiceRow, AppError> {
     use crate::invoicing::run::{self, Delay, RunError};
     let member = member(state, &caller().await?, Permission::Administer).await?;
-    let base = return_base(state);
     let delay = Delay(state.billing.invoice_delay);
+    let public_url = state.billing.public_url.as_ref();
+    let buyer = id(&buyer)?;
     let invoice =
-        run::run(&state.db, &state.billing.api, member.org, id(&buyer)?, Utc::now(), delay, &base)
+        run::run(&state.db, &state.billing.api, public_url, member.org, buyer, Utc::now(), delay)
             .await
             .map_err(|error| match error {
                 RunError::NotFound => AppError::NotFound,
-                RunError::Off | RunError::NotConnected => AppError::Conflict(error.to_string()),
+                RunError::Off | RunError::NotConnected | RunError::NoPublicUrl => {
+                    AppError::Conflict(error.to_string())
+                }
                 RunError::Stripe(error) => {
                     tracing::warn!(%error, "a buyer's invoice could not be finished at Stripe");
                     AppError::Internal(
@@ -211,5 +214,5 @@ pub async fn run_buyer_invoice(
                 }
                 other => internal(other),
             })?;
-    Ok(invoice_row(invoice, &base))
+    Ok(invoice_row(invoice, &return_base(state)))
 }

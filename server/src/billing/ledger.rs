@@ -28,7 +28,13 @@ pub fn call_minutes(row: &CallRow) -> i64 {
         let (answered, ended) = (row.answered_at?, row.ended_at?);
         Some((ended - answered).num_milliseconds())
     });
-    answered_ms.filter(|ms| *ms > 0).map_or(0, |ms| (ms + 59_999) / 60_000)
+    let minutes = answered_ms.filter(|ms| *ms > 0).map_or(0, |ms| (ms + 59_999) / 60_000);
+    // An answered call its node left open was talked on, however little its node saw of it.
+    if row.status == crate::calls::Status::Interrupted && row.answered_at.is_some() {
+        minutes.max(1)
+    } else {
+        minutes
+    }
 }
 
 /// Writes a finished call's usage with any executor, in the transaction that writes its
@@ -231,8 +237,13 @@ mod tests {
     }
 
     #[test]
-    fn an_interrupted_call_is_billed_to_when_it_was_closed() {
-        assert_eq!(call_minutes(&call(Some(150), None)), 3);
+    fn an_interrupted_call_is_billed_to_when_it_was_closed_and_at_least_a_minute() {
+        let mut row = call(Some(150), None);
+        row.status = crate::calls::Status::Interrupted;
+        assert_eq!(call_minutes(&row), 3);
+        let mut unseen = call(Some(0), None);
+        unseen.status = crate::calls::Status::Interrupted;
+        assert_eq!(call_minutes(&unseen), 1);
     }
 
     #[test]

@@ -39,8 +39,8 @@ const MAX_WAIT: Duration = Duration::from_secs(600);
 /// Stripe takes events from the last 35 days; older ones are refused here, not sent.
 const OLDEST: chrono::Duration = chrono::Duration::days(35);
 /// Stripe recognises a repeated event (its identifier, its idempotency key) for 24 hours.
-/// A record still unconfirmed this long after its first send may have been counted by a
-/// send whose answer was lost: it is set aside for a person to check, not sent again.
+/// A record still unconfirmed this long after its first failed send may have been counted
+/// by a send whose answer was lost: it is set aside for a person to check, not sent again.
 const CONFIRM_WITHIN: chrono::Duration = chrono::Duration::hours(23);
 
 struct Reporter {
@@ -67,7 +67,10 @@ struct Due {
 /// What became of one record this round.
 enum Outcome {
     Sent,
+    /// Sent, and failed: try again later.
     Retry(StripeError),
+    /// Not sent (no customer to send it for): try again later.
+    Unsent(StripeError),
     Refused(String),
 }
 
@@ -129,7 +132,7 @@ impl Reporter {
             }
             if let Some(why) = failed.get(&record.organization_id) {
                 let error = StripeError::Unavailable(why.clone());
-                self.settle(&record, Outcome::Retry(error), now).await?;
+                self.settle(&record, Outcome::Unsent(error), now).await?;
                 continue;
             }
             match self.customer(record.organization_id).await {
@@ -137,7 +140,7 @@ impl Reporter {
                 Err(accounts::CustomerError::Stripe(error)) => {
                     rate_limited |= matches!(error, StripeError::RateLimited);
                     failed.insert(record.organization_id, format!("no customer: {error}"));
-                    self.settle(&record, Outcome::Retry(error), now).await?;
+                    self.settle(&record, Outcome::Unsent(error), now).await?;
                 }
                 Err(accounts::CustomerError::Database(error)) => return Err(error),
             }
@@ -187,8 +190,7 @@ impl Reporter {
         const DUE: &str = "sent_at IS NULL AND refused_at IS NULL AND next_attempt_at <= $3 \
             AND (locked_until IS NULL OR locked_until < $3)";
         let query = format!(
-            "UPDATE usage_records SET locked_by = $1, locked_until = $2, \
-             first_attempt_at = COALESCE(first_attempt_at, $3) \
+            "UPDATE usage_records SET locked_by = $1, locked_until = $2 \
              WHERE {DUE} AND id IN (SELECT id FROM usage_records WHERE {DUE} \
              ORDER BY next_attempt_at LIMIT $4) \
              RETURNING id, organization_id, meter, quantity, occurred_at, first_attempt_at, attempts"
@@ -213,10 +215,12 @@ impl Reporter {
         let attempts = record.attempts + 1;
         let result = match &outcome {
             Outcome::Sent => "sent",
-            Outcome::Retry(_) => "retry",
+            Outcome::Retry(_) | Outcome::Unsent(_) => "retry",
             Outcome::Refused(_) => "refused",
         };
         metrics::counter!("bidline_usage_reports_total", "outcome" => result).increment(1);
+        // A failed send starts the 24-hour clock; a record never sent does not.
+        let sent = !matches!(outcome, Outcome::Unsent(_));
         with_pool!(&self.db, pool => {
             match outcome {
                 Outcome::Sent => sqlx::query(
@@ -229,13 +233,14 @@ impl Reporter {
                 .execute(pool)
                 .await
                 .map(drop),
-                Outcome::Retry(error) => {
+                Outcome::Retry(error) | Outcome::Unsent(error) => {
                     let wait = backoff(self.retry_base, attempts);
                     if matches!(error, StripeError::Unauthorized { .. }) {
                         tracing::error!(%error, "usage cannot be reported until the Stripe key is fixed");
                     }
                     sqlx::query(
                         "UPDATE usage_records SET attempts = $2, next_attempt_at = $3, last_error = $4, \
+                         first_attempt_at = CASE WHEN $6 THEN COALESCE(first_attempt_at, $7) ELSE first_attempt_at END, \
                          locked_by = NULL, locked_until = NULL WHERE id = $1 AND sent_at IS NULL \
                          AND locked_by = $5",
                     )
@@ -244,6 +249,8 @@ impl Reporter {
                     .bind(now + chrono::Duration::from_std(wait).unwrap_or_default())
                     .bind(error.to_string())
                     .bind(self.node)
+                    .bind(sent)
+                    .bind(now)
                     .execute(pool)
                     .await
                     .map(drop)

@@ -271,7 +271,7 @@ impl Stripe {
     }
 
     /// One line of the invoice: `amount_cents` (USD) for what `description` says. `line`
-    /// names it within Bidline's invoice, so it is added once.
+    /// names it within Bidline's invoice, so it is added once; answers the item's id.
     pub async fn add_invoice_line(
         &self,
         invoice: Uuid,
@@ -280,16 +280,26 @@ impl Stripe {
         customer: &str,
         amount_cents: i64,
         description: &str,
-    ) -> Result<(), StripeError> {
+    ) -> Result<String, StripeError> {
         let request = stripe_billing::invoice_item::CreateInvoiceItem::new()
             .customer(customer)
             .invoice(stripe_invoice)
             .amount(amount_cents)
             .currency(stripe_types::Currency::USD)
             .description(description);
-        let _: Created =
+        let created: Created =
             self.send(request, Some(format!("bidline-invoice-{invoice}-{line}"))).await?;
-        Ok(())
+        created.id.ok_or_else(|| StripeError::Unavailable("an invoice item without an id".into()))
+    }
+
+    /// The invoice's status (draft, open, paid, …) and its page for the customer.
+    pub async fn invoice_state(
+        &self,
+        stripe_invoice: &str,
+    ) -> Result<(String, Option<String>), StripeError> {
+        let request = stripe_billing::invoice::RetrieveInvoice::new(stripe_invoice);
+        let state: InvoiceState = self.send(request, None).await?;
+        Ok((state.status.unwrap_or_default(), state.hosted_invoice_url))
     }
 
     /// Finalizes the invoice and lets Stripe send it; answers its page for the customer.
@@ -313,5 +323,11 @@ struct Listed {
 
 #[derive(Debug, miniserde::Deserialize)]
 struct Finalized {
+    hosted_invoice_url: Option<String>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct InvoiceState {
+    status: Option<String>,
     hosted_invoice_url: Option<String>,
 }

@@ -43,9 +43,16 @@ pub async fn close_orphans(
         WHERE n.id <> $1 AND (n.stopped_at IS NOT NULL OR COALESCE(n.heartbeat_at, n.started_at) < $2) \
         AND EXISTS (SELECT 1 FROM calls c WHERE c.node_id = n.id AND c.ended_at IS NULL)";
     // RETURNING names exactly the calls this transaction closed, when nodes race.
-    const CLOSE: &str = "UPDATE calls SET status = 'interrupted', \
-        end_reason = 'its node stopped while the call was live', ended_at = $2 \
-        WHERE ended_at IS NULL AND node_id = $1 RETURNING *";
+    // Never before the call was answered (or began): a call taken after the node's last
+    // recorded heartbeat ends when it began to be billed. The node is checked dead again.
+    let close = format!(
+        "UPDATE calls SET status = 'interrupted', \
+         end_reason = 'its node stopped while the call was live', \
+         ended_at = CASE WHEN $2 < COALESCE(answered_at, started_at) \
+             THEN COALESCE(answered_at, started_at) ELSE $2 END \
+         WHERE ended_at IS NULL AND node_id = $1 AND node_id IN ({dead}) RETURNING *",
+        dead = DEAD.replace("$1", "$3").replace("$2", "$4"),
+    );
     let claims = format!("DELETE FROM target_claims WHERE node_id IN ({DEAD})");
     let heartbeat = chrono::Duration::from_std(HEARTBEAT).unwrap_or_default();
     with_pool!(db, pool => {
@@ -57,7 +64,15 @@ pub async fn close_orphans(
         let mut records: Vec<CallRecord> = Vec::new();
         for (node, last_seen) in holding {
             let ended = (last_seen + heartbeat).min(now);
-            records.extend(sqlx::query_as::<_, CallRecord>(CLOSE).bind(node).bind(ended).fetch_all(&mut *tx).await?);
+            records.extend(
+                sqlx::query_as::<_, CallRecord>(&close)
+                    .bind(node)
+                    .bind(ended)
+                    .bind(this_node)
+                    .bind(silent_since)
+                    .fetch_all(&mut *tx)
+                    .await?,
+            );
         }
         sqlx::query(&claims).bind(this_node).bind(silent_since).execute(&mut *tx).await?;
         let count = records.len() as u64;

@@ -23,7 +23,7 @@ use crate::{
 };
 
 /// The organization's connected Stripe account.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Connection {
     secret_key: String,
     pub key_hint: String,
@@ -33,6 +33,13 @@ pub struct Connection {
 impl Connection {
     pub fn secret_key(&self) -> &str {
         &self.secret_key
+    }
+}
+
+/// Never prints the key.
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("key_hint", &self.key_hint).finish_non_exhaustive()
     }
 }
 
@@ -62,7 +69,9 @@ fn hint(key: &str) -> String {
     format!("{prefix}…{suffix}")
 }
 
-/// Checks the key with Stripe, then keeps it (replacing any earlier one).
+/// Checks the key with Stripe, then keeps it (replacing any earlier one). The account may
+/// be another: buyers' customers are made again in it, and pending invoices start their
+/// Stripe side over (keyed as before, so the same account answers with what it has).
 pub async fn connect(
     db: &Db,
     api: &crate::billing::StripeApi,
@@ -88,6 +97,7 @@ pub async fn connect(
     let sealed = secrets::key()?.seal(key, &context(org));
     let key_hint = hint(key);
     with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO org_stripe_accounts (organization_id, secret_key_sealed, key_hint, connected_at) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (organization_id) DO UPDATE SET \
@@ -98,9 +108,26 @@ pub async fn connect(
         .bind(&sealed)
         .bind(&key_hint)
         .bind(now)
-        .execute(pool)
-        .await
-        .map(drop)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM buyer_customers WHERE organization_id = $1")
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE buyer_invoice_lines SET stripe_item_id = NULL WHERE invoice_id IN \
+             (SELECT id FROM buyer_invoices WHERE organization_id = $1 AND status = 'pending')",
+        )
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE buyer_invoices SET stripe_invoice_id = NULL WHERE organization_id = $1 AND status = 'pending'",
+        )
+        .bind(org)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     })?;
     Ok(Connection { secret_key: key.to_owned(), key_hint, connected_at: now })
 }

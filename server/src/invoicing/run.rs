@@ -1,12 +1,18 @@
-//! Running a buyer's cycle: hold its calls, then make the invoice at Stripe.
+//! Running a buyer's cycle: finish what earlier runs left, hold the cycle's calls, then
+//! make the invoice at Stripe.
 //!
-//! The first run of a cycle creates the invoice row and, in the same transaction, takes
-//! the cycle's converted calls into `buyer_invoice_calls`, whose primary key is the call:
-//! a call is invoiced once, ever. What happens at Stripe after that (the customer, the
-//! draft, one line per campaign, finalizing) is keyed by Bidline's ids, so a run that
-//! stopped half-way (a crash, Stripe down) is finished by the next run, with the same
-//! calls, without a second invoice or line; two runs at once send the same keyed
-//! requests, which Stripe answers alike. The row stays `pending` until Stripe has it all.
+//! Holding: the first run of a cycle creates the invoice row and, in the same
+//! transaction, takes every converted call of the buyer that ended before the cycle's end
+//! and is on no invoice yet (back to the start of the buyer's first invoiced cycle: a
+//! call converted late by a postback, or one a missed or switched cycle left out, goes on
+//! the next invoice) into `buyer_invoice_calls`, whose primary key is the call, and fixes
+//! the invoice's lines (one per campaign) and its text. A call is invoiced once, ever.
+//!
+//! At Stripe, each step is keyed by Bidline's ids and its result kept as soon as it is
+//! known (the draft's id, each line's item id), so a run cut short is finished by the
+//! next without a second invoice or line; a draft that Stripe already finalized is only
+//! recorded. Pending invoices are finished first, whatever their cycle, even if invoicing
+//! has been turned off since.
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -14,7 +20,10 @@ use uuid::Uuid;
 use super::{ConnectError, connection, cycle};
 use crate::{
     accounts::{OrgId, tokens},
-    billing::{StripeApi, stripe::StripeError},
+    billing::{
+        StripeApi,
+        stripe::{Stripe, StripeError},
+    },
     db::{Db, with_pool},
     network::{buyers::Buyer, resource},
 };
@@ -31,6 +40,10 @@ pub enum RunError {
     Off,
     #[error("the organization has not connected a Stripe account")]
     NotConnected,
+    #[error(
+        "invoices link a statement page: set the address people reach Bidline at (--public-url / BIDLINE_PUBLIC_URL)"
+    )]
+    NoPublicUrl,
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
@@ -56,44 +69,66 @@ pub struct Invoice {
     pub hosted_invoice_url: Option<String>,
     #[serde(skip)]
     pub statement_token: String,
+    #[serde(skip)]
+    pub description: String,
     pub last_error: Option<String>,
     #[serde(serialize_with = "crate::time::serialize")]
     pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, buyer_id, cycle, period_start, period_end, status, calls, total_cents, \
-    stripe_invoice_id, hosted_invoice_url, statement_token, last_error, created_at";
+    stripe_invoice_id, hosted_invoice_url, statement_token, description, last_error, created_at";
 
-/// Invoices the buyer's last cycle that ended at least `delay` before `now`, or finishes
-/// its invoice; answers the invoice. `base` is where the statement page is reached.
+/// Where invoices' statement links point: the configured public address.
+pub fn statements_base(public_url: Option<&url::Url>) -> Result<String, RunError> {
+    public_url.map(|url| url.as_str().trim_end_matches('/').to_owned()).ok_or(RunError::NoPublicUrl)
+}
+
+/// Finishes the buyer's pending invoices, then invoices its last cycle that ended at
+/// least `delay` before `now` (or finishes that invoice); answers it.
 pub async fn run(
     db: &Db,
     api: &StripeApi,
+    public_url: Option<&url::Url>,
     org: OrgId,
     buyer: Uuid,
     now: DateTime<Utc>,
     delay: Delay,
-    base: &str,
 ) -> Result<Invoice, RunError> {
     let buyer: Buyer = resource::get(db, org, buyer).await.map_err(|error| match error {
         crate::network::NetworkError::Database(error) => RunError::Database(error),
         _ => RunError::NotFound,
     })?;
+    let base = statements_base(public_url)?;
+    let account = connection(db, org).await?.ok_or(RunError::NotConnected)?;
+    let stripe = api.client(account.secret_key())?;
+    for pending in pending(db, org, buyer.id).await? {
+        finish_recorded(db, &stripe, org, &buyer, &pending).await?;
+    }
     if !buyer.invoicing.enabled {
         return Err(RunError::Off);
     }
-    let account = connection(db, org).await?.ok_or(RunError::NotConnected)?;
     let zone = crate::calls::query::time_zone(db, org).await?.parse().unwrap_or(chrono_tz::UTC);
     let (start, end) = cycle::last_complete(buyer.invoicing.cycle, zone, now - delay.0);
-    let invoice = hold_calls(db, org, &buyer, start, end, now).await?;
-    if invoice.status != "pending" {
-        return Ok(invoice);
+    let invoice = hold_calls(db, org, &buyer, (start, end), now, &base).await?;
+    if invoice.status == "pending" {
+        finish_recorded(db, &stripe, org, &buyer, &invoice).await?;
     }
-    let stripe = api.client(account.secret_key())?;
-    let result = finish(db, &stripe, org, &buyer, &invoice, base).await;
+    get(db, org, invoice.id).await?.ok_or(RunError::NotFound)
+}
+
+/// [`finish`], keeping its error on the invoice for people to see.
+async fn finish_recorded(
+    db: &Db,
+    stripe: &Stripe,
+    org: OrgId,
+    buyer: &Buyer,
+    invoice: &Invoice,
+) -> Result<(), RunError> {
+    let result = finish(db, stripe, org, buyer, invoice).await;
     if let Err(error) = &result {
         with_pool!(db, pool => {
-            sqlx::query("UPDATE buyer_invoices SET last_error = $2 WHERE id = $1")
+            sqlx::query("UPDATE buyer_invoices SET last_error = $2 WHERE id = $1 AND status = 'pending'")
                 .bind(invoice.id)
                 .bind(error.to_string())
                 .execute(pool)
@@ -101,30 +136,35 @@ pub async fn run(
                 .map(drop)
         })?;
     }
-    result?;
-    get(db, org, invoice.id).await?.ok_or(RunError::NotFound)
+    result
 }
 
-/// The cycle's invoice row, made with its calls held on the first run.
+/// The cycle's invoice row, made with its calls held and its lines fixed on the first run.
 async fn hold_calls(
     db: &Db,
     org: OrgId,
     buyer: &Buyer,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
     now: DateTime<Utc>,
+    base: &str,
 ) -> Result<Invoice, RunError> {
     let id = Uuid::now_v7();
     let token = tokens::generate("st_");
-    let select =
-        format!("SELECT {COLUMNS} FROM buyer_invoices WHERE buyer_id = $1 AND period_start = $2");
+    let description = format!(
+        "Converted calls that ended before {} UTC (this cycle from {} UTC). The calls: {base}/statements/{token}",
+        end.format("%Y-%m-%d %H:%M"),
+        start.format("%Y-%m-%d %H:%M"),
+    );
+    let select = format!(
+        "SELECT {COLUMNS} FROM buyer_invoices WHERE buyer_id = $1 AND period_start = $2 AND period_end = $3"
+    );
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let created = sqlx::query(
             "INSERT INTO buyer_invoices (id, organization_id, buyer_id, cycle, period_start, period_end, \
-             status, calls, total_cents, statement_token, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, 0, $7, $8) \
-             ON CONFLICT (buyer_id, period_start) DO NOTHING",
+             status, calls, total_cents, statement_token, description, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, 0, $7, $8, $9) \
+             ON CONFLICT (buyer_id, period_start, period_end) DO NOTHING",
         )
         .bind(id)
         .bind(org)
@@ -133,6 +173,7 @@ async fn hold_calls(
         .bind(start)
         .bind(end)
         .bind(&token)
+        .bind(&description)
         .bind(now)
         .execute(&mut *tx)
         .await?
@@ -140,111 +181,128 @@ async fn hold_calls(
         if created {
             // Revenue as it stands now: postbacks made since the call are in it.
             sqlx::query(
-                "INSERT INTO buyer_invoice_calls (call_id, invoice_id, campaign_id, revenue_cents) \
-                 SELECT id, $1, campaign_id, revenue_cents FROM calls \
-                 WHERE organization_id = $2 AND buyer_id = $3 AND converted AND revenue_cents > 0 \
-                 AND ended_at >= $4 AND ended_at < $5 \
+                "INSERT INTO buyer_invoice_calls (call_id, invoice_id, campaign_id, campaign_name, revenue_cents) \
+                 SELECT c.id, $1, c.campaign_id, COALESCE(p.name, 'A deleted campaign'), c.revenue_cents \
+                 FROM calls c LEFT JOIN campaigns p ON p.id = c.campaign_id \
+                 WHERE c.organization_id = $2 AND c.buyer_id = $3 AND c.converted AND c.revenue_cents > 0 \
+                 AND c.ended_at < $4 \
+                 AND c.ended_at >= (SELECT MIN(period_start) FROM buyer_invoices WHERE buyer_id = $3) \
                  ON CONFLICT (call_id) DO NOTHING",
             )
             .bind(id)
             .bind(org)
             .bind(buyer.id)
-            .bind(start)
             .bind(end)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE buyer_invoices SET \
-                 calls = (SELECT COUNT(*) FROM buyer_invoice_calls WHERE invoice_id = $1), \
-                 total_cents = COALESCE((SELECT SUM(revenue_cents) FROM buyer_invoice_calls WHERE invoice_id = $1), 0) \
-                 WHERE id = $1",
+            let lines: Vec<(Uuid, String, i64, i64)> = sqlx::query_as(
+                "SELECT campaign_id, MIN(campaign_name), COUNT(*), CAST(SUM(revenue_cents) AS BIGINT) \
+                 FROM buyer_invoice_calls WHERE invoice_id = $1 GROUP BY campaign_id",
             )
             .bind(id)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
-            sqlx::query("UPDATE buyer_invoices SET status = 'empty' WHERE id = $1 AND calls = 0")
+            for (campaign, name, calls, cents) in &lines {
+                let plural = if *calls == 1 { "" } else { "s" };
+                sqlx::query(
+                    "INSERT INTO buyer_invoice_lines (invoice_id, campaign_id, description, calls, amount_cents) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
                 .bind(id)
+                .bind(campaign)
+                .bind(format!("{name}: {calls} converted call{plural}"))
+                .bind(calls)
+                .bind(cents)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let (calls, total) = lines.iter().fold((0, 0), |(n, sum), line| (n + line.2, sum + line.3));
+            let status = if calls == 0 { "empty" } else { "pending" };
+            sqlx::query("UPDATE buyer_invoices SET calls = $2, total_cents = $3, status = $4 WHERE id = $1")
+                .bind(id)
+                .bind(calls)
+                .bind(total)
+                .bind(status)
                 .execute(&mut *tx)
                 .await?;
         }
-        let invoice: Invoice = sqlx::query_as(&select).bind(buyer.id).bind(start).fetch_one(&mut *tx).await?;
+        let invoice: Invoice =
+            sqlx::query_as(&select).bind(buyer.id).bind(start).bind(end).fetch_one(&mut *tx).await?;
         tx.commit().await?;
         Ok(invoice)
     })
 }
 
-/// One line: a campaign's calls on the invoice.
-#[derive(sqlx::FromRow)]
-struct Line {
-    campaign_id: Uuid,
-    name: String,
-    calls: i64,
-    cents: i64,
-}
-
-/// Makes the invoice at Stripe, step by step, each step keyed so that repeating it
-/// changes nothing; marks the invoice open once Stripe has finalized it.
+/// Makes the invoice at Stripe, keeping each step's result as soon as it is known; marks
+/// it open once Stripe has finalized it.
 async fn finish(
     db: &Db,
-    stripe: &crate::billing::stripe::Stripe,
+    stripe: &Stripe,
     org: OrgId,
     buyer: &Buyer,
     invoice: &Invoice,
-    base: &str,
 ) -> Result<(), RunError> {
     let customer = buyer_customer(db, stripe, org, buyer).await?;
     let stripe_invoice = match &invoice.stripe_invoice_id {
-        Some(id) => id.clone(),
+        Some(id) => {
+            // An earlier run may have finalized it and then failed to say so.
+            let (status, hosted) = stripe.invoice_state(id).await?;
+            if status != "draft" {
+                return mark_open(db, invoice.id, hosted).await;
+            }
+            id.clone()
+        }
         None => {
-            let statement = format!("{base}/statements/{}", invoice.statement_token);
-            let description = format!(
-                "Converted calls from {} to {} (UTC). The calls: {statement}",
-                invoice.period_start.format("%Y-%m-%d %H:%M"),
-                invoice.period_end.format("%Y-%m-%d %H:%M"),
-            );
-            let id = stripe.create_invoice(invoice.id, &customer, &description).await?;
-            with_pool!(db, pool => {
-                sqlx::query("UPDATE buyer_invoices SET stripe_invoice_id = $2 WHERE id = $1")
-                    .bind(invoice.id)
-                    .bind(&id)
-                    .execute(pool)
-                    .await
-                    .map(drop)
-            })?;
+            let id = stripe.create_invoice(invoice.id, &customer, &invoice.description).await?;
+            execute(
+                db,
+                "UPDATE buyer_invoices SET stripe_invoice_id = $2 WHERE id = $1",
+                invoice.id,
+                &id,
+            )
+            .await?;
             id
         }
     };
-    let lines: Vec<Line> = with_pool!(db, pool => {
+    let lines: Vec<(Uuid, String, i64, Option<String>)> = with_pool!(db, pool => {
         sqlx::query_as(
-            "SELECT i.campaign_id, c.name, COUNT(*) AS calls, CAST(SUM(i.revenue_cents) AS BIGINT) AS cents \
-             FROM buyer_invoice_calls i JOIN campaigns c ON c.id = i.campaign_id \
-             WHERE i.invoice_id = $1 GROUP BY i.campaign_id, c.name ORDER BY c.name",
+            "SELECT campaign_id, description, amount_cents, stripe_item_id FROM buyer_invoice_lines \
+             WHERE invoice_id = $1 ORDER BY description",
         )
         .bind(invoice.id)
         .fetch_all(pool)
         .await
     })?;
-    for line in &lines {
-        let plural = if line.calls == 1 { "" } else { "s" };
-        let description = format!("{}: {} converted call{plural}", line.name, line.calls);
-        stripe
-            .add_invoice_line(
-                invoice.id,
-                line.campaign_id,
-                &stripe_invoice,
-                &customer,
-                line.cents,
-                &description,
-            )
+    for (campaign, description, cents, item) in lines {
+        if item.is_some() {
+            continue;
+        }
+        let item = stripe
+            .add_invoice_line(invoice.id, campaign, &stripe_invoice, &customer, cents, &description)
             .await?;
+        with_pool!(db, pool => {
+            sqlx::query(
+                "UPDATE buyer_invoice_lines SET stripe_item_id = $3 WHERE invoice_id = $1 AND campaign_id = $2",
+            )
+            .bind(invoice.id)
+            .bind(campaign)
+            .bind(&item)
+            .execute(pool)
+            .await
+            .map(drop)
+        })?;
     }
     let hosted = stripe.finalize_invoice(invoice.id, &stripe_invoice).await?;
+    mark_open(db, invoice.id, hosted).await
+}
+
+async fn mark_open(db: &Db, invoice: Uuid, hosted: Option<String>) -> Result<(), RunError> {
     with_pool!(db, pool => {
         sqlx::query(
             "UPDATE buyer_invoices SET status = 'open', hosted_invoice_url = $2, finalized_at = $3, \
              last_error = NULL WHERE id = $1",
         )
-        .bind(invoice.id)
+        .bind(invoice)
         .bind(hosted)
         .bind(Utc::now())
         .execute(pool)
@@ -254,10 +312,17 @@ async fn finish(
     Ok(())
 }
 
-/// The buyer's customer in the organization's account (made once).
+/// Runs `sql` binding an invoice's id and one text.
+async fn execute(db: &Db, sql: &str, invoice: Uuid, text: &str) -> Result<(), sqlx::Error> {
+    with_pool!(db, pool => {
+        sqlx::query(sql).bind(invoice).bind(text).execute(pool).await.map(drop)
+    })
+}
+
+/// The buyer's customer in the organization's account (made once per account).
 async fn buyer_customer(
     db: &Db,
-    stripe: &crate::billing::stripe::Stripe,
+    stripe: &Stripe,
     org: OrgId,
     buyer: &Buyer,
 ) -> Result<String, RunError> {
@@ -287,6 +352,16 @@ async fn buyer_customer(
     Ok(customer)
 }
 
+async fn pending(db: &Db, org: OrgId, buyer: Uuid) -> Result<Vec<Invoice>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM buyer_invoices WHERE organization_id = $1 AND buyer_id = $2 \
+         AND status = 'pending' ORDER BY period_start"
+    );
+    with_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(org).bind(buyer).fetch_all(pool).await
+    })
+}
+
 pub async fn get(db: &Db, org: OrgId, id: Uuid) -> Result<Option<Invoice>, sqlx::Error> {
     let sql =
         format!("SELECT {COLUMNS} FROM buyer_invoices WHERE organization_id = $1 AND id = $2");
@@ -299,29 +374,31 @@ pub async fn get(db: &Db, org: OrgId, id: Uuid) -> Result<Option<Invoice>, sqlx:
 pub async fn list(db: &Db, org: OrgId, buyer: Uuid) -> Result<Vec<Invoice>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM buyer_invoices WHERE organization_id = $1 AND buyer_id = $2 \
-         ORDER BY period_start DESC LIMIT 100"
+         ORDER BY period_start DESC, period_end DESC LIMIT 100"
     );
     with_pool!(db, pool => {
         sqlx::query_as(&sql).bind(org).bind(buyer).fetch_all(pool).await
     })
 }
 
-/// Every buyer with invoicing on, in organizations with a connected account.
+/// Every buyer to visit, in organizations with a connected account: invoicing on, or an
+/// invoice still pending.
 pub async fn due(db: &Db) -> Result<Vec<(OrgId, Uuid)>, sqlx::Error> {
     with_pool!(db, pool => {
         sqlx::query_as(
             "SELECT b.organization_id, b.id FROM buyers b \
              JOIN org_stripe_accounts a ON a.organization_id = b.organization_id \
-             WHERE b.invoicing_enabled",
+             WHERE b.invoicing_enabled \
+             OR EXISTS (SELECT 1 FROM buyer_invoices i WHERE i.buyer_id = b.id AND i.status = 'pending')",
         )
         .fetch_all(pool)
         .await
     })
 }
 
-/// Runs every due buyer's last cycle every hour (the first an hour after start; runs of
-/// a finished cycle change nothing, so every node may).
-pub fn spawn(db: Db, api: StripeApi, delay: Delay, base: String) {
+/// Visits every due buyer every hour (the first time an hour after start; a finished
+/// cycle changes nothing when run again, so every node may).
+pub fn spawn(db: Db, api: StripeApi, public_url: Option<url::Url>, delay: Delay) {
     tokio::spawn(async move {
         let every = std::time::Duration::from_secs(3600);
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
@@ -336,8 +413,12 @@ pub fn spawn(db: Db, api: StripeApi, delay: Delay, base: String) {
                 }
             };
             for (org, buyer) in buyers {
-                if let Err(error) = run(&db, &api, org, buyer, Utc::now(), delay, &base).await {
-                    tracing::warn!(%error, buyer = %buyer, "could not invoice a buyer's cycle");
+                let url = public_url.as_ref();
+                match run(&db, &api, url, org, buyer, Utc::now(), delay).await {
+                    Ok(_) | Err(RunError::Off) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, buyer = %buyer, "could not invoice a buyer's cycle")
+                    }
                 }
             }
         }

@@ -41,9 +41,9 @@ pub async fn find(db: &Db, token: &str) -> Result<Option<Statement>, sqlx::Error
             return Ok(None);
         };
         let calls: Vec<StatementCall> = sqlx::query_as(
-            "SELECT c.id, p.name AS campaign, c.started_at, c.caller, c.talk_ms, i.revenue_cents \
+            "SELECT c.id, i.campaign_name AS campaign, c.started_at, c.caller, c.talk_ms, i.revenue_cents \
              FROM buyer_invoice_calls i JOIN calls c ON c.id = i.call_id \
-             JOIN campaigns p ON p.id = i.campaign_id WHERE i.invoice_id = $1 ORDER BY c.started_at",
+             WHERE i.invoice_id = $1 ORDER BY c.started_at",
         )
         .bind(invoice)
         .fetch_all(pool)

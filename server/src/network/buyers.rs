@@ -117,7 +117,7 @@ impl Resource for Buyer {
     const KIND: &'static str = "buyer";
     const TABLE: &'static str = "buyers";
     const USED_BY: &'static [(&'static str, &'static str, &'static str)] =
-        &[("targets", "buyer_id", "targets")];
+        &[("targets", "buyer_id", "targets"), ("buyer_invoices", "buyer_id", "invoices")];
     type Row = Row;
     type Input = Input;
 
@@ -231,6 +231,10 @@ fn apply(
                 None => invalid.add("invoicing.cycle", "must be weekly or monthly"),
             }
         }
+    }
+    if invoicing.enabled && contact.email.is_none() {
+        invalid
+            .add("contact.email", "is where Stripe sends invoices: required while invoicing is on");
     }
     invalid.into_result()?;
     Ok((name, status, contact, invoicing))

@@ -74,7 +74,12 @@ async fn the_owner_subscribes_sees_the_bill_past_due_and_reaches_the_portal() {
 async fn the_owner_connects_stripe_and_invoices_a_buyer_from_its_page() {
     let fake = FakeStripe::start().await;
     let server = Server::start_with(ServerOptions {
-        args: vec!["--stripe-api-base".into(), fake.url()],
+        args: vec![
+            "--stripe-api-base".into(),
+            fake.url(),
+            "--public-url".into(),
+            "https://calls.acme.example".into(),
+        ],
         ..Default::default()
     })
     .await;
@@ -82,7 +87,8 @@ async fn the_owner_connects_stripe_and_invoices_a_buyer_from_its_page() {
     let (status, buyer) = admin
         .post(
             "/buyers",
-            &json!({"name": "Closer Inc", "invoicing": {"enabled": true, "cycle": "weekly"}}),
+            &json!({"name": "Closer Inc", "contact": {"email": "ap@closer.example"},
+                    "invoicing": {"enabled": true, "cycle": "weekly"}}),
         )
         .await;
     assert_eq!(status, 201, "{buyer}");

@@ -627,7 +627,7 @@ async fn a_crashed_node_leaves_no_call_open_and_its_counts_survive() {
     assert_eq!(next["target_id"], other.as_str(), "{page}");
     let (_, detail) = api.get(&format!("/calls/{}", next["id"].as_str().unwrap())).await;
     assert_eq!(bid(&detail, &capped)["reason"], "total cap reached (1 call)");
-    // Both answered calls are billed: the interrupted one up to when it was closed.
+    // Both answered calls are billed: the interrupted one up to its node's last heartbeat.
     let (_, billing) = api.get("/billing").await;
     let minutes =
         billing["usage"].as_array().unwrap().iter().find(|u| u["meter"] == "call_minutes");

@@ -3,7 +3,7 @@
 //! per campaign and a statement of the calls; a run that Stripe cut short is finished by
 //! the next, and running the cycle again never makes a second invoice.
 
-use bidline_sipp::{Sipp, Transport, free_port};
+use bidline_sipp::{Sipp, Transport, free_port, scenario};
 use bidline_tests::{
     Api, FakeStripe, NewOrg, Server, ServerOptions, SessionClient, TestDatabase,
     fake_stripe::{Misbehaviour, SECRET_KEY},
@@ -44,6 +44,17 @@ async fn a_week_ago(database: &TestDatabase) {
     }
 }
 
+const SOLAR: &str = "+18005550199";
+
+/// Waits until the node routes `number`.
+async fn live(api: &Api, number: &str) {
+    let started = std::time::Instant::now();
+    while api.get(&format!("/routing/numbers/{number}")).await.0 != 200 {
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{number} never went live");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 async fn owner_api(server: &Server) -> Api {
     let session =
         SessionClient::signed_in(server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
@@ -60,9 +71,16 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
         let fake = FakeStripe::start().await;
         let server = Server::start_with(ServerOptions {
             database: Some(database),
-            args: ["--stripe-api-base", &fake.url(), "--invoice-after-hours", "0"]
-                .map(str::to_owned)
-                .to_vec(),
+            args: [
+                "--stripe-api-base",
+                &fake.url(),
+                "--invoice-after-hours",
+                "0",
+                "--public-url",
+                "https://calls.acme.example",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             ..Default::default()
         })
         .await;
@@ -72,12 +90,35 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
             .target("Closer", port, json!({"kind": "static", "cents": 2500, "buffer_seconds": 1}))
             .await;
         network.go_live(&[&target]).await;
-        let answering = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 2);
+        // A second campaign, ringing the same buyer.
+        let (_, solar) = network
+            .api
+            .post(
+                "/campaigns",
+                &json!({"name": "Solar", "time_zone": "UTC", "conversion_buffer_seconds": 1}),
+            )
+            .await;
+        let tree = json!([{"target_id": target}]);
+        let path = format!("/campaigns/{}/ring-tree", solar["id"].as_str().unwrap());
+        assert_eq!(network.api.call(reqwest::Method::PUT, &path, Some(&tree)).await.0, 200);
+        let (status, number) = network
+            .api
+            .post("/numbers", &json!({"number": SOLAR, "campaign_id": solar["id"]}))
+            .await;
+        assert_eq!(status, 201, "{number}");
+        let answering = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 3);
         carrier(&server, CALLER, 1500).passes().await;
         let first = network.ended_call(0).await;
         carrier(&server, "+13125550188", 1500).passes().await;
-        answering.passes().await;
         let second = network.ended_call(1).await;
+        live(&network.api, SOLAR).await;
+        let fills =
+            vec![("__CALLER__", "+14155550123".to_owned()), ("__TALK_MS__", "1500".to_owned())];
+        Sipp::uac_to(scenario("carrier.xml", fills), server.sip_addr(), SOLAR, Transport::Udp, 1)
+            .passes()
+            .await;
+        answering.passes().await;
+        network.ended_call(2).await;
         let buyer = first["buyer_id"].as_str().unwrap().to_owned();
 
         // The buyer says the second call's sale was worth $40.
@@ -136,25 +177,25 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
         assert_eq!(read["connected"], true);
         assert!(!read.to_string().contains(SECRET_KEY), "the key is never shown again");
 
-        // Stripe fails the first line: the run stops with the invoice pending.
-        fake.misbehave("/v1/invoiceitems", vec![Misbehaviour::Fail(500)]);
+        // Stripe takes the first line and fails the second: the invoice stays pending.
+        fake.misbehave("/v1/invoiceitems", vec![Misbehaviour::AsUsual, Misbehaviour::Fail(500)]);
         let (status, body) = network.api.post(&run, &json!({})).await;
         assert_eq!(status, 503, "{backend}: {body}");
         let (_, list) = network.api.get(&format!("/buyers/{buyer}/invoices")).await;
         let pending = &list["items"][0];
         assert_eq!(
             (&pending["status"], &pending["calls"]),
-            (&json!("pending"), &json!(2)),
+            (&json!("pending"), &json!(3)),
             "{list}"
         );
         assert!(pending["last_error"].is_string(), "{pending}");
 
-        // The next run finishes it; the one after changes nothing.
+        // The next run adds only the missing line and finalizes; the one after changes nothing.
         let (status, invoice) = network.api.post(&run, &json!({})).await;
         assert_eq!(status, 200, "{backend}: {invoice}");
         assert_eq!(
             (&invoice["status"], &invoice["total_cents"]),
-            (&json!("open"), &json!(6500)),
+            (&json!("open"), &json!(9000)),
             "{invoice}"
         );
         assert_eq!(invoice["id"], pending["id"]);
@@ -165,9 +206,11 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
         let invoices = fake.invoices();
         assert_eq!(invoices.len(), 1, "{backend}: {invoices:#?}");
         let lines = invoices[0]["lines"]["data"].as_array().unwrap();
-        assert_eq!(lines.len(), 1, "one campaign, one line: {lines:#?}");
+        assert_eq!(lines.len(), 2, "one line a campaign, each once: {lines:#?}");
         assert_eq!(lines[0]["amount"], 6500);
         assert_eq!(lines[0]["description"], "Auto insurance: 2 converted calls");
+        assert_eq!(lines[1]["amount"], 2500);
+        assert_eq!(lines[1]["description"], "Solar: 1 converted call");
         assert_eq!(invoices[0]["status"], "open");
         assert_eq!(invoice["hosted_invoice_url"], invoices[0]["hosted_invoice_url"]);
         let customers = fake.customers();
@@ -181,11 +224,14 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
         );
 
         // The statement lists the calls, at the revenue invoiced.
+        let statement_url =
+            statement_url.replace("https://calls.acme.example", &server.url("")).to_owned();
+        let statement_url = statement_url.as_str();
         let page = reqwest::get(statement_url).await.unwrap();
         assert_eq!(page.status(), 200);
         let page = page.text().await.unwrap();
         assert!(
-            page.contains("Calls invoiced to Closer Inc") && page.contains("65.00 USD"),
+            page.contains("Calls invoiced to Closer Inc") && page.contains("90.00 USD"),
             "{page}"
         );
         assert!(page.contains("+12125550123") && page.contains("40.00"), "{page}");
@@ -196,7 +242,7 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
             .await
             .unwrap();
         let rows: Vec<&str> = csv.lines().collect();
-        assert_eq!(rows.len(), 3, "{csv}");
+        assert_eq!(rows.len(), 4, "{csv}");
         assert!(
             rows[1].starts_with(first["id"].as_str().unwrap()) && rows[1].ends_with(",25.00"),
             "{csv}"

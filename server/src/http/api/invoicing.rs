@@ -162,12 +162,12 @@ async fn run_now(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Administer)?;
     let buyer = path_id(&id)?;
-    let base = base(&state, &headers);
     let now = chrono::Utc::now();
     let delay = run::Delay(state.billing.invoice_delay);
+    let public_url = state.billing.public_url.as_ref();
     let invoice =
-        run::run(&state.db, &state.billing.api, caller.org, buyer, now, delay, &base).await?;
-    Ok(Json(invoice_json(&invoice, &base)))
+        run::run(&state.db, &state.billing.api, public_url, caller.org, buyer, now, delay).await?;
+    Ok(Json(invoice_json(&invoice, &base(&state, &headers))))
 }
 
 impl From<ConnectError> for ApiError {
@@ -190,7 +190,9 @@ impl From<RunError> for ApiError {
     fn from(error: RunError) -> Self {
         match error {
             RunError::NotFound => ApiError::NotFound,
-            RunError::Off | RunError::NotConnected => ApiError::Conflict(error.to_string()),
+            RunError::Off | RunError::NotConnected | RunError::NoPublicUrl => {
+                ApiError::Conflict(error.to_string())
+            }
             RunError::Connect(error) => error.into(),
             RunError::Stripe(error) => {
                 tracing::warn!(%error, "a buyer's invoice could not be finished at Stripe");
