@@ -13,8 +13,9 @@ use super::{caller, internal, member, network::id};
 use crate::{
     accounts::OrgId,
     billing::{
+        accounts,
         links::{self, Destination, LinkError},
-        summary::{self, Summary},
+        summary,
     },
     http::AppState,
     time::rfc3339,
@@ -87,19 +88,21 @@ pub async fn alert(
     if !permission_to_see || !state.billing.enabled() {
         return Ok(None);
     }
-    let summary: Summary =
-        summary::of(&state.db, &state.billing, org, Utc::now()).await.map_err(internal)?;
+    // The account alone: this runs on every page, and the period's usage is not needed.
+    let account = accounts::get(&state.db, org).await.map_err(internal)?;
+    let now = Utc::now();
+    let blocked_from = account.calls_blocked_from(state.billing.grace);
     let day = |at: DateTime<Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
-    Ok(match (summary.calls_blocked_from, summary.calls_blocked) {
-        (Some(from), true) => Some(format!(
+    Ok(match blocked_from.map(|from| (from, from <= now)) {
+        Some((from, true)) => Some(format!(
             "Your bill is past due: new calls to your numbers are being turned away since {}.",
             day(from)
         )),
-        (Some(from), false) => Some(format!(
+        Some((from, false)) => Some(format!(
             "Your bill is past due: new calls will be turned away from {} unless it is paid.",
             day(from)
         )),
-        (None, _) => None,
+        None => None,
     })
 }
 

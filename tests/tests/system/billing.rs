@@ -181,14 +181,19 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
+/// An API key with the owner role (org create answers an admin key), made by the owner.
+pub async fn owner_api(server: &Server, email: &str) -> Api {
+    let session = SessionClient::signed_in(server.url(""), email, NewOrg::PASSWORD).await;
+    let (status, created) =
+        session.call("create_api_key", &[("name", "Owner"), ("role", "owner")]).await;
+    assert_eq!(status, 200, "{created}");
+    Api::new(server.url(""), created["secret"].as_str().unwrap())
+}
+
 /// The organization's Stripe customer, made by asking for a Checkout page as its owner;
 /// answers the owner's API and the customer id.
 async fn subscribe(server: &Server, fake: &FakeStripe, email: &str) -> (Api, String) {
-    let session = SessionClient::signed_in(server.url(""), email, NewOrg::PASSWORD).await;
-    let (status, created) =
-        session.call("create_api_key", &[("name", "Billing"), ("role", "owner")]).await;
-    assert_eq!(status, 200, "{created}");
-    let owner = Api::new(server.url(""), created["secret"].as_str().unwrap());
+    let owner = owner_api(server, email).await;
     let (status, checkout) = owner.post("/billing/checkout", &json!({})).await;
     assert_eq!(status, 200, "{checkout}");
     assert!(checkout["url"].as_str().unwrap().starts_with(&fake.url()), "{checkout}");

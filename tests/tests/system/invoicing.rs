@@ -5,14 +5,17 @@
 
 use bidline_sipp::{Sipp, Transport, free_port, scenario};
 use bidline_tests::{
-    Api, FakeStripe, NewOrg, Server, ServerOptions, SessionClient, TestDatabase,
+    Api, FakeStripe, Server, ServerOptions, TestDatabase,
     fake_stripe::{Misbehaviour, SECRET_KEY},
 };
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{Connection, postgres::PgConnection, sqlite::SqliteConnection};
 
-use crate::calls::{CALLER, Network, carrier};
+use crate::{
+    billing::owner_api,
+    calls::{CALLER, Network, carrier},
+};
 
 /// Moves every call a week back, as if it had been taken last week.
 async fn a_week_ago(database: &TestDatabase) {
@@ -53,15 +56,6 @@ async fn live(api: &Api, number: &str) {
         assert!(started.elapsed() < std::time::Duration::from_secs(2), "{number} never went live");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-}
-
-async fn owner_api(server: &Server) -> Api {
-    let session =
-        SessionClient::signed_in(server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
-    let (status, created) =
-        session.call("create_api_key", &[("name", "Invoicing"), ("role", "owner")]).await;
-    assert_eq!(status, 200, "{created}");
-    Api::new(server.url(""), created["secret"].as_str().unwrap())
 }
 
 #[tokio::test]
@@ -155,7 +149,7 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
             (409, &json!("the organization has not connected a Stripe account"))
         );
 
-        let owner = owner_api(&server).await;
+        let owner = owner_api(&server, "dana@acme.example").await;
         let (status, body) = owner
             .call(
                 reqwest::Method::PUT,
