@@ -29,7 +29,7 @@ use bidline::{
     },
 };
 use bidline_telephony::{
-    b2bua::{Decision, IncomingCall, Router as _},
+    b2bua::{Admission, Arrival, Decision, IncomingCall, Router as _},
     transaction::{Peer, Transport},
 };
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -89,6 +89,7 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
     let mut snapshot = Snapshot { version: 1, ..Snapshot::default() };
     let trunk: Trunk =
         object(json!({"name": "Carrier", "direction": "inbound", "allowed_cidrs": ["127.0.0.1"]}));
+    snapshot.inbound.insert(org, vec![trunk.id]);
     snapshot.trunks.insert(trunk.id, owned(org, TrunkEntry { trunk, password: None }));
     let campaign: Campaign =
         object(json!({"name": "Auto", "time_zone": "America/New_York", "floor_cents": 0}));
@@ -107,7 +108,7 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
         snapshot.targets.insert(target.id, owned(org, target));
     }
     let number: Number = object(json!({"number": DIALED, "campaign_id": campaign.id}));
-    snapshot.numbers.insert(E164::parse(DIALED).unwrap(), vec![owned(org, number)]);
+    snapshot.numbers.insert(E164::parse(DIALED).unwrap(), owned(org, number));
     snapshot.ring_trees.insert(campaign.id, tree);
     snapshot.buyers.insert(buyer.id, owned(org, buyer));
     snapshot.campaigns.insert(campaign.id, owned(org, campaign));
@@ -126,15 +127,19 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
     }
 }
 
-fn call(id: u64) -> IncomingCall {
+/// Call `id` from the carrier, admitted by `router` as the edge would (not timed).
+fn call(router: &CallRouter, id: u64) -> IncomingCall {
+    let source: SocketAddr = "127.0.0.1:5070".parse().unwrap();
+    let arrival = Arrival { source, dialed: DIALED, username: None };
+    let Admission::Accept { trunk } = router.admit(&arrival) else { panic!("not admitted") };
     IncomingCall {
         id,
         call_id: format!("bench-{id}"),
         dialed: DIALED.into(),
         caller: Some("+12125550123".into()),
         request_uri: format!("sip:{DIALED}@127.0.0.1").parse().unwrap(),
-        source: Peer { transport: Transport::Udp, addr: "127.0.0.1:5070".parse().unwrap() },
-        trunk: None,
+        source: Peer { transport: Transport::Udp, addr: source },
+        trunk,
         headers: Vec::new(),
     }
 }
@@ -169,7 +174,7 @@ fn auction(c: &mut Criterion) {
             for _ in 0..iters {
                 next += 1;
                 *last.lock().unwrap() = None;
-                let decision = runtime.block_on(rtb.route(&call(next)));
+                let decision = runtime.block_on(rtb.route(&call(&rtb, next)));
                 let done = Instant::now();
                 let Decision::Connect(legs) = decision else { panic!("no destinations") };
                 assert_eq!(legs.len(), TARGETS);
@@ -186,8 +191,9 @@ fn auction(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 next += 1;
+                let incoming = call(&statics, next);
                 let started = Instant::now();
-                let decision = runtime.block_on(statics.route(&call(next)));
+                let decision = runtime.block_on(statics.route(&incoming));
                 let took = started.elapsed();
                 let Decision::Connect(legs) = decision else { panic!("no destinations") };
                 assert_eq!(legs.len(), TARGETS);

@@ -13,6 +13,7 @@ use crate::{
 async fn open(cli: &Cli) -> Result<Db, StartError> {
     let db = Db::connect(&cli.database_url()?).await?;
     db.migrate().await?;
+    crate::network::numbers::report_released(&db).await.map_err(StartError::Released)?;
     Ok(db)
 }
 

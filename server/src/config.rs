@@ -34,6 +34,18 @@ pub struct Cli {
     )]
     pub sip_addr: SocketAddr,
 
+    /// SIP over TCP: connections open at once, in all.
+    #[arg(long, env = "BIDLINE_SIP_MAX_CONNECTIONS", default_value_t = 4096, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub sip_max_connections: u32,
+
+    /// SIP over TCP: connections open at once with one remote address.
+    #[arg(long, env = "BIDLINE_SIP_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub sip_max_connections_per_address: u32,
+
+    /// SIP over TCP: a connection that sends nothing for this many seconds is closed.
+    #[arg(long, env = "BIDLINE_SIP_IDLE_SECONDS", default_value_t = 300, global = true, value_name = "S", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub sip_idle_seconds: u64,
+
     /// Database: sqlite://PATH (file and folder are created) or postgres://USER@HOST/DB.
     #[arg(
         long,

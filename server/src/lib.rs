@@ -64,6 +64,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot report the numbers the migration released: {0}")]
+    Released(#[source] sqlx::Error),
     #[error("cannot read the call records: {0}")]
     Calls(#[source] sqlx::Error),
     #[error("cannot register this node in the database: {0}")]

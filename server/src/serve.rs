@@ -46,6 +46,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         .map_err(StartError::Stripe)?;
     let db = Db::connect(&database_url).await?;
     db.migrate().await?;
+    crate::network::numbers::report_released(&db).await.map_err(StartError::Released)?;
     let key = secret_key(cli)?;
     secrets::secret_key_check(&db, &key).await?;
     secrets::install(key);
@@ -195,12 +196,43 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
         leases,
         billing,
     };
-    let (edge, events) = Edge::start(edge::Config::new(cli.sip_addr), router)
+    let mut config = edge::Config::new(cli.sip_addr);
+    config.tcp.max_connections = cli.sip_max_connections as usize;
+    config.tcp.per_address = cli.sip_max_connections_per_address as usize;
+    config.tcp.idle = Duration::from_secs(cli.sip_idle_seconds);
+    let (edge, events) = Edge::start(config, router)
         .await
         .map_err(|source| StartError::Sip { addr: cli.sip_addr, source })?;
+    export_edge_stats(edge.stats().clone());
     let recording = inbox.spawn(events, writer, live, counters, recent.clone());
     spawn_forgetting_callers(recent);
     Ok(Sip { edge, recording, flushed })
+}
+
+/// Copies what the SIP edge refused for lack of room into `/metrics`, every second.
+fn export_edge_stats(stats: Arc<edge::Stats>) {
+    use std::sync::atomic::Ordering;
+    metrics::describe_counter!(
+        "bidline_sip_invites_overloaded_total",
+        "New INVITEs answered 503 (Retry-After) because the SIP edge's queue was too full."
+    );
+    metrics::describe_counter!(
+        "bidline_sip_messages_dropped_total",
+        "SIP messages dropped because the SIP edge's queue was full."
+    );
+    let weak = Arc::downgrade(&stats);
+    drop(stats);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let Some(stats) = weak.upgrade() else { break };
+            metrics::counter!("bidline_sip_invites_overloaded_total")
+                .absolute(stats.overloaded.load(Ordering::Relaxed));
+            metrics::counter!("bidline_sip_messages_dropped_total")
+                .absolute(stats.dropped.load(Ordering::Relaxed));
+        }
+    });
 }
 
 /// The lease book with the leases that outlived the last stop, its writer, and the

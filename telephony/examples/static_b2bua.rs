@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bidline_telephony::b2bua::{Admission, Decision, Destination, IncomingCall, Router};
+use bidline_telephony::b2bua::{Admission, Arrival, Decision, Destination, IncomingCall, Router};
 use bidline_telephony::edge::{Config, Edge};
 use ipnet::IpNet;
 
@@ -29,19 +29,23 @@ struct Static {
 }
 
 impl Router for Static {
-    fn admit(&self, source: SocketAddr, username: Option<&str>) -> Admission {
+    fn admit(&self, arrival: &Arrival<'_>) -> Admission {
         let open = self.allow.is_empty() && self.digest.is_none();
-        if open || self.allow.iter().any(|net| net.contains(&source.ip())) {
+        if open || self.allow.iter().any(|net| net.contains(&arrival.source.ip())) {
             return Admission::Accept { trunk: None };
         }
         match &self.digest {
             Some((user, password)) => Admission::Digest {
                 realm: "static_b2bua".into(),
-                password: (username == Some(user.as_str())).then(|| password.clone()),
+                password: (arrival.username == Some(user.as_str())).then(|| password.clone()),
                 trunk: None,
             },
             None => Admission::Deny,
         }
+    }
+
+    fn knows(&self, source: SocketAddr) -> bool {
+        self.allow.is_empty() || self.allow.iter().any(|net| net.contains(&source.ip()))
     }
 
     async fn route(&self, _call: &IncomingCall) -> Decision {

@@ -3,16 +3,27 @@
 //! trunks' challenges.
 //!
 //! Our nonces are stateless, as RFC 2617 §3.2.1 suggests: a timestamp and a keyed hash of
-//! it, so any shard can check any nonce and an old one is recognised as stale.
+//! it and of the address it was issued to, so any shard can check any nonce, an old one
+//! is recognised as stale, and one issued to another address is worth nothing. What a
+//! stateless nonce cannot tell is a replay of a whole Authorization: so `qop=auth` is
+//! required, and the highest `nc` accepted per nonce is remembered for the nonce's life
+//! (only answers with the right password are remembered, so the memory is the trunks'
+//! own call rate times five minutes, and it is capped besides).
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
 
-use crate::wire::headers::split_list;
+use crate::wire::{Uri, headers::split_list};
 
 /// How long a nonce we issued stays good.
 const NONCE_LIFETIME_SECONDS: u64 = 300;
+/// The most nonces whose `nc` is remembered; past it, answers on nonces not yet seen
+/// are asked to authenticate again (stale) until old ones expire.
+const MAX_TRACKED_NONCES: usize = 65_536;
 
 fn md5_hex(parts: &[&str]) -> String {
     let mut hasher = Md5::new();
@@ -47,38 +58,59 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
-/// Issues and checks nonces with a key of its own.
+/// Issues and checks nonces with a key of its own; clones share what they remember.
 #[derive(Clone, Debug)]
 pub struct Server {
     key: [u8; 16],
+    /// Per nonce: the highest `nc` accepted and when the nonce was issued.
+    counts: Arc<Mutex<HashMap<String, (u32, u64)>>>,
 }
 
 /// Why credentials were not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// None given, or not for this realm, or wrong.
-    Invalid,
+    /// Not on a nonce of ours for this address (none, forged, another source's):
+    /// challenge again.
+    Unknown,
     /// Right, but with a nonce too old: challenge again with `stale=true`.
     Stale,
+    /// On a nonce of ours, but wrong: the password, the username, the realm, the
+    /// request it was computed for, a replayed `nc`, or no `qop`. Refused (403).
+    Wrong,
+}
+
+/// An INVITE's credentials and what they must match.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt<'a> {
+    /// The Authorization (or Proxy-Authorization) value.
+    pub authorization: &'a str,
+    pub method: &'a str,
+    /// The request-URI the credentials must have been computed for.
+    pub request_uri: &'a Uri,
+    pub realm: &'a str,
+    pub username: &'a str,
+    /// The username's password; `None` for a username no trunk has (refused alike).
+    pub password: Option<&'a str>,
+    pub source: IpAddr,
 }
 
 impl Server {
     pub fn new(key: [u8; 16]) -> Server {
-        Server { key }
+        Server { key, counts: Arc::default() }
     }
 
-    fn nonce_at(&self, seconds: u64) -> String {
+    fn nonce_at(&self, seconds: u64, source: IpAddr) -> String {
         let stamp = format!("{seconds:x}");
         let key: String = self.key.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{stamp}.{}", md5_hex(&[&stamp, &key]))
+        format!("{stamp}.{}", md5_hex(&[&stamp, &source.to_string(), &key]))
     }
 
-    /// A WWW-Authenticate value for `realm`.
-    pub fn challenge(&self, realm: &str, stale: bool) -> String {
+    /// A WWW-Authenticate value for `realm`, with a nonce good for `source` only.
+    pub fn challenge(&self, realm: &str, source: IpAddr, stale: bool) -> String {
         let stale = if stale { ", stale=true" } else { "" };
         format!(
             "Digest realm=\"{realm}\", nonce=\"{}\", algorithm=MD5, qop=\"auth\"{stale}",
-            self.nonce_at(unix_now())
+            self.nonce_at(unix_now(), source)
         )
     }
 
@@ -87,46 +119,82 @@ impl Server {
         params(authorization).and_then(|p| param(&p, "username").map(str::to_owned))
     }
 
-    /// Checks an Authorization value for a request with `method`.
-    pub fn verify(
-        &self,
-        authorization: &str,
-        method: &str,
-        realm: &str,
-        username: &str,
-        password: &str,
-    ) -> Result<(), Refusal> {
-        let params = params(authorization).ok_or(Refusal::Invalid)?;
-        let get = |name| param(&params, name).ok_or(Refusal::Invalid);
-        if get("username")? != username || get("realm")? != realm {
-            return Err(Refusal::Invalid);
+    /// Checks an attempt; on success its `nc` is remembered, so it works once.
+    pub fn verify(&self, attempt: &Attempt<'_>) -> Result<(), Refusal> {
+        let params = params(attempt.authorization).ok_or(Refusal::Unknown)?;
+        let get = |name| param(&params, name).ok_or(Refusal::Wrong);
+        let nonce = param(&params, "nonce").ok_or(Refusal::Unknown)?;
+        let issued = nonce
+            .split_once('.')
+            .and_then(|(stamp, _)| u64::from_str_radix(stamp, 16).ok())
+            .filter(|at| self.nonce_at(*at, attempt.source) == nonce)
+            .ok_or(Refusal::Unknown)?;
+        let password = attempt.password.ok_or(Refusal::Wrong)?;
+        if get("username")? != attempt.username || get("realm")? != attempt.realm {
+            return Err(Refusal::Wrong);
         }
         if param(&params, "algorithm").is_some_and(|a| !a.eq_ignore_ascii_case("MD5")) {
-            return Err(Refusal::Invalid);
+            return Err(Refusal::Wrong);
         }
-        let nonce = get("nonce")?;
         let uri = get("uri")?;
-        let ha1 = md5_hex(&[username, realm, password]);
-        let ha2 = md5_hex(&[method, uri]);
-        let expected = match param(&params, "qop") {
-            Some(qop) => md5_hex(&[&ha1, nonce, get("nc")?, get("cnonce")?, qop, &ha2]),
-            None => md5_hex(&[&ha1, nonce, &ha2]),
-        };
+        if !same_resource(uri, attempt.request_uri) {
+            return Err(Refusal::Wrong);
+        }
+        if get("qop")? != "auth" {
+            return Err(Refusal::Wrong);
+        }
+        let nc_text = get("nc")?;
+        let nc = u32::from_str_radix(nc_text, 16).map_err(|_| Refusal::Wrong)?;
+        let ha1 = md5_hex(&[attempt.username, attempt.realm, password]);
+        let ha2 = md5_hex(&[attempt.method, uri]);
+        let expected = md5_hex(&[&ha1, nonce, nc_text, get("cnonce")?, "auth", &ha2]);
         if !constant_time_eq(expected.as_bytes(), get("response")?.as_bytes()) {
-            return Err(Refusal::Invalid);
+            return Err(Refusal::Wrong);
         }
-        let issued =
-            nonce.split_once('.').and_then(|(stamp, _)| u64::from_str_radix(stamp, 16).ok());
-        match issued {
-            Some(at) if self.nonce_at(at) == nonce => {
-                if unix_now().saturating_sub(at) > NONCE_LIFETIME_SECONDS {
-                    Err(Refusal::Stale)
-                } else {
-                    Ok(())
-                }
+        let now = unix_now();
+        if now.saturating_sub(issued) > NONCE_LIFETIME_SECONDS {
+            return Err(Refusal::Stale);
+        }
+        self.count(nonce, nc, issued, now)
+    }
+
+    /// Accepts `nc` on `nonce` only if it is higher than any accepted before.
+    fn count(&self, nonce: &str, nc: u32, issued: u64, now: u64) -> Result<(), Refusal> {
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((highest, _)) = counts.get_mut(nonce) {
+            if nc <= *highest {
+                return Err(Refusal::Wrong);
             }
-            _ => Err(Refusal::Invalid),
+            *highest = nc;
+            return Ok(());
         }
+        if counts.len() >= MAX_TRACKED_NONCES {
+            counts.retain(|_, (_, at)| now.saturating_sub(*at) <= NONCE_LIFETIME_SECONDS);
+            if counts.len() >= MAX_TRACKED_NONCES {
+                return Err(Refusal::Stale);
+            }
+        }
+        counts.insert(nonce.to_owned(), (nc, issued));
+        Ok(())
+    }
+}
+
+/// Whether a digest `uri` names the request-URI (RFC 2617 §3.2.2.5): the same URI, or
+/// its host and port without the user part, as sipp and some gateways write it. A
+/// response computed for another number, host or port is refused.
+fn same_resource(uri: &str, request_uri: &Uri) -> bool {
+    let Ok(uri) = uri.parse::<Uri>() else { return false };
+    if &uri == request_uri {
+        return true;
+    }
+    match (&uri, request_uri) {
+        (Uri::Sip(given), Uri::Sip(request)) => {
+            given.user.is_none()
+                && given.secure == request.secure
+                && given.host == request.host
+                && given.port == request.port
+        }
+        _ => false,
     }
 }
 
@@ -190,37 +258,86 @@ fn answer_with_cnonce(
 mod tests {
     use super::*;
 
+    const SOURCE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7));
+
+    fn attempt<'a>(authorization: &'a str, uri: &'a Uri, password: Option<&'a str>) -> Attempt<'a> {
+        Attempt {
+            authorization,
+            method: "INVITE",
+            request_uri: uri,
+            realm: "bidline",
+            username: "carrier",
+            password,
+            source: SOURCE,
+        }
+    }
+
     #[test]
-    fn our_answer_to_our_challenge_verifies() {
+    fn our_answer_to_our_challenge_verifies_once() {
         let server = Server::new([7; 16]);
-        let challenge = server.challenge("bidline", false);
+        let uri: Uri = "sip:+1555@edge".parse().unwrap();
+        let challenge = server.challenge("bidline", SOURCE, false);
         let authorization =
             answer(&challenge, "INVITE", "sip:+1555@edge", "carrier", "s3cret").unwrap();
         assert_eq!(Server::username(&authorization).as_deref(), Some("carrier"));
-        assert_eq!(server.verify(&authorization, "INVITE", "bidline", "carrier", "s3cret"), Ok(()));
         assert_eq!(
-            server.verify(&authorization, "INVITE", "bidline", "carrier", "wrong"),
-            Err(Refusal::Invalid)
+            server.verify(&attempt(&authorization, &uri, Some("wrong"))),
+            Err(Refusal::Wrong)
         );
+        assert_eq!(server.verify(&attempt(&authorization, &uri, None)), Err(Refusal::Wrong));
+        let bye = Attempt { method: "BYE", ..attempt(&authorization, &uri, Some("s3cret")) };
+        assert_eq!(server.verify(&bye), Err(Refusal::Wrong));
+        assert_eq!(server.verify(&attempt(&authorization, &uri, Some("s3cret"))), Ok(()));
         assert_eq!(
-            server.verify(&authorization, "BYE", "bidline", "carrier", "s3cret"),
-            Err(Refusal::Invalid)
+            server.verify(&attempt(&authorization, &uri, Some("s3cret"))),
+            Err(Refusal::Wrong),
+            "the same nc again is a replay"
         );
         let other = Server::new([8; 16]);
         assert_eq!(
-            other.verify(&authorization, "INVITE", "bidline", "carrier", "s3cret"),
-            Err(Refusal::Invalid)
+            other.verify(&attempt(&authorization, &uri, Some("s3cret"))),
+            Err(Refusal::Unknown)
         );
     }
 
     #[test]
-    fn an_old_nonce_is_stale() {
+    fn credentials_hold_only_for_their_source_and_request_uri() {
         let server = Server::new([7; 16]);
+        let uri: Uri = "sip:+1555@edge".parse().unwrap();
+        let challenge = server.challenge("bidline", SOURCE, false);
+        let authorization =
+            answer(&challenge, "INVITE", "sip:+1555@edge", "carrier", "s3cret").unwrap();
+        let elsewhere = Attempt {
+            source: "198.51.100.9".parse().unwrap(),
+            ..attempt(&authorization, &uri, Some("s3cret"))
+        };
+        assert_eq!(server.verify(&elsewhere), Err(Refusal::Unknown));
+        let other_number: Uri = "sip:+1666@edge".parse().unwrap();
+        assert_eq!(
+            server.verify(&attempt(&authorization, &other_number, Some("s3cret"))),
+            Err(Refusal::Wrong)
+        );
+        assert!(same_resource("sip:edge:5060", &"sip:+1555@edge:5060".parse().unwrap()));
+        assert!(!same_resource("sip:edge:5061", &"sip:+1555@edge:5060".parse().unwrap()));
+        assert!(!same_resource("sip:other:5060", &"sip:+1555@edge:5060".parse().unwrap()));
+    }
+
+    #[test]
+    fn an_old_nonce_is_stale_and_no_qop_is_refused() {
+        let server = Server::new([7; 16]);
+        let uri: Uri = "sip:x@y".parse().unwrap();
         let old = unix_now() - NONCE_LIFETIME_SECONDS - 10;
-        let challenge =
-            format!("Digest realm=\"r\", nonce=\"{}\", qop=\"auth\"", server.nonce_at(old));
-        let authorization = answer(&challenge, "INVITE", "sip:x@y", "u", "p").unwrap();
-        assert_eq!(server.verify(&authorization, "INVITE", "r", "u", "p"), Err(Refusal::Stale));
+        let challenge = format!(
+            "Digest realm=\"bidline\", nonce=\"{}\", qop=\"auth\"",
+            server.nonce_at(old, SOURCE)
+        );
+        let authorization = answer(&challenge, "INVITE", "sip:x@y", "carrier", "p").unwrap();
+        assert_eq!(server.verify(&attempt(&authorization, &uri, Some("p"))), Err(Refusal::Stale));
+
+        let fresh =
+            format!("Digest realm=\"bidline\", nonce=\"{}\"", server.nonce_at(unix_now(), SOURCE));
+        let without_qop = answer(&fresh, "INVITE", "sip:x@y", "carrier", "p").unwrap();
+        assert_eq!(server.verify(&attempt(&without_qop, &uri, Some("p"))), Err(Refusal::Wrong));
     }
 
     #[test]

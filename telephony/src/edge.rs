@@ -4,12 +4,18 @@
 //! one at a time, in arrival order: a call's messages never race each other, and no lock
 //! is shared between calls. The Call-IDs of outbound legs are made to land on the shard
 //! of their call. Routing runs as its own task, so a slow router holds up only its call.
+//!
+//! Each shard's queue is bounded. New INVITEs may fill only three quarters of it: past
+//! that they are answered 503 with Retry-After (counted in [`Stats`]), while requests
+//! and responses of calls already up still get in; a queue full to the brim drops what
+//! arrives (UDP peers repeat it) instead of growing.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rsip::Method;
@@ -18,12 +24,16 @@ use tokio::task::JoinHandle;
 
 use crate::b2bua::call::Effects;
 use crate::b2bua::{
-    Admission, Call, CallEvent, Decision, EventKind, IncomingCall, Local, Policy, Router, shard_of,
+    Admission, Arrival, Call, CallEvent, Decision, EventKind, IncomingCall, Local, Policy, Router,
+    shard_of,
 };
 use crate::digest;
 use crate::transaction::{Outbox, Peer, Transmit};
-use crate::transport::{Sink, Transports};
-use crate::wire::{Fields, Message, Request};
+use crate::transport::{Sink, TcpLimits, Transports, may_answer};
+use crate::wire::{Fields, Message, Request, Response};
+
+/// How long an overloaded edge asks callers to wait before trying again.
+const RETRY_AFTER_SECONDS: u32 = 5;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -34,19 +44,39 @@ pub struct Config {
     /// How many shards handle calls (one per core is right).
     pub shards: usize,
     pub policy: Policy,
+    /// Messages that may wait for each shard.
+    pub queue: usize,
+    pub tcp: TcpLimits,
 }
 
 impl Config {
     pub fn new(listen: SocketAddr) -> Config {
         let shards = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Config { listen, advertise: None, shards, policy: Policy::default() }
+        Config {
+            listen,
+            advertise: None,
+            shards,
+            policy: Policy::default(),
+            queue: 8192,
+            tcp: TcpLimits::default(),
+        }
     }
+}
+
+/// What the edge refused for lack of room, since it started.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// New INVITEs answered 503 because their shard's queue was three quarters full.
+    pub overloaded: AtomicU64,
+    /// Other messages dropped because their shard's queue was full.
+    pub dropped: AtomicU64,
 }
 
 /// A running edge; dropping it stops it.
 pub struct Edge {
     udp_addr: SocketAddr,
     tcp_addr: SocketAddr,
+    stats: Arc<Stats>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -56,16 +86,18 @@ impl Edge {
         config: Config,
         router: R,
     ) -> io::Result<(Edge, mpsc::UnboundedReceiver<CallEvent>)> {
-        let (transports, listener) = Transports::bind(config.listen).await?;
+        let (transports, listener) = Transports::bind(config.listen, config.tcp).await?;
         let (events, receiver) = mpsc::unbounded_channel();
         let router = Arc::new(router);
         let marker: Arc<str> = format!("bl{:08x}.", rand::random::<u32>()).into();
-        let nonce_key: [u8; 16] = rand::random();
+        let digest = digest::Server::new(rand::random());
         let shards = config.shards.max(1);
+        let capacity = config.queue.max(4);
+        let stats = Arc::new(Stats::default());
         let mut inputs = Vec::with_capacity(shards);
         let mut tasks = Vec::new();
         for index in 0..shards {
-            let (input, queue) = mpsc::unbounded_channel();
+            let (input, queue) = mpsc::channel(capacity);
             let local = Local {
                 udp: config.advertise.unwrap_or(transports.udp_addr()),
                 tcp: config.advertise.unwrap_or(transports.tcp_addr()),
@@ -87,15 +119,26 @@ impl Edge {
                 scheduled: HashMap::new(),
                 routing: HashMap::new(),
                 next_id: 0,
-                digest: digest::Server::new(nonce_key),
+                digest: digest.clone(),
                 denied: Throttled::default(),
             };
             inputs.push(input);
             tasks.push(tokio::spawn(shard.run(queue)));
         }
-        tasks.extend(transports.spawn(listener, Arc::new(Dispatch { inputs })));
-        let edge = Edge { udp_addr: transports.udp_addr(), tcp_addr: transports.tcp_addr(), tasks };
+        let dispatch = Dispatch {
+            router: Arc::downgrade(&router),
+            inputs,
+            invite_room: capacity / 4,
+            stats: stats.clone(),
+        };
+        tasks.extend(transports.spawn(listener, Arc::new(dispatch)));
+        let edge =
+            Edge { udp_addr: transports.udp_addr(), tcp_addr: transports.tcp_addr(), stats, tasks };
         Ok((edge, receiver))
+    }
+
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
     }
 
     pub fn udp_addr(&self) -> SocketAddr {
@@ -116,23 +159,67 @@ impl Drop for Edge {
 }
 
 enum Input {
-    Message(Message, Peer),
+    /// A message, with the bytes it took on the wire.
+    Message(Message, Peer, usize),
     Routed(u64, Decision),
 }
 
-/// Hands each message to the shard of its Call-ID.
-struct Dispatch {
-    inputs: Vec<mpsc::UnboundedSender<Input>>,
+/// Whether `request` would start a call: an INVITE outside any dialog.
+fn is_new_invite(request: &Request) -> bool {
+    request.method == Method::Invite && request.to().is_some_and(|to| to.tag().is_none())
 }
 
-impl Sink for Dispatch {
-    fn deliver(&self, message: Message, from: Peer) {
+/// Hands each message to the shard of its Call-ID.
+struct Dispatch<R> {
+    /// Weak: the transports' tasks hold the dispatch, and must not keep the router
+    /// (and what it holds) alive once the edge is dropped.
+    router: std::sync::Weak<R>,
+    inputs: Vec<mpsc::Sender<Input>>,
+    /// Room a shard's queue must have left for a new INVITE to join it.
+    invite_room: usize,
+    stats: Arc<Stats>,
+}
+
+impl<R: Router> Sink for Dispatch<R> {
+    fn knows(&self, source: SocketAddr) -> bool {
+        self.router.upgrade().is_some_and(|router| router.knows(source))
+    }
+
+    fn deliver(&self, message: Message, from: Peer, size: usize) -> Option<Response> {
         let call_id = match &message {
             Message::Request(request) => request.call_id(),
             Message::Response(response) => response.call_id(),
         };
-        let shard = shard_of(call_id, self.inputs.len());
-        let _ = self.inputs[shard].send(Input::Message(message, from));
+        let input = &self.inputs[shard_of(call_id, self.inputs.len())];
+        if let Message::Request(request) = &message
+            && is_new_invite(request)
+            && input.capacity() < self.invite_room
+        {
+            self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+            let mut busy = request.response(503, Some(&format!("{:016x}", rand::random::<u64>())));
+            busy.headers.push("Retry-After", RETRY_AFTER_SECONDS.to_string());
+            return Some(busy);
+        }
+        if input.try_send(Input::Message(message, from, size)).is_err() {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        None
+    }
+}
+
+/// A response sent without a transaction (a repeated request is answered again); to a
+/// peer not `known`, over UDP, only if it is no larger than the request: see
+/// [`may_answer`].
+fn send_stateless(
+    transports: &Transports,
+    response: &Response,
+    to: Peer,
+    request_size: usize,
+    known: bool,
+) {
+    let bytes = response.to_bytes();
+    if known || may_answer(to, request_size, bytes.len()) {
+        transports.send(Transmit { to, bytes: bytes.into() });
     }
 }
 
@@ -144,7 +231,7 @@ struct Shard<R> {
     router: Arc<R>,
     transports: Transports,
     events: mpsc::UnboundedSender<CallEvent>,
-    input: mpsc::UnboundedSender<Input>,
+    input: mpsc::Sender<Input>,
     calls: HashMap<u64, Call>,
     by_call_id: HashMap<String, u64>,
     /// When calls next need the time; an entry counts only while it is the one in
@@ -205,7 +292,7 @@ impl Produced {
 }
 
 impl<R: Router> Shard<R> {
-    async fn run(mut self, mut queue: mpsc::UnboundedReceiver<Input>) {
+    async fn run(mut self, mut queue: mpsc::Receiver<Input>) {
         loop {
             let next = self.timers.peek().map(|Reverse((at, _))| *at);
             let input = match next {
@@ -229,8 +316,10 @@ impl<R: Router> Shard<R> {
 
     fn handle(&mut self, input: Input) {
         match input {
-            Input::Message(Message::Request(request), from) => self.on_request(request, from),
-            Input::Message(Message::Response(response), _) => {
+            Input::Message(Message::Request(request), from, size) => {
+                self.on_request(request, from, size)
+            }
+            Input::Message(Message::Response(response), ..) => {
                 let Some(&id) = self.by_call_id.get(response.call_id()) else { return };
                 self.step(id, |call, fx| call.on_response(response, fx));
             }
@@ -241,7 +330,7 @@ impl<R: Router> Shard<R> {
         }
     }
 
-    fn on_request(&mut self, request: Request, from: Peer) {
+    fn on_request(&mut self, request: Request, from: Peer, size: usize) {
         if request.method == Method::Options {
             // Carriers probe trunks with OPTIONS, in and out of dialogs, at any
             // Max-Forwards: they want to know we are up and what we take.
@@ -249,65 +338,95 @@ impl<R: Router> Shard<R> {
             ok.headers.push("Allow", crate::wire::message::allow());
             ok.headers.push("Accept", "application/sdp");
             ok.headers.push("Supported", "timer");
-            self.send_response(&ok, from);
+            self.send_response(&ok, from, size);
             return;
         }
-        let new_invite =
-            request.method == Method::Invite && request.to().is_some_and(|to| to.tag().is_none());
+        let new_invite = is_new_invite(&request);
         // An INVITE of ours that came back: a loop (RFC 3261 §8.2.2.2). It may even carry
         // the Call-ID of one of our own legs, so this is checked first.
         if new_invite && request.headers.all("Via").any(|via| via.contains(&*self.local.marker)) {
             let response = request.response(482, Some(&self.local.new_tag()));
-            self.send_response(&response, from);
+            self.send_response(&response, from, size);
             return;
         }
-        if let Some(&id) = self.by_call_id.get(request.call_id()) {
+        let known = self.by_call_id.get(request.call_id()).copied();
+        // A known Call-ID on an INVITE without a To tag is that call's INVITE repeated,
+        // or else a new call: whoever sends it goes through admission like any caller.
+        let repeated = known.is_some_and(|id| {
+            !new_invite || self.calls.get(&id).is_some_and(|call| call.is_own_invite(&request))
+        });
+        if let (Some(id), true) = (known, repeated) {
             self.step(id, |call, fx| call.on_request(request, from, fx));
             return;
         }
         if new_invite {
-            if let Some(trunk) = self.admit(&request, from) {
-                self.start_call(request, from, trunk);
+            if let Some(trunk) = self.admit(&request, from, size) {
+                if known.is_some() {
+                    // Admitted, but its Call-ID is a call's already: a merged request.
+                    let response = request.response(482, Some(&self.local.new_tag()));
+                    self.send_response(&response, from, size);
+                } else {
+                    self.start_call(request, from, trunk);
+                }
             }
         } else if request.method != Method::Ack {
             // A request for a dialog or transaction we do not have (§12.2.2).
             let response = request.response(481, Some(&self.local.new_tag()));
-            self.send_response(&response, from);
+            self.send_response(&response, from, size);
         }
     }
 
     /// Asks the router whether a new INVITE may come in, checking its credentials when
     /// the router wants them; refusals and challenges are sent statelessly (a repeated
     /// INVITE is simply refused again). `Some(trunk)` when it is in.
-    fn admit(&mut self, request: &Request, from: Peer) -> Option<Option<String>> {
+    ///
+    /// Without credentials it is challenged (401); with credentials on a nonce we gave
+    /// its address that are wrong in any way (password, username, request, a replayed
+    /// count) it is refused (403); an old nonce is challenged again as stale.
+    fn admit(&mut self, request: &Request, from: Peer, size: usize) -> Option<Option<String>> {
         let authorization = request
             .headers
             .get("Authorization")
             .or_else(|| request.headers.get("Proxy-Authorization"));
         let username = authorization.and_then(digest::Server::username);
-        let refusal = match self.router.admit(from.addr, username.as_deref()) {
+        let dialed = crate::b2bua::dialed(request);
+        let arrival = Arrival { source: from.addr, dialed: &dialed, username: username.as_deref() };
+        let refusal = match self.router.admit(&arrival) {
             Admission::Accept { trunk } => return Some(trunk),
             Admission::Deny => {
                 self.denied.note(from.addr);
                 request.response(403, Some(&self.local.new_tag()))
             }
             Admission::Digest { realm, password, trunk } => {
-                let verdict = match (authorization, password, &username) {
-                    (Some(authorization), Some(password), Some(username)) => {
-                        self.digest.verify(authorization, "INVITE", &realm, username, &password)
-                    }
-                    _ => Err(digest::Refusal::Invalid),
+                let verdict = match (authorization, &username) {
+                    (Some(authorization), Some(username)) => self.digest.verify(&digest::Attempt {
+                        authorization,
+                        method: "INVITE",
+                        request_uri: &request.uri,
+                        realm: &realm,
+                        username,
+                        password: password.as_deref(),
+                        source: from.addr.ip(),
+                    }),
+                    _ => Err(digest::Refusal::Unknown),
                 };
-                let stale = match verdict {
+                match verdict {
                     Ok(()) => return Some(trunk),
-                    Err(refusal) => refusal == digest::Refusal::Stale,
-                };
-                let mut challenge = request.response(401, Some(&self.local.new_tag()));
-                challenge.headers.push("WWW-Authenticate", self.digest.challenge(&realm, stale));
-                challenge
+                    Err(digest::Refusal::Wrong) => {
+                        self.denied.note(from.addr);
+                        request.response(403, Some(&self.local.new_tag()))
+                    }
+                    Err(refusal) => {
+                        let stale = refusal == digest::Refusal::Stale;
+                        let mut challenge = request.response(401, Some(&self.local.new_tag()));
+                        let value = self.digest.challenge(&realm, from.addr.ip(), stale);
+                        challenge.headers.push("WWW-Authenticate", value);
+                        challenge
+                    }
+                }
             }
         };
-        self.send_response(&refusal, from);
+        self.send_response(&refusal, from, size);
         None
     }
 
@@ -332,9 +451,9 @@ impl<R: Router> Shard<R> {
         self.apply(id, produced);
     }
 
-    /// A response sent without a transaction: a repeated request is answered again.
-    fn send_response(&self, response: &crate::wire::Response, to: Peer) {
-        self.transports.send(Transmit { to, bytes: response.to_bytes().into() });
+    fn send_response(&self, response: &Response, to: Peer, request_size: usize) {
+        let known = self.router.knows(to.addr);
+        send_stateless(&self.transports, response, to, request_size, known);
     }
 
     /// Runs one step of call `id` and carries out what it produced.
@@ -366,7 +485,8 @@ impl<R: Router> Shard<R> {
             let id = incoming.id;
             let task = tokio::spawn(async move {
                 let decision = router.route(&incoming).await;
-                let _ = input.send(Input::Routed(incoming.id, decision));
+                // Waits for room rather than losing the decision: the call needs it.
+                let _ = input.send(Input::Routed(incoming.id, decision)).await;
             });
             self.routing.insert(id, task.abort_handle());
         }

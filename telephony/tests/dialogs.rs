@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use bidline_telephony::b2bua::{Decision, EndCause, EventKind, Policy};
 use bidline_telephony::wire::{Fields, Message};
 use rsip::Method;
-use support::{Gate, RawPeer, Sipp, TestEdge, Transport, buyer, free_port, scenario};
+use support::{
+    Gate, RawPeer, Sipp, TestEdge, Transport, buyer, free_port, in_dialog, scenario,
+    timed_invite as invite,
+};
 
 #[tokio::test]
 async fn a_re_invite_and_an_info_are_relayed_between_the_legs() {
@@ -31,40 +34,6 @@ async fn a_re_invite_and_an_info_are_relayed_between_the_legs() {
             )
         })
     );
-}
-
-const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
-
-fn invite(session_expires: u32) -> String {
-    format!(
-        "INVITE sip:+15550100200@127.0.0.1 SIP/2.0\r\n\
-Via: SIP/2.0/UDP {{me}};branch=z9hG4bKs1;rport\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:+15550001111@127.0.0.1>;tag=s1\r\n\
-To: <sip:+15550100200@127.0.0.1>\r\n\
-Call-ID: session-1\r\n\
-CSeq: 1 INVITE\r\n\
-Contact: <sip:carrier@{{me}}>\r\n\
-Supported: timer\r\n\
-Session-Expires: {session_expires}\r\n\
-Content-Type: application/sdp\r\n\
-Content-Length: {}\r\n\r\n{SDP}",
-        SDP.len()
-    )
-}
-
-/// An in-dialog request from the caller, to the edge's Contact, with the edge's To tag.
-fn in_dialog(method: &str, cseq: u32, to: &str, extra: &str) -> String {
-    format!(
-        "{method} sip:bidline@127.0.0.1 SIP/2.0\r\n\
-Via: SIP/2.0/UDP {{me}};branch=z9hG4bKs{cseq}{method};rport\r\n\
-Max-Forwards: 70\r\n\
-From: <sip:+15550001111@127.0.0.1>;tag=s1\r\n\
-To: {to}\r\n\
-Call-ID: session-1\r\n\
-CSeq: {cseq} {method}\r\n\
-{extra}Content-Length: 0\r\n\r\n"
-    )
 }
 
 #[tokio::test]

@@ -82,7 +82,9 @@ macro_rules! with_kind {
 impl From<NetworkError> for AppError {
     fn from(error: NetworkError) -> Self {
         match error {
-            NetworkError::Invalid(invalid) => AppError::Invalid(invalid.0),
+            NetworkError::Invalid(invalid) | NetworkError::Taken(invalid) => {
+                AppError::Invalid(invalid.0)
+            }
             NetworkError::NotFound => AppError::NotFound,
             NetworkError::InUse(why) => AppError::Conflict(why),
             NetworkError::Database(error) => internal(error),

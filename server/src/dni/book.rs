@@ -501,7 +501,7 @@ impl State {
                 .or_default()
                 .insert(pool.object.id, pool.object.lease_minutes);
         }
-        for number in snapshot.numbers.values().flatten() {
+        for number in snapshot.numbers.values() {
             let number = &number.object;
             let Some(pool) = number.pool_id.and_then(|id| snapshot.dni_pools.get(&id)) else {
                 continue;
@@ -579,11 +579,7 @@ mod tests {
         for n in 0..numbers {
             let number: Number = object(json!({"number": format!("+1800555{:04}", n),
                 "campaign_id": campaign.id, "pool_id": pool.id}));
-            snapshot
-                .numbers
-                .entry(number.number.clone())
-                .or_default()
-                .push(Owned { org, object: number });
+            snapshot.numbers.insert(number.number.clone(), Owned { org, object: number });
         }
         snapshot.campaigns.insert(campaign.id, Owned { org, object: campaign.clone() });
         snapshot.dni_pools.insert(pool.id, Owned { org, object: pool.clone() });

@@ -2,7 +2,7 @@
 //! a CSV line), normalised to E.164, each line judged on its own. Nothing is stored
 //! while any line is wrong, unless the caller asks to import the valid lines.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -73,14 +73,7 @@ pub async fn import(
         invalid.add("numbers", format!("has more than {MAX_LINES} lines; import them in parts"));
         return Err(invalid.into());
     }
-    let existing: HashSet<String> = with_pool!(db, pool => {
-        sqlx::query_scalar::<_, String>("SELECT number FROM numbers WHERE organization_id = $1")
-            .bind(org)
-            .fetch_all(pool)
-            .await
-    })?
-    .into_iter()
-    .collect();
+    let held = holders(db, lines.iter().filter_map(|line| E164::parse(field(line)?).ok())).await?;
 
     let mut errors = Vec::new();
     let mut first_seen: HashMap<String, usize> = HashMap::new();
@@ -98,8 +91,9 @@ pub async fn import(
                 continue;
             }
         };
-        if existing.contains(number.as_str()) {
-            fail("is already in this organization".to_owned());
+        if let Some(&holder) = held.get(number.as_str()) {
+            let why = if holder == org { numbers::IN_THIS_ORGANIZATION } else { numbers::IN_USE };
+            fail(why.to_owned());
         } else if let Some(earlier) = first_seen.get(number.as_str()) {
             fail(format!("repeats line {earlier}"));
         } else {
@@ -126,6 +120,38 @@ pub async fn import(
     }
     resource::create_all(db, org, &valid, by).await?;
     Ok(Report { imported: valid, errors })
+}
+
+/// Which organization holds each of `numbers` that is held, in statements of a few
+/// hundred numbers (well under either backend's limit of bound values).
+async fn holders(
+    db: &Db,
+    numbers: impl Iterator<Item = E164>,
+) -> Result<HashMap<String, OrgId>, sqlx::Error> {
+    let numbers: Vec<E164> = numbers.collect();
+    let mut held = HashMap::new();
+    for chunk in numbers.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT number, organization_id FROM numbers WHERE number IN ({})",
+            marks.join(", ")
+        );
+        let rows: Vec<(String, OrgId)> = with_pool!(db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for number in chunk {
+                query = query.bind(number.as_str());
+            }
+            query.fetch_all(pool).await
+        })?;
+        held.extend(rows);
+    }
+    Ok(held)
+}
+
+/// Whether a line was refused because another organization holds its number: an import
+/// refused for that is a conflict (409), not bad input.
+pub fn held_elsewhere(report: &Report) -> bool {
+    report.errors.iter().any(|error| error.error == numbers::IN_USE)
 }
 
 #[cfg(test)]

@@ -47,6 +47,10 @@ pub enum NetworkError {
     /// Deleting it would leave others pointing at nothing.
     #[error("in use: {0}")]
     InUse(String),
+    /// A value only one organization on the platform may hold (a phone number) is held
+    /// already; which organization holds it is never said.
+    #[error("taken")]
+    Taken(Invalid),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

@@ -1,5 +1,6 @@
-//! Tracking numbers: an E.164 number, unique in its organization, sending its calls to
-//! one campaign, perhaps on behalf of one publisher.
+//! Tracking numbers: an E.164 number, sending its calls to one campaign, perhaps on
+//! behalf of one publisher. A number reaches one place on the public network, so it
+//! belongs to at most one organization on the whole platform: the one its calls are for.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -11,12 +12,19 @@ use super::{
     status_field,
 };
 use crate::{
-    accounts::OrgId,
+    accounts::{
+        OrgId,
+        audit::{By, Event, insert_event},
+    },
     db::{Db, Tx, with_pool, with_tx},
     e164::E164,
 };
 
 const MAX_PROVIDER: usize = 50;
+/// A number another organization holds: whose it is stays unsaid.
+pub const IN_USE: &str = "is already in use";
+/// A number the caller's own organization holds already.
+pub const IN_THIS_ORGANIZATION: &str = "is already in this organization";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Number {
@@ -66,8 +74,8 @@ impl Resource for Number {
     const KIND: &'static str = "number";
     const TABLE: &'static str = "numbers";
     const SEARCH_COLUMN: &'static str = "number";
-    const UNIQUE: Option<(&'static str, &'static str)> =
-        Some(("number", "is already in this organization"));
+    const UNIQUE: Option<(&'static str, &'static str)> = Some(("number", IN_USE));
+    const UNIQUE_ON_PLATFORM: bool = true;
     type Row = Row;
     type Input = Input;
 
@@ -141,6 +149,22 @@ impl Resource for Number {
     ) -> BoxFuture<'a, Result<(), NetworkError>> {
         Box::pin(async move {
             let mut invalid = Invalid::default();
+            let holder: Option<OrgId> = with_pool!(db, pool => {
+                sqlx::query_scalar("SELECT organization_id FROM numbers WHERE number = $1 AND id <> $2")
+                    .bind(number.number.as_str())
+                    .bind(number.id)
+                    .fetch_optional(pool)
+                    .await
+            })?;
+            match holder {
+                Some(holder) if holder == org => invalid.add("number", IN_THIS_ORGANIZATION),
+                Some(_) => {
+                    let mut taken = Invalid::default();
+                    taken.add("number", IN_USE);
+                    return Err(NetworkError::Taken(taken));
+                }
+                None => {}
+            }
             check_own(
                 &mut invalid,
                 db,
@@ -208,4 +232,45 @@ impl Resource for Number {
             })
         })
     }
+}
+
+/// Reports numbers the platform-wide uniqueness migration took from an organization
+/// (another, older one held them too): a warning in the log and an entry in the
+/// organization's audit log, once each. Runs after every migration.
+pub async fn report_released(db: &Db) -> Result<(), sqlx::Error> {
+    let released: Vec<(Uuid, OrgId, String, Uuid)> = with_pool!(db, pool => {
+        sqlx::query_as(
+            "SELECT id, organization_id, number, campaign_id FROM released_numbers \
+             WHERE reported_at IS NULL ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+    })?;
+    for (id, org, number, campaign_id) in released {
+        tracing::warn!(
+            organization_id = %org.0, %number, %campaign_id,
+            "released a number another organization held first: its calls go to that organization"
+        );
+        let event = Event::new(
+            org,
+            By::operator(),
+            "number.released",
+            serde_json::json!({
+                "number": number,
+                "campaign_id": campaign_id,
+                "reason": "another organization held this number first; a number belongs to one organization",
+            }),
+        );
+        let mut tx = db.begin().await?;
+        with_tx!(&mut tx, tx => {
+            insert_event!(&mut **tx, &event)?;
+            sqlx::query("UPDATE released_numbers SET reported_at = $1 WHERE id = $2")
+                .bind(Utc::now())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        });
+        tx.commit().await?;
+    }
+    Ok(())
 }

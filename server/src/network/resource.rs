@@ -41,6 +41,9 @@ pub trait Resource:
     const USED_BY: &'static [(&'static str, &'static str, &'static str)] = &[];
     /// The field a unique index guards, and what to say when a write collides with it.
     const UNIQUE: Option<(&'static str, &'static str)> = None;
+    /// Whether that index spans every organization: then a collision is a 409 that does
+    /// not say whose the value is.
+    const UNIQUE_ON_PLATFORM: bool = false;
 
     /// A value shown only in the answer to the request that made it (a webhook's signing
     /// secret), as (field, value); never in the object's JSON, so never in its history.
@@ -95,7 +98,11 @@ fn collision<R: Resource>(error: sqlx::Error) -> NetworkError {
         {
             let mut invalid = Invalid::default();
             invalid.add(field, message);
-            NetworkError::Invalid(invalid)
+            if R::UNIQUE_ON_PLATFORM {
+                NetworkError::Taken(invalid)
+            } else {
+                NetworkError::Invalid(invalid)
+            }
         }
         _ => NetworkError::Database(error),
     }

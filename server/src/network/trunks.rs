@@ -338,6 +338,13 @@ fn cidrs(texts: &[String], invalid: &mut Invalid) -> Vec<IpNet> {
             .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
             .map(|net| net.trunc());
         match parsed {
+            Ok(net) if net.prefix_len() < widest(net) => invalid.add(
+                "allowed_cidrs",
+                format!(
+                    "{net} is wider than /{}: list the carrier's own networks (a catch-all would admit anyone)",
+                    widest(net)
+                ),
+            ),
             Ok(net) if !networks.contains(&net) => networks.push(net),
             Ok(_) => {}
             Err(_) => invalid
@@ -345,6 +352,15 @@ fn cidrs(texts: &[String], invalid: &mut Invalid) -> Vec<IpNet> {
         }
     }
     networks
+}
+
+/// The widest source network an inbound trunk may admit: /8 of IPv4, /32 of IPv6 (a
+/// regional registry's allocation). Anything wider is a catch-all in disguise.
+fn widest(net: IpNet) -> u8 {
+    match net {
+        IpNet::V4(_) => 8,
+        IpNet::V6(_) => 32,
+    }
 }
 
 /// A DNS name or an IP address (IPv6 with or without brackets).

@@ -4,18 +4,17 @@
 //! destinations and — when nodes share PostgreSQL — the shared counts of caps and
 //! concurrency, all bounded.
 //!
-//! For one call: the dialed number gives the organization (one whose inbound trunk
-//! admits the source), campaign and publisher; the caller is identified and screened
+//! For one call: the dialed number gives the organization (only its inbound trunks may
+//! admit the call), campaign and publisher; the caller is identified and screened
 //! (blocked, withheld, duplicate); the auction ([`super::auction`]) checks each ring-tree
 //! entry and collects the offers; the candidates are ranked, claimed and turned into the
 //! edge's ordered destinations. Everything decided goes to the call's record.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bidline_telephony::b2bua::{Admission, Decision, Destination, IncomingCall, Router};
+use bidline_telephony::b2bua::{Admission, Arrival, Decision, Destination, IncomingCall, Router};
 use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
@@ -63,36 +62,74 @@ pub struct CallRouter {
     pub billing: Arc<crate::billing::Gate>,
 }
 
+/// The realm of the digest challenges sent to carriers.
+const REALM: &str = "bidline";
+
 impl Router for CallRouter {
-    fn admit(&self, source: SocketAddr, _username: Option<&str>) -> Admission {
-        if self.routing.current().inbound_trunks(source.ip()).next().is_some() {
-            Admission::Accept { trunk: None }
-        } else {
-            Admission::Deny
+    /// The dialed number names the organization; only that organization's inbound trunks
+    /// whose networks hold the source may admit the call. A trunk without credentials
+    /// admits it outright; with credentials, the INVITE must prove the password of the
+    /// username it gives (digest). A number no one holds is answered 404 to a source some
+    /// trunk admits (a carrier sending to a number not here), 403 to anyone else.
+    fn admit(&self, arrival: &Arrival<'_>) -> Admission {
+        let snapshot = self.routing.current();
+        let ip = arrival.source.ip();
+        let number = E164::parse(arrival.dialed).ok();
+        let Some(number) = number.as_ref().and_then(|number| snapshot.number(number)) else {
+            return if snapshot.inbound_trunks(ip).next().is_some() {
+                Admission::Accept { trunk: None }
+            } else {
+                Admission::Deny
+            };
+        };
+        let mut challenged = None;
+        for entry in snapshot.inbound_trunks_of(number.org, ip) {
+            let trunk = &entry.trunk;
+            if trunk.username.is_none() {
+                return Admission::Accept { trunk: Some(trunk.id.to_string()) };
+            }
+            // Among trunks with credentials, the one whose username the INVITE gives.
+            if challenged.is_none() || trunk.username.as_deref() == arrival.username {
+                let password = (trunk.username.as_deref() == arrival.username)
+                    .then(|| entry.password.clone())
+                    .flatten();
+                challenged = Some((trunk.id, password));
+            }
         }
+        match challenged {
+            Some((trunk, password)) => Admission::Digest {
+                realm: REALM.to_owned(),
+                password,
+                trunk: Some(trunk.to_string()),
+            },
+            None => Admission::Deny,
+        }
+    }
+
+    fn knows(&self, source: std::net::SocketAddr) -> bool {
+        self.routing.current().inbound_trunks(source.ip()).next().is_some()
     }
 
     async fn route(&self, call: &IncomingCall) -> Decision {
         let snapshot = self.routing.current();
-        let Some((number, trunk_id)) = find_number(&snapshot, call) else {
-            tracing::info!(dialed = %call.dialed, source = %call.source.addr, "a call to a number no admitting trunk's organization has");
+        let Some((number, trunk_id)) = admitted_number(&snapshot, call) else {
+            tracing::info!(dialed = %call.dialed, source = %call.source.addr, "a call to a number not held here");
             return Decision::Reject { status: 404, reason: "Not Found".into() };
         };
         Routing1 { router: self, snapshot: &snapshot, call, number, trunk_id }.route().await
     }
 }
 
-/// The number dialed, in an organization with an inbound trunk that admits the source.
-fn find_number<'s>(
+/// The number dialed and the trunk of its organization that admitted the call (the
+/// snapshot may have changed since: both must still be there and agree).
+fn admitted_number<'s>(
     snapshot: &'s Snapshot,
     call: &IncomingCall,
 ) -> Option<(&'s Owned<Number>, Uuid)> {
-    let dialed = E164::parse(&call.dialed).ok()?;
-    let trunks: Vec<_> = snapshot.inbound_trunks(call.source.addr.ip()).collect();
-    snapshot.number(&dialed).iter().find_map(|number| {
-        let trunk = trunks.iter().find(|trunk| trunk.org == number.org)?;
-        Some((number, trunk.object.trunk.id))
-    })
+    let number = snapshot.number(&E164::parse(&call.dialed).ok()?)?;
+    let trunk_id: Uuid = call.trunk.as_deref()?.parse().ok()?;
+    let trunk = snapshot.trunks.get(&trunk_id)?;
+    (trunk.org == number.org).then_some((number, trunk_id))
 }
 
 /// One call being routed.

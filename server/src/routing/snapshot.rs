@@ -61,9 +61,10 @@ pub struct Snapshot {
     pub buyers: HashMap<Uuid, Owned<Buyer>>,
     pub targets: HashMap<Uuid, Owned<Target>>,
     pub trunks: HashMap<Uuid, Owned<TrunkEntry>>,
-    /// Numbers by E.164. A number is unique within an organization; two organizations
-    /// may hold the same one (the inbound trunk tells them apart), hence a list.
-    pub numbers: HashMap<E164, Vec<Owned<Number>>>,
+    /// Each organization's inbound trunks: a call is admitted only by its number's.
+    pub inbound: HashMap<OrgId, Vec<Uuid>>,
+    /// Numbers by E.164; a number belongs to one organization on the whole platform.
+    pub numbers: HashMap<E164, Owned<Number>>,
     /// Each target's conditions, compiled.
     pub rules: HashMap<Uuid, Vec<Rule>>,
     /// Each organization's block list (E.164) with each entry's status.
@@ -84,9 +85,9 @@ fn count(statuses: impl Iterator<Item = Status>) -> Counts {
 }
 
 impl Snapshot {
-    /// The numbers `number` is in any organization: O(1), one hash lookup.
-    pub fn number(&self, number: &E164) -> &[Owned<Number>] {
-        self.numbers.get(number).map_or(&[], Vec::as_slice)
+    /// The number `number`, in whichever organization holds it: one hash lookup.
+    pub fn number(&self, number: &E164) -> Option<&Owned<Number>> {
+        self.numbers.get(number)
     }
 
     /// The campaign whose DNI public key is `key`.
@@ -96,12 +97,16 @@ impl Snapshot {
 
     /// The active inbound trunks that admit calls from `ip`, in any organization.
     pub fn inbound_trunks(&self, ip: IpAddr) -> impl Iterator<Item = &Owned<TrunkEntry>> {
-        self.trunks.values().filter(move |owned| {
-            let trunk = &owned.object.trunk;
-            trunk.direction == Direction::Inbound
-                && trunk.status == Status::Active
-                && trunk.allowed_cidrs.iter().any(|net| net.contains(&ip))
-        })
+        self.trunks.values().filter(move |owned| admits(&owned.object.trunk, ip))
+    }
+
+    /// `org`'s active inbound trunks that admit calls from `ip`.
+    pub fn inbound_trunks_of(&self, org: OrgId, ip: IpAddr) -> impl Iterator<Item = &TrunkEntry> {
+        let ids = self.inbound.get(&org).map_or(&[][..], Vec::as_slice);
+        ids.iter()
+            .filter_map(|id| self.trunks.get(id))
+            .map(|owned| &owned.object)
+            .filter(move |entry| admits(&entry.trunk, ip))
     }
 
     /// The organization's objects in this snapshot, per kind.
@@ -113,7 +118,7 @@ impl Snapshot {
         ) -> Counts {
             count(map.values().filter(|o| o.org == org).map(|o| status(&o.object)))
         }
-        let numbers = self.numbers.values().flatten().filter(|n| n.org == org);
+        let numbers = self.numbers.values().filter(|n| n.org == org);
         vec![
             ("campaigns", of(&self.campaigns, org, |c| c.status)),
             ("publishers", of(&self.publishers, org, |p| p.status)),
@@ -173,10 +178,11 @@ impl Snapshot {
         for (campaign, entry) in ring_entries {
             ring_trees.entry(campaign).or_default().push(entry);
         }
-        let mut by_number: HashMap<E164, Vec<Owned<Number>>> =
-            HashMap::with_capacity(numbers.len());
-        for number in numbers {
-            by_number.entry(number.object.number.clone()).or_default().push(number);
+        let by_number: HashMap<E164, Owned<Number>> =
+            numbers.into_iter().map(|number| (number.object.number.clone(), number)).collect();
+        let mut inbound: HashMap<OrgId, Vec<Uuid>> = HashMap::new();
+        for trunk in trunks.iter().filter(|t| t.object.direction == Direction::Inbound) {
+            inbound.entry(trunk.org).or_default().push(trunk.object.id);
         }
         let rules = targets
             .iter()
@@ -212,9 +218,17 @@ impl Snapshot {
             buyers: by_id(buyers, |b| b.id),
             targets: by_id(targets, |t| t.id),
             trunks: by_id(trunks.into_iter().map(open_password).collect(), |t| t.trunk.id),
+            inbound,
             numbers: by_number,
         })
     }
+}
+
+/// Whether `trunk` is an active inbound trunk whose networks hold `ip`.
+fn admits(trunk: &Trunk, ip: IpAddr) -> bool {
+    trunk.direction == Direction::Inbound
+        && trunk.status == Status::Active
+        && trunk.allowed_cidrs.iter().any(|net| net.contains(&ip))
 }
 
 fn by_id<T>(objects: Vec<Owned<T>>, id: impl Fn(&T) -> Uuid) -> HashMap<Uuid, Owned<T>> {

@@ -18,7 +18,7 @@ use super::outbound::{LegState, Outbound};
 use super::{CallEvent, Decision, EndCause, EventKind, IncomingCall, Local, Policy, Side, Stamp};
 use crate::dialog::{Answer, Dialog};
 use crate::transaction::{
-    Client, Outbox, Peer, Server, ServerInvite, client_invite, server_invite,
+    Client, Outbox, Peer, Server, ServerInvite, Transmit, client_invite, server_invite,
 };
 use crate::wire::{Fields, Request, Response};
 
@@ -114,12 +114,7 @@ impl Call {
         mut fx: Effects<'_>,
     ) -> Call {
         // Read what routing needs before the INVITE moves into the call.
-        let dialed = invite
-            .uri
-            .user()
-            .map(str::to_owned)
-            .or_else(|| invite.to().and_then(|to| to.uri.user().map(str::to_owned)))
-            .unwrap_or_default();
+        let dialed = super::dialed(&invite);
         let caller = invite.from().and_then(|from| from.uri.user().map(str::to_owned));
         let asked_interval = session_expires(invite.headers.get("Session-Expires"));
         let refusal = if invite.max_forwards() == 0 {
@@ -252,7 +247,58 @@ impl Call {
     }
 
     /// A request whose Call-ID is one of this call's.
+    /// Whether `request` is this call's own INVITE again (a retransmission).
+    pub fn is_own_invite(&self, request: &Request) -> bool {
+        request.call_id() == self.inbound.invite.call_id()
+            && request.branch() == self.inbound.branch
+    }
+
+    /// Whether `request`, sent from `source` with one of this call's Call-IDs, really
+    /// belongs to it: it comes from the address of the side that Call-ID names, with that
+    /// dialog's tags. The inbound INVITE's own transaction (its repeats, its CANCEL) has
+    /// no To tag of ours yet; everything else must carry it. On the buyer's side only
+    /// the bridged leg's dialog exists for its requests.
+    fn belongs(&self, request: &Request, source: Peer) -> bool {
+        let tag =
+            |header: Option<crate::wire::NameAddr>| header.and_then(|h| h.tag().map(str::to_owned));
+        let (from_tag, to_tag) = (tag(request.from()), tag(request.to()));
+        if request.call_id() == self.inbound.invite.call_id() {
+            if source.addr.ip() != self.inbound.peer.addr.ip()
+                || from_tag != tag(self.inbound.invite.from())
+            {
+                return false;
+            }
+            return match to_tag {
+                None => {
+                    matches!(request.method, Method::Invite | Method::Cancel)
+                        && request.branch() == self.inbound.branch
+                }
+                Some(to_tag) => to_tag == self.inbound.tag,
+            };
+        }
+        let (Phase::Answered { leg } | Phase::Confirmed { leg }) = self.phase else {
+            return false;
+        };
+        let outbound = &self.legs[leg];
+        let Some(dialog) = &outbound.dialog else { return false };
+        let dialog_tag = |value: &str| tag(value.parse().ok());
+        request.call_id() == outbound.call_id
+            && source.addr.ip() == outbound.destination.next_hop.addr.ip()
+            && from_tag.is_some()
+            && from_tag == dialog_tag(&dialog.remote)
+            && to_tag.is_some()
+            && to_tag == dialog_tag(&dialog.local)
+    }
+
     pub fn on_request(&mut self, request: Request, source: Peer, mut fx: Effects<'_>) {
+        if !self.belongs(&request, source) {
+            // Someone who knows a Call-ID but not the dialog: as if there were none.
+            if request.method != Method::Ack {
+                let refused = request.response(481, Some(&self.local.new_tag()));
+                fx.outbox.push(Transmit { to: source, bytes: refused.to_bytes().into() });
+            }
+            return;
+        }
         let branch = request.branch();
         // A repeated non-INVITE request gets the answer already given.
         if request.method != Method::Invite

@@ -18,6 +18,18 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::transaction::Peer;
 use crate::wire::Uri;
 
+/// The number an INVITE is for: the request-URI's user part, or To's when the URI has
+/// none.
+pub(crate) fn dialed(invite: &crate::wire::Request) -> String {
+    use crate::wire::Fields;
+    invite
+        .uri
+        .user()
+        .map(str::to_owned)
+        .or_else(|| invite.to().and_then(|to| to.uri.user().map(str::to_owned)))
+        .unwrap_or_default()
+}
+
 /// What the router is told about a new call.
 #[derive(Clone, Debug)]
 pub struct IncomingCall {
@@ -95,13 +107,31 @@ impl Destination {
     }
 }
 
+/// A new INVITE knocking, as admission sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Arrival<'a> {
+    pub source: SocketAddr,
+    /// The number it is for, as [`IncomingCall::dialed`] will say.
+    pub dialed: &'a str,
+    /// The username of its credentials, if it gave any.
+    pub username: Option<&'a str>,
+}
+
 /// Decides who may call and where calls go.
 pub trait Router: Send + Sync + 'static {
-    /// Asked for every new INVITE before anything else, with its source and the username
-    /// of its credentials if it has any. It runs on the call's shard: it must not wait.
-    fn admit(&self, source: SocketAddr, username: Option<&str>) -> Admission {
-        let _ = (source, username);
+    /// Asked for every new INVITE before anything else. It runs on the call's shard: it
+    /// must not wait.
+    fn admit(&self, arrival: &Arrival<'_>) -> Admission {
+        let _ = arrival;
         Admission::Accept { trunk: None }
+    }
+
+    /// Whether `source` is a peer we deal with (a trunk's network), asked before an
+    /// answer sent without a call: to anyone else, over UDP, no answer is larger than
+    /// what caused it, since the source may be forged. It runs on the shard: no waiting.
+    fn knows(&self, source: SocketAddr) -> bool {
+        let _ = source;
+        true
     }
 
     /// Called once per admitted call, as a task of its own: a slow router delays that

@@ -4,9 +4,10 @@
 //!
 //! Inbound, each message is framed and parsed here; a request that cannot be accepted is
 //! answered here, statelessly, with the 400/501/505 the wire layer built, so no request
-//! that can be answered goes unanswered. The top Via of an accepted request is stamped
-//! with where it really came from (`received`, `rport`: RFC 3581), so every response
-//! built from it goes back the way it came.
+//! that can be answered goes unanswered — except over UDP when the answer would be
+//! larger than what caused it: a forged source must not make us an amplifier. The top
+//! Via of an accepted request is stamped with where it really came from (`received`,
+//! `rport`: RFC 3581), so every response built from it goes back the way it came.
 
 mod tcp;
 mod udp;
@@ -14,17 +15,55 @@ mod udp;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::{TcpListener, UdpSocket};
 
 use crate::transaction::{Peer, Transmit, Transport};
-use crate::wire::{Message, Rejection, Via};
+use crate::wire::{Message, Rejection, Response, Via};
 
 use tcp::Connections;
 
 /// Where parsed inbound messages go (the edge's shard dispatch).
 pub trait Sink: Send + Sync + 'static {
-    fn deliver(&self, message: Message, from: Peer);
+    /// `size` is how many bytes the message took on the wire. What it answers at once,
+    /// without taking the message (503 when too busy), is sent back the way it came.
+    fn deliver(&self, message: Message, from: Peer, size: usize) -> Option<Response>;
+
+    /// Whether `source` is a peer we deal with: anyone else gets no answer larger than
+    /// what it sent (see [`may_answer`]).
+    fn knows(&self, source: SocketAddr) -> bool;
+}
+
+/// What TCP connections may cost: the internet can open as many as it likes.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpLimits {
+    /// Connections open at once, both directions together.
+    pub max_connections: usize,
+    /// Connections open at once with one remote address.
+    pub per_address: usize,
+    /// A connection that sends nothing for this long is closed.
+    pub idle: Duration,
+    /// Bytes queued for a connection that does not read them; past it, it is closed.
+    pub write_queue_bytes: usize,
+}
+
+impl Default for TcpLimits {
+    fn default() -> TcpLimits {
+        TcpLimits {
+            max_connections: 4096,
+            per_address: 64,
+            idle: Duration::from_secs(300),
+            write_queue_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Whether a stateless answer of `answer` bytes may go to `to`, a peer we do not know,
+/// for a request of `request` bytes: over UDP, whose source can be forged, never a
+/// larger one.
+pub fn may_answer(to: Peer, request: usize, answer: usize) -> bool {
+    to.transport != Transport::Udp || answer <= request
 }
 
 /// The bound sockets: a UDP socket and a TCP listener on the same address.
@@ -38,12 +77,15 @@ pub struct Transports {
 
 impl Transports {
     /// Binds UDP and TCP on `addr` (port 0 picks one free port for both when it can).
-    pub async fn bind(addr: SocketAddr) -> io::Result<(Transports, TcpListener)> {
+    pub async fn bind(
+        addr: SocketAddr,
+        limits: TcpLimits,
+    ) -> io::Result<(Transports, TcpListener)> {
         let (udp, listener) = Self::bind_both(addr).await?;
         let udp_addr = udp.local_addr()?;
         let tcp_addr = listener.local_addr()?;
         let transports =
-            Transports { udp: Arc::new(udp), tcp: Connections::default(), udp_addr, tcp_addr };
+            Transports { udp: Arc::new(udp), tcp: Connections::new(limits), udp_addr, tcp_addr };
         Ok((transports, listener))
     }
 
@@ -103,18 +145,50 @@ fn receive(framed: &[u8], from: Peer, sink: &dyn Sink, reply: &(dyn Fn(Transmit)
     match crate::wire::parse(framed) {
         Ok(Message::Request(mut request)) => {
             stamp_top_via(&mut request.headers, from);
-            sink.deliver(Message::Request(request), from);
+            if let Some(response) = sink.deliver(Message::Request(request), from, framed.len()) {
+                answer(response, from, framed.len(), sink, reply);
+            }
         }
-        Ok(response) => sink.deliver(response, from),
-        Err(rejection) => reject(&rejection, from, reply),
+        Ok(response) => {
+            sink.deliver(response, from, framed.len());
+        }
+        Err(rejection) => reject(&rejection, from, framed.len(), sink, reply),
     }
 }
 
-fn reject(rejection: &Rejection, from: Peer, reply: &(dyn Fn(Transmit) + Sync)) {
+/// Answers what was rejected, if it can be answered — to a peer `sink` does not know,
+/// only with an answer no larger than the `size` bytes received (over UDP).
+fn reject(
+    rejection: &Rejection,
+    from: Peer,
+    size: usize,
+    sink: &dyn Sink,
+    reply: &(dyn Fn(Transmit) + Sync),
+) {
     tracing::debug!(peer = %from.addr, %rejection, "rejected a SIP message");
-    if let Some(mut response) = rejection.response() {
-        stamp_top_via(&mut response.headers, from);
-        reply(Transmit { to: from, bytes: response.to_bytes().into() });
+    let Some(mut response) = rejection.response() else { return };
+    stamp_top_via(&mut response.headers, from);
+    answer(response, from, size, sink, reply);
+}
+
+/// Sends a stateless answer to a request of `size` bytes — to a peer `sink` does not
+/// know, over UDP, only if no larger than the request, without its Warning if need be.
+fn answer(
+    mut response: Response,
+    from: Peer,
+    size: usize,
+    sink: &dyn Sink,
+    reply: &(dyn Fn(Transmit) + Sync),
+) {
+    let mut bytes = response.to_bytes();
+    let fits = |bytes: &[u8]| may_answer(from, size, bytes.len()) || sink.knows(from.addr);
+    if !fits(&bytes) {
+        // The reason is a courtesy: without it the answer may fit.
+        response.headers.remove("Warning");
+        bytes = response.to_bytes();
+    }
+    if fits(&bytes) {
+        reply(Transmit { to: from, bytes: bytes.into() });
     }
 }
 

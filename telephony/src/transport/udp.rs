@@ -30,7 +30,8 @@ pub(super) async fn receive(socket: Arc<UdpSocket>, sink: Arc<dyn Sink>) {
         match datagram(bytes) {
             Ok(framed) => super::receive(framed, from, sink.as_ref(), &reply),
             Err(error) => {
-                super::reject(&Rejection::unframed(bytes, &error.to_string()), from, &reply)
+                let rejection = Rejection::unframed(bytes, &error.to_string());
+                super::reject(&rejection, from, bytes.len(), sink.as_ref(), &reply)
             }
         }
     }

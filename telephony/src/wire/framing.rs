@@ -15,7 +15,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub enum FrameError {
     #[error("no Content-Length: it is required on a stream transport")]
     MissingContentLength,
-    #[error("Content-Length is not a number: {0:?}")]
+    /// The value is kept for the log; the answer's Warning never repeats it.
+    #[error("Content-Length is not a number")]
     BadContentLength(String),
     #[error("the header section is longer than {MAX_HEADER_BYTES} bytes")]
     HeadersTooLong,

@@ -277,7 +277,9 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Why a message was not accepted, and how to say so.
+/// Why a message was not accepted, and how to say so. The detail is one of our own short
+/// texts, never a copy of what was received: the answer may go to a forged source, and
+/// must not carry what an attacker wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     pub status: u16,
@@ -339,10 +341,10 @@ pub fn parse(framed: &[u8]) -> Result<Message, Rejection> {
     let mut headers = Headers::new();
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
-            return Err(reject(400, format!("not a header line: {line:?}")));
+            return Err(reject(400, "a header line without a colon".to_owned()));
         };
         if name.is_empty() || !name.bytes().all(is_token) {
-            return Err(reject(400, format!("bad header name {name:?}")));
+            return Err(reject(400, "a bad header name".to_owned()));
         }
         headers.push(name, value.trim());
     }
@@ -353,7 +355,7 @@ pub fn parse(framed: &[u8]) -> Result<Message, Rejection> {
             .parse::<u16>()
             .ok()
             .filter(|s| (100..700).contains(s) && code.len() == 3)
-            .ok_or_else(|| reject(400, format!("bad status line {start:?}")))?;
+            .ok_or_else(|| reject(400, "a bad status line".to_owned()))?;
         let response = Response { status, reason: reason.to_owned(), headers, body };
         check_common(&response.headers).map_err(|detail| reject(400, detail.to_owned()))?;
         return Ok(Message::Response(response));
@@ -363,10 +365,10 @@ pub fn parse(framed: &[u8]) -> Result<Message, Rejection> {
     let (Some(token), Some(uri), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(reject(400, format!("bad start line {start:?}")));
+        return Err(reject(400, "a bad request line".to_owned()));
     };
     if token.is_empty() || !token.bytes().all(is_token) {
-        return Err(reject(400, format!("bad method {token:?}")));
+        return Err(reject(400, "a bad method".to_owned()));
     }
     // From here on the message is a request: an answer can be built if the fields hold.
     let answerable = |status: u16, detail: String| {
@@ -382,21 +384,22 @@ pub fn parse(framed: &[u8]) -> Result<Message, Rejection> {
         return Err(answerable(400, "CSeq method differs from the request method".to_owned()));
     }
     if !version.eq_ignore_ascii_case("SIP/2.0") {
-        return Err(answerable(505, format!("version {version:?} is not supported")));
+        return Err(answerable(505, "only SIP/2.0 is supported".to_owned()));
     }
     let Some(method) = method(token) else {
-        return Err(answerable(501, format!("method {token} is not implemented")));
+        return Err(answerable(501, "the method is not implemented".to_owned()));
     };
-    let uri = Uri::from_str(uri).map_err(|e| answerable(400, e.to_string()))?;
+    let uri = Uri::from_str(uri)
+        .map_err(|e| answerable(400, format!("a bad request-URI ({})", e.reason)))?;
     if let Some(value) = headers.get("Max-Forwards")
         && value.trim().parse::<u8>().is_err()
     {
-        return Err(answerable(400, format!("bad Max-Forwards {value:?}")));
+        return Err(answerable(400, "a bad Max-Forwards".to_owned()));
     }
     for name in ["From", "To"] {
         let value = headers.get(name).unwrap_or_default();
         if let Err(e) = value.parse::<NameAddr>() {
-            return Err(answerable(400, format!("bad {name}: {e}")));
+            return Err(answerable(400, format!("a bad {name} ({})", e.reason)));
         }
     }
     Ok(Message::Request(Request { method, uri, headers, body }))

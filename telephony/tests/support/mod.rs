@@ -10,7 +10,7 @@ use std::time::Duration;
 pub use bidline_sipp::{Scenario, Sipp, Transport, free_port, scenario};
 
 use bidline_telephony::b2bua::{
-    Admission, CallEvent, Decision, Destination, EventKind, IncomingCall, Policy, Router,
+    Admission, Arrival, CallEvent, Decision, Destination, EventKind, IncomingCall, Policy, Router,
 };
 use bidline_telephony::edge::{Config, Edge};
 use bidline_telephony::wire::{Message, Request, Response, parse};
@@ -36,21 +36,32 @@ pub enum Gate {
         username: &'static str,
         password: &'static str,
     },
+    /// Lets everyone in, taking this long to decide (holding up the shard).
+    Slow(Duration),
 }
 
 struct Gated(Decision, Gate);
 
 impl Router for Gated {
-    fn admit(&self, _source: SocketAddr, username: Option<&str>) -> Admission {
+    fn admit(&self, arrival: &Arrival<'_>) -> Admission {
         match &self.1 {
             Gate::Open => Admission::Accept { trunk: None },
+            Gate::Slow(pause) => {
+                std::thread::sleep(*pause);
+                Admission::Accept { trunk: None }
+            }
             Gate::Closed => Admission::Deny,
             Gate::Password { realm, username: user, password } => Admission::Digest {
                 realm: realm.to_string(),
-                password: (username == Some(user)).then(|| password.to_string()),
+                password: (arrival.username == Some(user)).then(|| password.to_string()),
                 trunk: Some("carrier".into()),
             },
         }
+    }
+
+    /// A closed edge knows no one: its answers are held to the size of the request.
+    fn knows(&self, _source: SocketAddr) -> bool {
+        !matches!(self.1, Gate::Closed)
     }
 
     async fn route(&self, _call: &IncomingCall) -> Decision {
@@ -80,9 +91,18 @@ impl TestEdge {
     }
 
     pub async fn configured(decision: Decision, gate: Gate, policy: Policy) -> TestEdge {
+        TestEdge::with(decision, gate, |config| config.policy = policy).await
+    }
+
+    /// An edge of two shards with whatever else `configure` sets.
+    pub async fn with(
+        decision: Decision,
+        gate: Gate,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestEdge {
         let mut config = Config::new("127.0.0.1:0".parse().unwrap());
         config.shards = 2;
-        config.policy = policy;
+        configure(&mut config);
         let (edge, events) = Edge::start(config, Gated(decision, gate)).await.unwrap();
         TestEdge { edge, events }
     }
@@ -124,6 +144,42 @@ Call-ID: {call_id}\r\n\
 CSeq: 1 INVITE\r\n\
 Contact: <sip:carrier@{{me}}>\r\n\
 Content-Length: 0\r\n\r\n"
+    )
+}
+
+pub const SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+
+/// An INVITE with an offer and a session timer of `session_expires` seconds, Call-ID
+/// `session-1`, From tag `s1`.
+pub fn timed_invite(session_expires: u32) -> String {
+    format!(
+        "INVITE sip:+15550100200@127.0.0.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP {{me}};branch=z9hG4bKs1;rport\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:+15550001111@127.0.0.1>;tag=s1\r\n\
+To: <sip:+15550100200@127.0.0.1>\r\n\
+Call-ID: session-1\r\n\
+CSeq: 1 INVITE\r\n\
+Contact: <sip:carrier@{{me}}>\r\n\
+Supported: timer\r\n\
+Session-Expires: {session_expires}\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: {}\r\n\r\n{SDP}",
+        SDP.len()
+    )
+}
+
+/// An in-dialog request from the caller, to the edge's Contact, with the edge's To tag.
+pub fn in_dialog(method: &str, cseq: u32, to: &str, extra: &str) -> String {
+    format!(
+        "{method} sip:bidline@127.0.0.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP {{me}};branch=z9hG4bKs{cseq}{method};rport\r\n\
+Max-Forwards: 70\r\n\
+From: <sip:+15550001111@127.0.0.1>;tag=s1\r\n\
+To: {to}\r\n\
+Call-ID: session-1\r\n\
+CSeq: {cseq} {method}\r\n\
+{extra}Content-Length: 0\r\n\r\n"
     )
 }
 

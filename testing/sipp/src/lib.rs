@@ -86,8 +86,19 @@ impl Sipp {
         username: &str,
         password: &str,
     ) -> Sipp {
+        Sipp::uac_to_with_credentials(scenario, edge, DIALED, username, password)
+    }
+
+    /// A carrier with digest credentials (`-au`/`-ap`) placing one call to `dialed`.
+    pub fn uac_to_with_credentials(
+        scenario: Scenario,
+        edge: SocketAddr,
+        dialed: &str,
+        username: &str,
+        password: &str,
+    ) -> Sipp {
         let credentials = ["-au", username, "-ap", password];
-        Sipp::spawn(scenario, Some((edge, DIALED)), free_port(), Transport::Udp, 1, &credentials)
+        Sipp::spawn(scenario, Some((edge, dialed)), free_port(), Transport::Udp, 1, &credentials)
     }
 
     fn spawn(

@@ -29,6 +29,7 @@ mod routing;
 mod sessions;
 mod shutdown;
 mod targets;
+mod tenancy;
 mod trunks;
 mod webhooks;
 mod webhooks_ui;

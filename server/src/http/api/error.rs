@@ -29,6 +29,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// A 409 about fields: a value someone else holds.
+    #[error("{message}")]
+    Taken { message: String, fields: BTreeMap<String, String> },
     #[error("too many requests: try again in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
     #[error("{message}")]
@@ -85,18 +88,27 @@ impl From<crate::network::NetworkError> for ApiError {
         match error {
             NetworkError::Invalid(invalid) => {
                 let fields = invalid.0;
-                let message = match fields.iter().next() {
-                    Some((field, message)) if fields.len() == 1 => {
-                        format!("invalid {field}: {message}")
-                    }
-                    _ => "invalid input: see fields".to_owned(),
+                Self::Unprocessable { message: summary(&fields), fields }
+            }
+            NetworkError::Taken(taken) => {
+                let message = match taken.0.iter().next() {
+                    Some((field, message)) => format!("{field} {message}"),
+                    None => "already in use".to_owned(),
                 };
-                Self::Unprocessable { message, fields }
+                Self::Taken { message, fields: taken.0 }
             }
             NetworkError::NotFound => Self::NotFound,
             NetworkError::InUse(why) => Self::Conflict(format!("cannot delete: {why}")),
             NetworkError::Database(error) => error.into(),
         }
+    }
+}
+
+/// The `error` line of a 422: the one field's problem, or a pointer to the list.
+fn summary(fields: &BTreeMap<String, String>) -> String {
+    match fields.iter().next() {
+        Some((field, message)) if fields.len() == 1 => format!("invalid {field}: {message}"),
+        _ => "invalid input: see fields".to_owned(),
     }
 }
 
@@ -119,7 +131,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Taken { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -129,7 +141,7 @@ impl IntoResponse for ApiError {
             }
         };
         let body = match &self {
-            Self::Unprocessable { message, fields } => {
+            Self::Unprocessable { message, fields } | Self::Taken { message, fields } => {
                 json!({ "error": message, "fields": fields })
             }
             _ => json!({ "error": self.to_string() }),

@@ -1,6 +1,7 @@
 //! `POST /api/v1/numbers/import`: many numbers at once, with an error for each bad line.
 //! 201 with `{"imported","errors"}` when stored; 422 with the same shape (and nothing
-//! stored) when a line is wrong and `import_valid_lines` is not set.
+//! stored) when a line is wrong and `import_valid_lines` is not set — 409 instead when a
+//! line's number is held by another organization.
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use serde_json::{Value, json};
@@ -23,7 +24,7 @@ pub fn router(spec: &mut Spec) -> Router<AppState> {
         "/numbers/import",
         Op::new(
             "Numbers",
-            "Import numbers from pasted text or CSV: all or nothing, unless import_valid_lines (422 answers the same report, nothing stored)",
+            "Import numbers from pasted text or CSV: all or nothing, unless import_valid_lines (422 answers the same report, nothing stored; 409 when a number is held by another organization)",
             Who::Manager,
         )
         .body(body)
@@ -48,8 +49,13 @@ async fn import_numbers(
     }
     if !report.errors.is_empty() && !stores_valid_lines {
         let error = format!("{} lines have errors; nothing was imported", report.errors.len());
+        let status = if import::held_elsewhere(&report) {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
         return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             Json(json!({ "error": error, "imported": [], "errors": report.errors })),
         ));
     }

@@ -68,8 +68,7 @@ async fn number(
     let snapshot = state.routing.current();
     let owned = snapshot
         .number(&number)
-        .iter()
-        .find(|owned| owned.org == caller.org)
+        .filter(|owned| owned.org == caller.org)
         .ok_or(ApiError::NotFound)?;
     Ok(Json(json!({ "version": snapshot.version, "number": owned.object })))
 }
