@@ -17,6 +17,7 @@ use crate::{
     db::{self, Backend, Db, nodes::NodeInfo},
     dni::{self, Dni, book::Book},
     http::{self, AppState, Metrics, session},
+    limits::TrustedProxies,
     ping::Pinger,
     routing::{counters::Counters, recent::Recent, router::CallRouter, snapshot::Routing},
     secrets::{self, SecretKey},
@@ -92,8 +93,9 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     };
     let sip = start_sip(cli, &db, &node, routes).await?;
     let throttle = Arc::new(Throttle::default());
+    let trusted_proxies = TrustedProxies::new(cli.trusted_proxies.clone());
     let postback_limits =
-        crate::limits::Limits::new(cli.postback_requests_per_minute, cli.trusted_proxies.clone());
+        crate::limits::Limits::new(cli.postback_requests_per_minute, trusted_proxies.clone());
     spawn_forgetting(throttle.clone(), postback_limits.clone());
     let sessions = session::Store::new(&db);
     sessions.spawn_cleanup();
@@ -109,6 +111,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         pinger,
         live,
         postback_limits: postback_limits.clone(),
+        trusted_proxies,
         dni,
         billing,
     });
@@ -224,7 +227,7 @@ async fn start_dni(
     let service = Dni::new(
         book.clone(),
         cli.dni_requests_per_minute,
-        cli.trusted_proxies.clone(),
+        TrustedProxies::new(cli.trusted_proxies.clone()),
         cli.dni_keep_ip,
         geo,
     );

@@ -16,15 +16,9 @@ mod network;
 mod settings;
 mod webhooks;
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    time::Duration,
-};
+use std::{net::IpAddr, time::Duration};
 
-use axum::{
-    extract::ConnectInfo,
-    http::{HeaderValue, StatusCode, header, request::Parts},
-};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use bidline_app::{
     api_keys::{ApiKeyView, CreatedApiKey},
     audit::AuditPage,
@@ -53,6 +47,7 @@ use crate::{
     },
     db::{Db, nodes::NodeInfo},
     http::{AppState, session},
+    limits::ClientIp,
     time::rfc3339,
 };
 
@@ -349,10 +344,7 @@ impl Caller {
 
 async fn caller() -> Result<Caller, AppError> {
     let parts = use_context::<Parts>();
-    let ip = parts
-        .as_ref()
-        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>())
-        .map(|ConnectInfo(addr)| addr.ip());
+    let ip = parts.as_ref().and_then(|parts| ClientIp::of(&parts.extensions));
     let session = parts
         .and_then(|parts| parts.extensions.get::<Session>().cloned())
         .ok_or_else(|| internal("the request has no session layer"))?;
