@@ -149,6 +149,28 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_DNI_KEEP_IP", global = true)]
     pub dni_keep_ip: bool,
 
+    /// Most numbers of one campaign's pools one visitor address (an IPv6 /64) may hold
+    /// at once; past it, visits from there are shown the default number. 0: no cap.
+    #[arg(
+        long,
+        env = "BIDLINE_DNI_LEASES_PER_ADDRESS",
+        default_value_t = 5,
+        global = true,
+        value_name = "N"
+    )]
+    pub dni_leases_per_address: usize,
+
+    /// Days ended DNI leases are kept in `dni_leases` before they are deleted.
+    #[arg(
+        long,
+        env = "BIDLINE_DNI_LEASE_RETENTION_DAYS",
+        default_value_t = 30,
+        global = true,
+        value_name = "DAYS",
+        value_parser = clap::value_parser!(u32).range(1..=3650)
+    )]
+    pub dni_lease_retention_days: u32,
+
     /// A MaxMind DB (GeoLite2 or GeoIP2 City) giving DNI visitors' country, region, city
     /// and postal code; without it visits have no place.
     #[arg(long, env = "BIDLINE_GEOIP_DB", global = true, value_name = "PATH")]

@@ -219,7 +219,8 @@ async fn start_dni(
     let grace = chrono::Duration::minutes(cli.dni_grace_minutes.into());
     let leases = dni::store::load(db, now - grace).await.map_err(StartError::Calls)?;
     let (writer, written) = dni::store::Writer::spawn(db.clone(), node);
-    let book = Arc::new(Book::new(Box::new(writer), grace));
+    let cap = std::num::NonZeroUsize::new(cli.dni_leases_per_address);
+    let book = Arc::new(Book::new(Box::new(writer), grace).with_client_cap(cap));
     book.restore(&routing.current(), leases, now);
     if db.backend() == Backend::Postgres {
         dni::share::spawn(db.clone(), node, routing.clone(), Arc::downgrade(&book));
@@ -246,7 +247,24 @@ async fn start_dni(
             }
         }
     });
+    let retention = chrono::Duration::days(cli.dni_lease_retention_days.into());
+    spawn_lease_pruning(db.clone(), retention);
     Ok((service, written))
+}
+
+/// Deletes ended DNI leases older than `retention`, at start and then hourly.
+fn spawn_lease_pruning(db: Db, retention: chrono::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match dni::store::prune(&db, chrono::Utc::now() - retention).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "pruned ended DNI leases"),
+                Err(error) => tracing::warn!(%error, "could not prune ended DNI leases"),
+            }
+        }
+    });
 }
 
 /// Turns the outbox into deliveries and sends them.
