@@ -171,6 +171,11 @@ pub struct Cli {
     )]
     pub dni_lease_retention_days: u32,
 
+    /// A bearer token `GET /metrics` requires (`Authorization: Bearer T`); without it
+    /// the metrics are open to anyone who reaches the port.
+    #[arg(long, env = "BIDLINE_METRICS_TOKEN", global = true, value_name = "TOKEN", value_parser = non_empty)]
+    pub metrics_token: Option<String>,
+
     /// A MaxMind DB (GeoLite2 or GeoIP2 City) giving DNI visitors' country, region, city
     /// and postal code; without it visits have no place.
     #[arg(long, env = "BIDLINE_GEOIP_DB", global = true, value_name = "PATH")]
@@ -433,6 +438,11 @@ pub fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
     let first = rendered.lines().next().unwrap_or_default();
     first.strip_prefix("error: ").unwrap_or(first).to_owned()
+}
+
+/// A value that says something (an empty token would protect nothing).
+fn non_empty(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(text.to_owned()) }
 }
 
 /// A network in CIDR notation, or one address.

@@ -104,6 +104,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         node: node.clone(),
         leptos,
         metrics,
+        metrics_token: cli.metrics_token.as_deref().map(Arc::from),
         throttle,
         routing,
         sessions,

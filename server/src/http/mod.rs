@@ -46,6 +46,8 @@ pub struct AppState {
     pub node: Arc<NodeInfo>,
     pub leptos: LeptosOptions,
     pub metrics: Metrics,
+    /// The bearer token `/metrics` requires, if any (`--metrics-token`).
+    pub metrics_token: Option<Arc<str>>,
     pub throttle: Arc<Throttle>,
     pub routing: Routing,
     pub sessions: session::Store,
