@@ -26,7 +26,8 @@
   }
   function post(path, body) {
     // text/plain keeps the request simple: no CORS preflight before the number shows.
-    return fetch(api + path, { method: "POST", body: JSON.stringify(body) })
+    // The visitor's cookie goes along: it keeps their id when this page's storage cannot.
+    return fetch(api + path, { method: "POST", body: JSON.stringify(body), credentials: "include" })
       .then(function (r) { return r.ok ? r.json() : null; });
   }
 

@@ -161,6 +161,33 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_DNI_KEEP_IP", global = true)]
     pub dni_keep_ip: bool,
 
+    /// Most numbers of one campaign's pools one visitor address (an IPv6 /64) may hold
+    /// at once; past it, visits from there are shown the default number. 0: no cap.
+    #[arg(
+        long,
+        env = "BIDLINE_DNI_LEASES_PER_ADDRESS",
+        default_value_t = 5,
+        global = true,
+        value_name = "N"
+    )]
+    pub dni_leases_per_address: usize,
+
+    /// Days ended DNI leases are kept in `dni_leases` before they are deleted.
+    #[arg(
+        long,
+        env = "BIDLINE_DNI_LEASE_RETENTION_DAYS",
+        default_value_t = 30,
+        global = true,
+        value_name = "DAYS",
+        value_parser = clap::value_parser!(u32).range(1..=3650)
+    )]
+    pub dni_lease_retention_days: u32,
+
+    /// A bearer token `GET /metrics` requires (`Authorization: Bearer T`); without it
+    /// the metrics are open to anyone who reaches the port.
+    #[arg(long, env = "BIDLINE_METRICS_TOKEN", global = true, value_name = "TOKEN", value_parser = non_empty)]
+    pub metrics_token: Option<String>,
+
     /// A MaxMind DB (GeoLite2 or GeoIP2 City) giving DNI visitors' country, region, city
     /// and postal code; without it visits have no place.
     #[arg(long, env = "BIDLINE_GEOIP_DB", global = true, value_name = "PATH")]
@@ -423,6 +450,11 @@ pub fn one_line(error: &clap::Error) -> String {
     let rendered = error.render().to_string();
     let first = rendered.lines().next().unwrap_or_default();
     first.strip_prefix("error: ").unwrap_or(first).to_owned()
+}
+
+/// A value that says something (an empty token would protect nothing).
+fn non_empty(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(text.to_owned()) }
 }
 
 /// A network in CIDR notation, or one address.

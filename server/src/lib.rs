@@ -11,6 +11,7 @@ pub mod caller;
 pub mod calls;
 mod cli;
 mod config;
+mod csv;
 pub mod db;
 pub mod dni;
 pub mod e164;

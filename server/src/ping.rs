@@ -263,6 +263,7 @@ pub async fn test(
     org: OrgId,
     id: uuid::Uuid,
     pinger: &Pinger,
+    reveal_headers: bool,
 ) -> Result<PingReport, NetworkError> {
     let target: Target = resource::get(db, org, id).await?;
     let Revenue::Rtb(rtb) = &target.revenue else {
@@ -270,7 +271,16 @@ pub async fn test(
         invalid.add("revenue", "is static: only RTB targets are pinged");
         return Err(invalid.into());
     };
-    Ok(pinger.send(rtb, &Call::sample(None)).await)
+    let mut report = pinger.send(rtb, &Call::sample(None)).await;
+    // The configured headers are write-only below admin (they hold the buyer's key).
+    if !reveal_headers {
+        for (name, value) in &mut report.request.headers {
+            if rtb.headers.contains_key(name) {
+                *value = resource::MASK.to_owned();
+            }
+        }
+    }
+    Ok(report)
 }
 
 /// Sends the request within `timeout` (resolving, connecting and reading included).

@@ -17,6 +17,7 @@ use crate::{
     db::{self, Backend, Db, nodes::NodeInfo},
     dni::{self, Dni, book::Book},
     http::{self, AppState, Metrics, session},
+    limits::TrustedProxies,
     ping::Pinger,
     routing::{counters::Counters, recent::Recent, router::CallRouter, snapshot::Routing},
     secrets::{self, SecretKey},
@@ -93,8 +94,9 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     };
     let sip = start_sip(cli, &db, &node, routes).await?;
     let throttle = Arc::new(Throttle::default());
+    let trusted_proxies = TrustedProxies::new(cli.trusted_proxies.clone());
     let postback_limits =
-        crate::limits::Limits::new(cli.postback_requests_per_minute, cli.trusted_proxies.clone());
+        crate::limits::Limits::new(cli.postback_requests_per_minute, trusted_proxies.clone());
     spawn_forgetting(throttle.clone(), postback_limits.clone());
     let sessions = session::Store::new(&db);
     sessions.spawn_cleanup();
@@ -103,6 +105,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         node: node.clone(),
         leptos,
         metrics,
+        metrics_token: cli.metrics_token.as_deref().map(Arc::from),
         throttle,
         routing,
         sessions,
@@ -110,6 +113,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         pinger,
         live,
         postback_limits: postback_limits.clone(),
+        trusted_proxies,
         dni,
         billing,
     });
@@ -248,7 +252,8 @@ async fn start_dni(
     let grace = chrono::Duration::minutes(cli.dni_grace_minutes.into());
     let leases = dni::store::load(db, now - grace).await.map_err(StartError::Calls)?;
     let (writer, written) = dni::store::Writer::spawn(db.clone(), node);
-    let book = Arc::new(Book::new(Box::new(writer), grace));
+    let cap = std::num::NonZeroUsize::new(cli.dni_leases_per_address);
+    let book = Arc::new(Book::new(Box::new(writer), grace).with_client_cap(cap));
     book.restore(&routing.current(), leases, now);
     if db.backend() == Backend::Postgres {
         dni::share::spawn(db.clone(), node, routing.clone(), Arc::downgrade(&book));
@@ -256,7 +261,7 @@ async fn start_dni(
     let service = Dni::new(
         book.clone(),
         cli.dni_requests_per_minute,
-        cli.trusted_proxies.clone(),
+        TrustedProxies::new(cli.trusted_proxies.clone()),
         cli.dni_keep_ip,
         geo,
     );
@@ -275,7 +280,24 @@ async fn start_dni(
             }
         }
     });
+    let retention = chrono::Duration::days(cli.dni_lease_retention_days.into());
+    spawn_lease_pruning(db.clone(), retention);
     Ok((service, written))
+}
+
+/// Deletes ended DNI leases older than `retention`, at start and then hourly.
+fn spawn_lease_pruning(db: Db, retention: chrono::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match dni::store::prune(&db, chrono::Utc::now() - retention).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "pruned ended DNI leases"),
+                Err(error) => tracing::warn!(%error, "could not prune ended DNI leases"),
+            }
+        }
+    });
 }
 
 /// Turns the outbox into deliveries and sends them.

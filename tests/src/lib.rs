@@ -23,3 +23,15 @@ pub use fake_stripe::FakeStripe;
 pub use receiver::{Behaviour, Received, Receiver};
 pub use server::{NewOrg, Server, ServerOptions, bidline_binary, bidline_command, workspace_root};
 pub use session::SessionClient;
+
+use std::time::{Duration, Instant};
+
+/// Waits until `check` holds, for up to 3 s (nodes hear from each other within 200 ms;
+/// writes batch within 20 ms); panics naming `what` if it never does.
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(3), "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -18,6 +18,19 @@ impl SessionClient {
         }
     }
 
+    /// A client without a session yet, behind a proxy that reports it as `address` in
+    /// `X-Forwarded-For` (the server must trust the proxy: `--trusted-proxy 127.0.0.1`).
+    pub fn from_address(base: impl Into<String>, address: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", address.parse().expect("an address"));
+        let http = Client::builder()
+            .cookie_store(true)
+            .default_headers(headers)
+            .build()
+            .expect("an HTTP client");
+        Self { base: base.into(), http }
+    }
+
     /// Signs in; panics unless the server accepts.
     pub async fn signed_in(base: impl Into<String>, email: &str, password: &str) -> Self {
         let client = Self::new(base);

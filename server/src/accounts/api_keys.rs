@@ -3,13 +3,19 @@
 //! A key belongs to one organization and carries a role no higher than its creator's.
 //! It is shown once, when created; only its SHA-256 is stored. Revoked keys stay listed
 //! (greyed) so the audit trail keeps making sense.
+//!
+//! A key speaks for the member who made it, never for more than they may do now: its
+//! effective role is the lower of its own and its creator's current role, and it stops
+//! working (401) once its creator leaves the organization. A key made with another key
+//! is the same member's (its `created_by` is that key's creator). Keys made by the
+//! operator (`bidline org create`) have no creator and keep their role.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    AccountError, OrgId, Role,
+    AccountError, OrgId, Role, UserId,
     audit::{self, By, insert_event},
     normalize_name, tokens,
 };
@@ -87,6 +93,20 @@ pub async fn create(
     );
     with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
+        // A key made with a key belongs to the member behind that key, so that it goes
+        // (or shrinks) with them too.
+        let creator = match (by.user(), by.api_key()) {
+            (Some(user), _) => Some(user),
+            (None, Some(parent)) => sqlx::query_scalar(
+                "SELECT created_by FROM api_keys WHERE id = $1 AND organization_id = $2",
+            )
+            .bind(parent)
+            .bind(org)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten(),
+            (None, None) => None,
+        };
         sqlx::query(
             "INSERT INTO api_keys (id, organization_id, name, role, key_prefix, key_hash, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -97,7 +117,7 @@ pub async fn create(
         .bind(role.as_str())
         .bind(&key.key_prefix)
         .bind(tokens::digest(&secret))
-        .bind(by.user())
+        .bind(creator)
         .bind(key.created_at)
         .execute(&mut *tx)
         .await?;
@@ -107,7 +127,9 @@ pub async fn create(
     Ok((key, secret))
 }
 
-/// The organization and role of a live key, or `None` for an unknown or revoked one.
+/// The organization and effective role of a live key (the lower of the key's and its
+/// creator's current role), or `None` for an unknown or revoked key, or one whose
+/// creator is no longer a member.
 pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyIdentity>, sqlx::Error> {
     if !presented.starts_with(KEY_PREFIX) {
         return Ok(None);
@@ -118,23 +140,43 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<KeyIdentity
         organization_id: OrgId,
         org_name: String,
         role: String,
+        created_by: Option<UserId>,
+        creator_role: Option<String>,
         last_used_at: Option<DateTime<Utc>>,
     }
     let digest = tokens::digest(presented);
     let live: Option<Live> = with_pool!(db, pool => {
         sqlx::query_as(
-            "SELECT k.id, k.organization_id, o.name AS org_name, k.role, k.last_used_at \
+            "SELECT k.id, k.organization_id, o.name AS org_name, k.role, k.created_by, \
+             m.role AS creator_role, k.last_used_at \
              FROM api_keys k JOIN organizations o ON o.id = k.organization_id \
+             LEFT JOIN memberships m ON m.organization_id = k.organization_id AND m.user_id = k.created_by \
              WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
         )
         .bind(&digest)
         .fetch_optional(pool)
         .await
     })?;
-    let Some(Live { id: key_id, organization_id: org, org_name, role, last_used_at }) = live else {
+    let Some(Live {
+        id: key_id,
+        organization_id: org,
+        org_name,
+        role,
+        created_by,
+        creator_role,
+        last_used_at,
+    }) = live
+    else {
         return Ok(None);
     };
     let Some(role) = Role::parse(&role) else { return Ok(None) };
+    let role = match (created_by, creator_role.as_deref().map(Role::parse)) {
+        // The operator's key.
+        (None, _) => role,
+        (Some(_), Some(Some(creator))) => role.min(creator),
+        // The creator left the organization (or holds a role this build does not know).
+        (Some(_), _) => return Ok(None),
+    };
 
     let now = Utc::now();
     if last_used_at.is_none_or(|last| now - last >= LAST_USED_GRANULARITY) {

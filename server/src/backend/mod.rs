@@ -16,15 +16,9 @@ mod network;
 mod settings;
 mod webhooks;
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    time::Duration,
-};
+use std::{net::IpAddr, time::Duration};
 
-use axum::{
-    extract::ConnectInfo,
-    http::{HeaderValue, StatusCode, header, request::Parts},
-};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use bidline_app::{
     api_keys::{ApiKeyView, CreatedApiKey},
     audit::AuditPage,
@@ -53,6 +47,7 @@ use crate::{
     },
     db::{Db, nodes::NodeInfo},
     http::{AppState, session},
+    limits::ClientIp,
     time::rfc3339,
 };
 
@@ -294,14 +289,20 @@ impl Backend for ServerBackend {
 }
 
 pub async fn system_status(db: &Db, node: &NodeInfo) -> SystemStatus {
+    // The database's own words (host names, database and role names) go to the log
+    // only: the status is public, on `/healthz` and the landing page.
     let error = match tokio::time::timeout(DATABASE_CHECK_TIMEOUT, db.ping()).await {
         Ok(Ok(())) => None,
-        Ok(Err(error)) => Some(error.to_string()),
-        Err(_) => Some(format!("no answer within {} s", DATABASE_CHECK_TIMEOUT.as_secs())),
+        Ok(Err(error)) => {
+            tracing::warn!(database = db.backend().name(), %error, "health check: database unavailable");
+            Some("the database did not answer the check (the log says why)".to_owned())
+        }
+        Err(_) => {
+            let error = format!("no answer within {} s", DATABASE_CHECK_TIMEOUT.as_secs());
+            tracing::warn!(database = db.backend().name(), %error, "health check: database unavailable");
+            Some(error)
+        }
     };
-    if let Some(error) = &error {
-        tracing::warn!(database = db.backend().name(), %error, "health check: database unavailable");
-    }
     SystemStatus {
         status: if error.is_none() { "ok" } else { "unavailable" }.to_owned(),
         database: db.backend().name().to_owned(),
@@ -349,10 +350,7 @@ impl Caller {
 
 async fn caller() -> Result<Caller, AppError> {
     let parts = use_context::<Parts>();
-    let ip = parts
-        .as_ref()
-        .and_then(|parts| parts.extensions.get::<ConnectInfo<SocketAddr>>())
-        .map(|ConnectInfo(addr)| addr.ip());
+    let ip = parts.as_ref().and_then(|parts| ClientIp::of(&parts.extensions));
     let session = parts
         .and_then(|parts| parts.extensions.get::<Session>().cloned())
         .ok_or_else(|| internal("the request has no session layer"))?;

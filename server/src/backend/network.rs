@@ -1,5 +1,6 @@
 //! The dashboard's configuration pages: the same generic functions the REST API calls
-//! (`network::resource`), chosen by [`Kind`], with the API's JSON in and out.
+//! (`network::resource`), chosen by [`Kind`], with the API's JSON in and out — write-only
+//! values masked below admin, as the API masks them.
 
 use bidline_app::{
     errors::AppError,
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 use super::{caller, internal, member};
 use crate::{
-    accounts::{OrgId, Permission, audit::By},
+    accounts::{OrgId, Permission, Role, audit::By},
     http::AppState,
     network::{
         NetworkError, Status,
@@ -107,9 +108,24 @@ fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, AppError> {
 
 /// The member's organization, and who they are for the history, holding `permission`.
 async fn scope(state: &AppState, permission: Permission) -> Result<(OrgId, By), AppError> {
+    let (org, by, _) = scope_as(state, permission).await?;
+    Ok((org, by))
+}
+
+/// [`scope`] with the member's role, which decides what of an object they may read.
+async fn scope_as(state: &AppState, permission: Permission) -> Result<(OrgId, By, Role), AppError> {
     let caller = caller().await?;
     let member = member(state, &caller, permission).await?;
-    Ok((member.org, caller.by(member.user)))
+    Ok((member.org, caller.by(member.user), member.role))
+}
+
+/// A history entry's before or after, as `role` may read it.
+fn shown_json<R: Resource>(json: Value, role: Role) -> Value {
+    let mut json = json;
+    if !resource::reveals_secrets(role) {
+        resource::mask::<R>(&mut json);
+    }
+    json
 }
 
 pub async fn list(
@@ -119,7 +135,7 @@ pub async fn list(
     status: String,
     cursor: Option<String>,
 ) -> Result<ListPage, AppError> {
-    let (org, _) = scope(state, Permission::Read).await?;
+    let (org, _, role) = scope_as(state, Permission::Read).await?;
     let status = match status.as_str() {
         "" => None,
         text => Some(
@@ -135,7 +151,7 @@ pub async fn list(
     let filter = Filter { name, status };
     let items: Vec<Value> = with_kind!(kind, R => {
         let objects: Vec<R> = resource::list(&state.db, org, &filter, after, PAGE).await?;
-        objects.iter().map(json).collect()
+        objects.iter().map(|object| resource::shown(object, role)).collect()
     });
     let next_cursor = (items.len() as i64 == PAGE)
         .then(|| items.last().and_then(|item| item["id"].as_str().map(str::to_owned)))
@@ -145,18 +161,23 @@ pub async fn list(
 
 /// Every object of `kind` in the organization, oldest first.
 pub async fn all(state: &AppState, kind: Kind) -> Result<Vec<Value>, AppError> {
-    let (org, _) = scope(state, Permission::Read).await?;
-    Ok(all_of(state, org, kind).await?)
+    let (org, _, role) = scope_as(state, Permission::Read).await?;
+    Ok(all_of(state, org, kind, role).await?)
 }
 
-async fn all_of(state: &AppState, org: OrgId, kind: Kind) -> Result<Vec<Value>, NetworkError> {
+async fn all_of(
+    state: &AppState,
+    org: OrgId,
+    kind: Kind,
+    role: Role,
+) -> Result<Vec<Value>, NetworkError> {
     const BATCH: i64 = 200;
     let mut items = Vec::new();
     let mut after = None;
     loop {
         let batch: Vec<Value> = with_kind!(kind, R => {
             let objects: Vec<R> = resource::list(&state.db, org, &Filter::default(), after, BATCH).await?;
-            objects.iter().map(json).collect()
+            objects.iter().map(|object| resource::shown(object, role)).collect()
         });
         let full = batch.len() as i64 == BATCH;
         after = batch.last().and_then(|item| item["id"].as_str()?.parse().ok());
@@ -169,16 +190,23 @@ async fn all_of(state: &AppState, org: OrgId, kind: Kind) -> Result<Vec<Value>, 
 
 /// An object, its history, and for a campaign its ring tree and the targets to choose.
 pub async fn page(state: &AppState, kind: Kind, text: String) -> Result<ObjectPageData, AppError> {
-    let (org, _) = scope(state, Permission::Read).await?;
+    let (org, _, role) = scope_as(state, Permission::Read).await?;
     let id = id(&text)?;
-    let (object, entries) = with_kind!(kind, R => (
-        json(&resource::get::<R>(&state.db, org, id).await?),
-        resource::history::<R>(&state.db, org, id).await?,
-    ));
+    let (object, entries) = with_kind!(kind, R => {
+        let shown = |entry: crate::network::history::Entry| crate::network::history::Entry {
+            before: entry.before.map(|json| sqlx::types::Json(shown_json::<R>(json.0, role))),
+            after: entry.after.map(|json| sqlx::types::Json(shown_json::<R>(json.0, role))),
+            ..entry
+        };
+        (
+            resource::shown(&resource::get::<R>(&state.db, org, id).await?, role),
+            resource::history::<R>(&state.db, org, id).await?.into_iter().map(shown).collect::<Vec<_>>(),
+        )
+    });
     let ring_tree = match kind {
         Kind::Campaign => Some(RingTreeData {
             entries: ring_tree::get(&state.db, org, id).await?.iter().map(json).collect(),
-            targets: all_of(state, org, Kind::Target).await?,
+            targets: all_of(state, org, Kind::Target, role).await?,
         }),
         _ => None,
     };
@@ -204,13 +232,16 @@ pub async fn save(
     text: Option<String>,
     body: String,
 ) -> Result<Value, AppError> {
-    let (org, by) = scope(state, Permission::EditConfiguration).await?;
+    let (org, by, role) = scope_as(state, Permission::EditConfiguration).await?;
     let id = text.filter(|t| !t.is_empty()).map(|t| id(&t)).transpose()?;
     Ok(with_kind!(kind, R => {
         let input: <R as Resource>::Input = parse(&body)?;
         match id {
-            Some(id) => json(&resource::update::<R>(&state.db, org, id, input, by).await?),
-            None => resource::created_json(&resource::create::<R>(&state.db, org, input, by).await?),
+            Some(id) => resource::shown(&resource::update::<R>(&state.db, org, id, input, by).await?, role),
+            None => shown_json::<R>(
+                resource::created_json(&resource::create::<R>(&state.db, org, input, by).await?),
+                role,
+            ),
         }
     }))
 }
@@ -257,6 +288,7 @@ pub async fn import_numbers(
 }
 
 pub async fn test_ping(state: &AppState, target: String) -> Result<PingReport, AppError> {
-    let (org, _) = scope(state, Permission::EditConfiguration).await?;
-    Ok(crate::ping::test(&state.db, org, id(&target)?, &state.pinger).await?)
+    let (org, _, role) = scope_as(state, Permission::EditConfiguration).await?;
+    let reveal = resource::reveals_secrets(role);
+    Ok(crate::ping::test(&state.db, org, id(&target)?, &state.pinger, reveal).await?)
 }

@@ -8,8 +8,16 @@
 //! while their lease lives gets the same lease. When no number is free the visitor gets
 //! the campaign's default number: the visit still counts (its demand sizes the pool),
 //! but it holds no number, so no call can be attributed to it.
+//!
+//! One client (an address, or an IPv6 /64: see [`crate::limits::client_key`]) holds at
+//! most a fixed number of a campaign's numbers at once ([`Book::with_client_cap`]):
+//! past it, its visits are shown the default number too, so one address hammering the
+//! lease endpoint cannot drain a pool. The count is this node's (a restart or another
+//! node starts it afresh), which bounds a drain just as well.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::net::IpAddr;
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -48,6 +56,9 @@ pub struct Lease {
     pub tags: BTreeMap<String, String>,
     /// Kept only when the operator says so (see `--dni-keep-ip`).
     pub ip: Option<String>,
+    /// The client it was leased to, as limits count clients; in memory only (for the
+    /// per-client cap), never stored.
+    pub client: Option<IpAddr>,
     pub leased_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
@@ -59,6 +70,8 @@ pub struct Visit {
     pub visitor_id: Option<Uuid>,
     pub tags: BTreeMap<String, String>,
     pub ip: Option<String>,
+    /// Who asks, as limits count clients (`limits::client_key`), for the per-client cap.
+    pub client: Option<IpAddr>,
 }
 
 /// One campaign's visits in one hour (UTC), for utilisation and sizing. As a change,
@@ -173,6 +186,8 @@ struct State {
     expiry: BTreeSet<(DateTime<Utc>, Uuid)>,
     /// Each number's live lease.
     holder: HashMap<Uuid, Uuid>,
+    /// Numbers each client holds per campaign, by live leases.
+    by_client: HashMap<(Uuid, IpAddr), usize>,
     /// Each number's last ended lease, for attribution within the grace period.
     last_ended: HashMap<Uuid, Lease>,
     /// This node and the live nodes sharing the pools (empty: this node alone).
@@ -184,13 +199,22 @@ pub struct Book {
     state: Mutex<State>,
     sink: Box<dyn Sink>,
     grace: Duration,
+    /// Most numbers of one campaign one client may hold at once; `None`: no cap.
+    per_client: Option<NonZeroUsize>,
 }
 
 impl Book {
     /// A book whose changes go to `sink`; a call within `grace` of a lease's end is
     /// still that lease's.
     pub fn new(sink: Box<dyn Sink>, grace: Duration) -> Self {
-        Self { state: Mutex::default(), sink, grace }
+        Self { state: Mutex::default(), sink, grace, per_client: None }
+    }
+
+    /// The book with at most `cap` numbers of a campaign held by one client at once
+    /// (`None`: no cap).
+    pub fn with_client_cap(mut self, cap: Option<NonZeroUsize>) -> Self {
+        self.per_client = cap;
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -229,11 +253,18 @@ impl Book {
         let mut state = self.lock();
         state.sync(snapshot);
         self.sweep_locked(&mut state, now);
+        let capped = match (visit.client, self.per_client) {
+            (Some(client), Some(cap)) => {
+                state.by_client.get(&(campaign.id, client)).copied().unwrap_or(0) >= cap.get()
+            }
+            _ => false,
+        };
         if let Some(visitor) = visit.visitor_id
             && let Some(&id) = state.by_visitor.get(&(campaign.id, visitor))
             && let Some(live) = state.live.get(&id)
         {
-            let free = state.campaigns.get(&campaign.id).is_some_and(|book| !book.free.is_empty());
+            let free = !capped
+                && state.campaigns.get(&campaign.id).is_some_and(|book| !book.free.is_empty());
             if live.held.is_some() || !free {
                 return self.extend(&mut state, id, now).expect("a live lease");
             }
@@ -243,7 +274,7 @@ impl Book {
                 self.sink.send(Change::Lease(Box::new(ended)));
             }
         }
-        let pick = state.first_mine(campaign.id);
+        let pick = if capped { None } else { state.first_mine(campaign.id) };
         let book = state.campaigns.entry(campaign.id).or_insert_with(|| CampaignBook::new(org));
         let held = pick.and_then(|at| book.free.remove(at));
         let lease = Lease {
@@ -256,10 +287,16 @@ impl Book {
             returning: visit.visitor_id.is_some(),
             tags: visit.tags,
             ip: visit.ip,
+            client: visit.client,
             leased_at: now,
             ended_at: None,
         };
-        let exhausted = lease.held.is_none() && !book.members.is_empty();
+        // A client over its cap is shown the default number, but the pool is not empty.
+        let exhausted = lease.held.is_none() && !book.members.is_empty() && !capped;
+        if capped {
+            metrics::counter!("bidline_dni_client_capped_total", "campaign" => campaign.id.to_string())
+                .increment(1);
+        }
         if exhausted {
             metrics::counter!("bidline_dni_pool_exhausted_total", "campaign" => campaign.id.to_string())
                 .increment(1);
@@ -454,6 +491,9 @@ impl State {
             book.leased += 1;
             book.free.retain(|free| free.number_id != held.number_id);
             self.holder.insert(held.number_id, lease.id);
+            if let Some(client) = lease.client {
+                *self.by_client.entry((lease.campaign_id, client)).or_default() += 1;
+            }
         }
         book.note_peaks(now);
         self.by_visitor.insert((lease.campaign_id, lease.visitor_id), lease.id);
@@ -481,6 +521,15 @@ impl State {
         if let Some(held) = &lease.held {
             self.holder.remove(&held.number_id);
             self.last_ended.insert(held.number_id, lease.clone());
+            if let Some(client) = lease.client
+                && let std::collections::hash_map::Entry::Occupied(mut held) =
+                    self.by_client.entry((lease.campaign_id, client))
+            {
+                *held.get_mut() -= 1;
+                if *held.get() == 0 {
+                    held.remove();
+                }
+            }
         }
         Some(lease)
     }
@@ -728,6 +777,30 @@ mod tests {
         numbers.sort();
         numbers.dedup();
         assert_eq!(numbers.len(), 20, "without hearing from each other, no number twice");
+    }
+
+    #[test]
+    fn one_client_holds_at_most_its_cap_and_others_still_get_numbers() {
+        let mut w = world(50);
+        let (sender, changes) = mpsc::channel();
+        w.book = Book::new(Box::new(Channel(Mutex::new(sender))), Duration::minutes(10))
+            .with_client_cap(NonZeroUsize::new(5));
+        w.changes = changes;
+        let lease = |w: &World, client: &str, minute: i64| {
+            let visit = Visit { client: Some(client.parse().unwrap()), ..Visit::default() };
+            w.book.lease(&w.snapshot, w.org, &w.campaign, visit, at(minute))
+        };
+        let drained: Vec<Lease> = (0..50).map(|_| lease(&w, "203.0.113.9", 0)).collect();
+        let held: Vec<&Lease> = drained.iter().filter(|l| l.held.is_some()).collect();
+        assert_eq!(held.len(), 5);
+        let exhausted =
+            w.changes.try_iter().any(|c| matches!(c, Change::Hour(h) if h.exhausted > 0));
+        assert!(!exhausted, "a capped client is not an exhausted pool");
+        let others = (0..45).filter(|n| lease(&w, &format!("198.51.100.{n}"), 0).held.is_some());
+        assert_eq!(others.count(), 45, "the rest of the pool is everyone else's");
+        // A released number makes room for the client again.
+        assert!(w.book.release(held[0].id, at(1)));
+        assert!(lease(&w, "203.0.113.9", 2).held.is_some());
     }
 
     #[test]

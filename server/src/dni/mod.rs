@@ -11,10 +11,8 @@ pub mod tags;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use ipnet::IpNet;
-
 use self::{book::Book, geo::Geo};
-use crate::limits::Limits;
+use crate::limits::{Limits, TrustedProxies};
 
 /// The DNI service as the HTTP handlers reach it.
 #[derive(Clone)]
@@ -32,7 +30,7 @@ impl Dni {
     pub fn new(
         book: Arc<Book>,
         per_minute: NonZeroU32,
-        trusted_proxies: Vec<IpNet>,
+        trusted_proxies: TrustedProxies,
         keep_ip: bool,
         geo: Option<Geo>,
     ) -> Self {

@@ -3,7 +3,8 @@
 //! task ([`crate::db::batch`]) writes what gathered within its window in one
 //! transaction with multi-row statements, so thousands of leases a second cost a few
 //! statements; a failed write keeps its batch and tries again; on shutdown the queue is
-//! written out.
+//! written out. Ended leases are deleted once they are older than the retention
+//! ([`prune`]).
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
@@ -189,6 +190,7 @@ impl From<LeaseRow> for Lease {
             returning: row.returning_visitor,
             tags: row.tags.0,
             ip: row.ip,
+            client: None,
             leased_at: row.leased_at,
             expires_at: row.expires_at,
             ended_at: row.ended_at,
@@ -206,6 +208,32 @@ pub async fn load(db: &Db, since: DateTime<Utc>) -> Result<Vec<Lease>, sqlx::Err
             .await
     })?;
     Ok(rows.into_iter().map(Lease::from).collect())
+}
+
+/// Rows one pruning statement deletes at most, so that none holds the database long.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Deletes the leases that ended before `before`; answers how many went. Only ended
+/// leases go: a live one (or one a crashed node left, which the next start ends) stays.
+pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut deleted = 0;
+    loop {
+        let batch: u64 = with_pool!(db, pool => {
+            sqlx::query(
+                "DELETE FROM dni_leases WHERE id IN \
+                 (SELECT id FROM dni_leases WHERE ended_at < $1 LIMIT $2)",
+            )
+            .bind(before)
+            .bind(PRUNE_BATCH)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        deleted += batch;
+        if batch < PRUNE_BATCH as u64 {
+            return Ok(deleted);
+        }
+    }
 }
 
 /// Leases other nodes wrote after `since`, each with when it was written.

@@ -3,8 +3,15 @@
 //!
 //! Visitors' browsers call these from other sites, so every answer that carries a
 //! number names the one origin allowed to read it (the campaign's allowed domains, by
-//! host); no cookies are involved. Bodies are read as JSON whatever their content type:
-//! the snippet sends `text/plain` so that browsers skip the CORS preflight.
+//! host). Bodies are read as JSON whatever their content type: the snippet sends
+//! `text/plain` so that browsers skip the CORS preflight.
+//!
+//! A lease answer also sets the visitor's id in a cookie of the campaign's
+//! (`bidline_visitor_<key>`: `HttpOnly`, `Secure`, `SameSite=None` and `Partitioned`, so
+//! browsers that keep third-party cookies keep it per site, never as a cross-site id).
+//! A request without a `visitor_id` that carries it is the same visitor again: a page
+//! whose storage was cleared, or a client that leases in a loop, gets its own lease
+//! back instead of another number.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::LazyLock;
@@ -22,9 +29,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{AppState, api::ApiError};
-use crate::dni::{
-    book::{Lease, Visit},
-    tags,
+use crate::{
+    dni::{
+        book::{Lease, Visit},
+        tags,
+    },
+    limits::client_key,
 };
 
 /// The snippet as served: `public/dni.js` without its comments and indentation.
@@ -33,6 +43,9 @@ static SCRIPT: LazyLock<Script> =
 
 /// A lease request is a few hundred bytes; anything past this is not one.
 const MAX_BODY: usize = 8 * 1024;
+
+/// How long a visitor's id cookie lasts: as long as the snippet's own storage.
+const VISITOR_COOKIE_SECONDS: u32 = 365 * 24 * 3600;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -106,6 +119,7 @@ async fn preflight(headers: HeaderMap) -> Response {
         out.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
         out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
         out.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        out.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         out.insert(header::VARY, HeaderValue::from_static("origin"));
     }
     response
@@ -169,6 +183,9 @@ fn with_origin(origin: Option<HeaderValue>, response: impl IntoResponse) -> Resp
     let headers = response.headers_mut();
     if let Some(origin) = origin {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        // The snippet sends the visitor's cookie; without this its page may not read the
+        // answer.
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
     }
     headers.insert(header::VARY, HeaderValue::from_static("origin"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -183,6 +200,35 @@ fn answer(lease: &Lease, default_number: Option<String>) -> LeaseAnswer {
         default_number,
         visitor_id: lease.visitor_id,
         expires_at: crate::time::rfc3339(lease.expires_at),
+    }
+}
+
+/// The campaign's visitor-id cookie (the key is a campaign's public key: letters,
+/// digits and `_`, all allowed in a cookie name).
+fn visitor_cookie(campaign_key: &str) -> String {
+    format!("bidline_visitor_{campaign_key}")
+}
+
+/// The visitor id the request's cookie for the campaign carries, if it is one.
+fn visitor_from_cookie(headers: &HeaderMap, campaign_key: &str) -> Option<Uuid> {
+    let name = visitor_cookie(campaign_key);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| Uuid::parse_str(value.trim()).ok())
+}
+
+fn set_visitor_cookie(response: &mut Response, campaign_key: &str, visitor: Uuid) {
+    let cookie = format!(
+        "{}={visitor}; Max-Age={VISITOR_COOKIE_SECONDS}; Path=/dni/v1/lease; Secure; HttpOnly; SameSite=None; Partitioned",
+        visitor_cookie(campaign_key)
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
@@ -209,8 +255,9 @@ async fn lease(
     let snapshot = state.routing.current();
     let campaign = snapshot.campaign_by_key(&request.campaign).ok_or(ApiError::NotFound)?;
     let origin = allowed_origin(&headers, &campaign.object.dni_allowed_domains)?;
+    let key = &campaign.object.dni_public_key;
     let visitor_id = match request.visitor_id.as_deref() {
-        None | Some("") => None,
+        None | Some("") => visitor_from_cookie(&headers, key),
         Some(text) => Some(
             Uuid::parse_str(text)
                 .map_err(|_| ApiError::BadRequest("visitor_id is not one Bidline gave".into()))?,
@@ -227,10 +274,17 @@ async fn lease(
     if let Some(geo) = &state.dni.geo {
         captured.extend(geo.locate(ip));
     }
-    let visit = Visit { visitor_id, tags: captured, ip: state.dni.keep_ip.then(|| ip.to_string()) };
+    let visit = Visit {
+        visitor_id,
+        tags: captured,
+        ip: state.dni.keep_ip.then(|| ip.to_string()),
+        client: Some(client_key(ip)),
+    };
     let lease = state.dni.book.lease(&snapshot, campaign.org, &campaign.object, visit, Utc::now());
     let default_number = campaign.object.default_number.as_ref().map(|n| n.as_str().to_owned());
-    Ok(with_origin(Some(origin), axum::Json(answer(&lease, default_number))))
+    let mut response = with_origin(Some(origin), axum::Json(answer(&lease, default_number)));
+    set_visitor_cookie(&mut response, key, lease.visitor_id);
+    Ok(response)
 }
 
 /// A renewal or release: counted against the visitor's address, for a lease id (the

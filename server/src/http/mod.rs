@@ -14,9 +14,13 @@ pub mod session;
 mod statement;
 mod stripe_webhook;
 
-use std::sync::Arc;
+use std::{net::SocketAddr, sync::Arc};
 
-use axum::{Router, extract::FromRef, http::HeaderName};
+use axum::{
+    Router,
+    extract::{ConnectInfo, FromRef},
+    http::HeaderName,
+};
 use bidline_app::backend::Backend as AppBackend;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
@@ -30,7 +34,7 @@ use tracing::Level;
 
 use crate::{
     accounts::throttle::Throttle, backend::ServerBackend, db::Db, db::nodes::NodeInfo,
-    routing::snapshot::Routing,
+    limits::ClientIp, routing::snapshot::Routing,
 };
 
 pub use self::metrics::Metrics;
@@ -42,6 +46,8 @@ pub struct AppState {
     pub node: Arc<NodeInfo>,
     pub leptos: LeptosOptions,
     pub metrics: Metrics,
+    /// The bearer token `/metrics` requires, if any (`--metrics-token`).
+    pub metrics_token: Option<Arc<str>>,
     pub throttle: Arc<Throttle>,
     pub routing: Routing,
     pub sessions: session::Store,
@@ -54,6 +60,8 @@ pub struct AppState {
     pub dni: crate::dni::Dni,
     /// Buyer postbacks per client address.
     pub postback_limits: crate::limits::Limits,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: crate::limits::TrustedProxies,
     pub billing: crate::billing::Billing,
 }
 
@@ -75,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(dashboard(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), client_address))
         .layer(axum::middleware::from_fn(metrics::record))
         // gzip for clients that ask: the release wasm shrinks from ~1 MiB to about a third.
         .layer(CompressionLayer::new())
@@ -89,6 +98,21 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
         .with_state(state)
+}
+
+/// Puts the client's address, as found behind the trusted proxies, in the request's
+/// extensions ([`ClientIp`]): sign-in limits, the audit log and API callers read it there.
+async fn client_address(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| *peer);
+    if let Some(peer) = peer {
+        let ip = state.trusted_proxies.client_ip(peer, request.headers());
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(request).await
 }
 
 /// The Leptos app: pages, server functions and the site's files, behind the session

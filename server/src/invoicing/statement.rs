@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use crate::db::{Db, with_pool};
+use crate::{
+    csv,
+    db::{Db, with_pool},
+};
 
 pub struct Statement {
     pub buyer: String,
@@ -67,22 +70,27 @@ impl Statement {
         at.with_timezone(&self.zone).format("%Y-%m-%d %H:%M:%S").to_string()
     }
 
-    /// The calls as CSV: one row a call, times in the organization's zone.
+    /// The calls as CSV: one row a call, times in the organization's zone; every cell
+    /// made safe for spreadsheets (see [`crate::csv`]).
     pub fn csv(&self) -> String {
-        let mut out = format!(
-            "call_id,started_at ({}),campaign,caller,talk_seconds,revenue\n",
-            self.zone.name()
-        );
+        let started = format!("started_at ({})", self.zone.name());
+        let mut out = csv::row([
+            "call_id",
+            started.as_str(),
+            "campaign",
+            "caller",
+            "talk_seconds",
+            "revenue",
+        ]);
         for call in &self.calls {
-            let campaign = call.campaign.replace('"', "\"\"");
-            out.push_str(&format!(
-                "{},{},\"{campaign}\",{},{},{}\n",
-                call.id,
+            out.push_str(&csv::row([
+                call.id.to_string(),
                 self.local(call.started_at),
-                call.caller.as_deref().unwrap_or(""),
-                call.talk_ms.unwrap_or(0) / 1000,
-                dollars(call.revenue_cents)
-            ));
+                call.campaign.clone(),
+                call.caller.clone().unwrap_or_default(),
+                (call.talk_ms.unwrap_or(0) / 1000).to_string(),
+                dollars(call.revenue_cents),
+            ]));
         }
         out
     }

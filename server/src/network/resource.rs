@@ -2,6 +2,13 @@
 //! UUIDv7 `id`; reading, listing (cursor, name and status filters), deleting and its
 //! history work the same for all of them and live here once. Writing differs per
 //! object (its columns), so each implements [`Resource::save`].
+//!
+//! Some values are write-only below admin: the headers a target's pings and a
+//! webhook's deliveries carry hold buyers' and receivers' API keys. Roles below admin
+//! read them as [`MASK`] (in the object, its answers and its history: [`mask`]), and an
+//! update that sends the mask back keeps the stored value.
+
+use std::collections::BTreeMap;
 
 use futures::future::BoxFuture;
 use serde::{Serialize, de::DeserializeOwned};
@@ -14,7 +21,7 @@ use super::{
     history::{self, Action, Change},
 };
 use crate::{
-    accounts::{OrgId, audit::By},
+    accounts::{OrgId, Permission, Role, audit::By},
     db::{Db, Tx, with_pool, with_tx},
 };
 
@@ -51,6 +58,16 @@ pub trait Resource:
         None
     }
 
+    /// Where the object's JSON holds header values only admins may read: a JSON pointer
+    /// to a map of header name → value (absent in some objects, e.g. a static target's).
+    const WRITE_ONLY_HEADERS: Option<&'static str> = None;
+
+    /// The headers at [`Resource::WRITE_ONLY_HEADERS`], to put back stored values an
+    /// update sends masked.
+    fn write_only_headers_mut(&mut self) -> Option<&mut BTreeMap<String, String>> {
+        None
+    }
+
     /// Checks what `apply` cannot see: ids of other objects must name objects of `org`.
     fn check_references<'a>(
         _db: &'a Db,
@@ -68,6 +85,56 @@ pub trait Resource:
         object: &'a Self,
         new: bool,
     ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
+}
+
+/// What roles below admin read instead of a write-only value.
+pub const MASK: &str = "••••";
+
+/// Whether `role` reads write-only values as they are.
+pub fn reveals_secrets(role: Role) -> bool {
+    role.allows(Permission::Administer)
+}
+
+/// `json` — an object of kind `R` as answered, or a history entry's before or after —
+/// with its write-only values masked.
+pub fn mask<R: Resource>(json: &mut Value) {
+    if let Some(pointer) = R::WRITE_ONLY_HEADERS
+        && let Some(Value::Object(headers)) = json.pointer_mut(pointer)
+    {
+        for value in headers.values_mut() {
+            *value = Value::String(MASK.to_owned());
+        }
+    }
+}
+
+/// `object`'s JSON as `role` may read it.
+pub fn shown<R: Resource>(object: &R, role: Role) -> Value {
+    let mut shown = json(object);
+    if !reveals_secrets(role) {
+        mask::<R>(&mut shown);
+    }
+    shown
+}
+
+/// Puts the stored value back wherever `object` (as an update made it) holds the mask:
+/// the writer read the object masked and sent it back. A mask with nothing stored
+/// under its name is refused, never stored.
+fn keep_masked<R: Resource>(current: Option<&R>, object: &mut R) -> Result<(), Invalid> {
+    let Some(pointer) = R::WRITE_ONLY_HEADERS else { return Ok(()) };
+    let mut current = current.cloned();
+    let stored = current.as_mut().and_then(R::write_only_headers_mut);
+    let Some(headers) = object.write_only_headers_mut() else { return Ok(()) };
+    let mut invalid = Invalid::default();
+    for (name, value) in headers.iter_mut().filter(|(_, value)| value.as_str() == MASK) {
+        match stored.as_ref().and_then(|stored| stored.get(name)) {
+            Some(kept) => value.clone_from(kept),
+            None => {
+                let field = pointer.trim_start_matches('/').replace('/', ".");
+                invalid.add(field, format!("{name} is masked: send its value"));
+            }
+        }
+    }
+    invalid.into_result()
 }
 
 /// Filters of a list: `name` matches a part of the name, any case.
@@ -114,7 +181,8 @@ pub async fn create<R: Resource>(
     input: R::Input,
     by: By,
 ) -> Result<R, NetworkError> {
-    let object = R::apply(None, input)?;
+    let mut object = R::apply(None, input)?;
+    keep_masked(None, &mut object)?;
     R::check_references(db, org, &object).await?;
     let after = json(&object);
     let change = Change {
@@ -213,7 +281,8 @@ pub async fn update<R: Resource>(
     by: By,
 ) -> Result<R, NetworkError> {
     let current: R = get(db, org, id).await?;
-    let object = R::apply(Some(&current), input)?;
+    let mut object = R::apply(Some(&current), input)?;
+    keep_masked(Some(&current), &mut object)?;
     R::check_references(db, org, &object).await?;
     let (before, after) = (json(&current), json(&object));
     let change = Change {

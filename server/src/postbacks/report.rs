@@ -61,13 +61,13 @@ fn invalid(field: &'static str, message: impl Into<String>) -> PostbackError {
     PostbackError::Invalid { field, message: message.into() }
 }
 
-/// What the call is after the report.
+/// What the call is after the report, as its buyer may see it: never the publisher's
+/// payout, which is the network's business (its margin is revenue less payout).
 #[derive(Debug, serde::Serialize)]
 pub struct Reported {
     pub call_id: Uuid,
     pub converted: bool,
     pub revenue_cents: i64,
-    pub payout_cents: i64,
     /// False when the call already was so (the report is recorded all the same).
     pub changed: bool,
 }
@@ -143,7 +143,6 @@ pub async fn apply(db: &Db, holder: &Holder, report: Report) -> Result<Reported,
             call_id: call,
             converted: after.converted,
             revenue_cents: after.revenue_cents,
-            payout_cents: after.payout_cents,
             changed,
         })
     })

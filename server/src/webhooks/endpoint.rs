@@ -198,8 +198,14 @@ impl Webhook {
 impl Resource for Webhook {
     const KIND: &'static str = "webhook";
     const TABLE: &'static str = "webhooks";
+    /// Receivers take their API keys in headers.
+    const WRITE_ONLY_HEADERS: Option<&'static str> = Some("/headers");
     type Row = Row;
     type Input = Input;
+
+    fn write_only_headers_mut(&mut self) -> Option<&mut BTreeMap<String, String>> {
+        Some(&mut self.headers)
+    }
 
     fn id(&self) -> Uuid {
         self.id

@@ -1,8 +1,12 @@
 //! API keys on `/api/v1`: bootstrap with `bidline org create`, authenticate, create,
 //! revoke, roles, and the audit trail they leave.
 
-use bidline_tests::{Api, Server, ServerOptions, TestDatabase, bidline_command};
+use bidline_tests::{
+    Api, NewOrg, Server, ServerOptions, SessionClient, TestDatabase, bidline_command,
+};
 use serde_json::{Value, json};
+
+use crate::members::{invite, join, user_id};
 
 #[tokio::test]
 async fn org_create_prints_an_admin_key_that_me_recognises_on_both_backends() {
@@ -209,4 +213,52 @@ async fn operators_reset_a_password_from_the_command_line() {
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no user has this email"));
+}
+
+#[tokio::test]
+async fn a_demoted_members_keys_shrink_and_a_removed_members_keys_stop_working_on_both_backends() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let (_, operator) = server.create_org("Acme Leads", "dana@acme.example");
+        let owner =
+            SessionClient::signed_in(server.url(""), "dana@acme.example", NewOrg::PASSWORD).await;
+        let ada = join(&server, &invite(&owner, "admin").await, "ada@acme.example").await;
+        let (status, created) =
+            ada.call("create_api_key", &[("name", "Ada's scripts"), ("role", "admin")]).await;
+        assert_eq!(status, 200, "{created}");
+        let key = Api::new(server.url(""), created["secret"].as_str().unwrap());
+        // A key Ada's key makes is Ada's too.
+        let (status, child) =
+            key.post("/api-keys", &json!({"name": "Ada's cron", "role": "manager"})).await;
+        assert_eq!(status, 201, "{backend}: {child}");
+        let child = Api::new(server.url(""), child["key"].as_str().unwrap());
+        assert_eq!(key.get("/me").await.1["role"], "admin");
+        assert_eq!(child.get("/me").await.1["role"], "manager");
+
+        let (_, members) = owner.call("list_members", &[]).await;
+        let ada_id = user_id(&members, "ada@acme.example");
+        let (status, _) =
+            owner.call("change_member_role", &[("user_id", &ada_id), ("role", "analyst")]).await;
+        assert_eq!(status, 200);
+        // Capped at Ada's role now: reading still works, changing and administering not.
+        for key in [&key, &child] {
+            let (status, me) = key.get("/me").await;
+            assert_eq!((status.as_u16(), &me["role"]), (200, &json!("analyst")), "{backend}");
+            assert_eq!(key.get("/campaigns").await.0, 200);
+            let (status, _) = key.post("/campaigns", &json!({"name": "Solar"})).await;
+            assert_eq!(status, 403, "{backend}: a demoted member's key may not edit");
+            assert_eq!(key.get("/api-keys").await.0, 403);
+        }
+
+        assert_eq!(owner.call("remove_member", &[("user_id", &ada_id)]).await.0, 200);
+        for key in [&key, &child] {
+            let (status, body) = key.get("/me").await;
+            assert_eq!(status, 401, "{backend}: a removed member's key stops working: {body}");
+        }
+        // The operator's key (`bidline org create`), which no member made, keeps its role.
+        assert_eq!(operator.get("/me").await.1["role"], "admin");
+    }
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use bidline_sipp::{Sipp, Transport, free_port, scenario};
-use bidline_tests::{Api, Server, ServerOptions, TestDatabase};
+use bidline_tests::{Api, Server, ServerOptions, TestDatabase, eventually};
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
@@ -406,15 +406,6 @@ async fn a_geoip_database_that_cannot_be_opened_stops_the_start_with_one_line() 
     assert!(stderr.contains("--geoip-db") && stderr.contains("/nonexistent/city.mmdb"), "{stderr}");
 }
 
-/// Waits until `check` holds, for up to 3 s (nodes hear from each other within 200 ms).
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(3), "{what} never happened");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn two_nodes_on_one_postgresql_share_leases_and_attribution() {
     let Some(database) = TestDatabase::postgres().await else { return };
@@ -468,4 +459,204 @@ async fn two_nodes_on_one_postgresql_share_leases_and_attribution() {
     assert_eq!(call["dialed"], leased_number);
     assert_eq!(call["tags"]["tag.visitor_id"], visitor.as_str(), "{call:#}");
     assert_eq!(call["tags"]["tag.gclid"], "G-123");
+}
+
+/// A lease request as a trusted proxy forwards it from `client`, with `cookie` if any;
+/// the status, the `Set-Cookie` header and the answer.
+async fn lease_from(
+    server: &Server,
+    site: &Site,
+    client: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = reqwest::Client::new()
+        .post(server.url("/dni/v1/lease"))
+        .header(header::ORIGIN, ORIGIN)
+        .header("X-Forwarded-For", client)
+        .body(json!({"campaign": site.key}).to_string());
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let set_cookie =
+        response.headers().get(header::SET_COOKIE).map(|value| value.to_str().unwrap().to_owned());
+    let text = response.text().await.unwrap();
+    (status, set_cookie, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn behind_the_proxy(more: &[&str]) -> ServerOptions {
+    let mut args = vec!["--trusted-proxy".to_owned(), "127.0.0.1".to_owned()];
+    args.extend(more.iter().map(|arg| (*arg).to_owned()));
+    ServerOptions { args, ..Default::default() }
+}
+
+#[tokio::test]
+async fn one_address_hammering_a_50_number_pool_leaves_at_least_40_free() {
+    let server =
+        Server::start_with(behind_the_proxy(&["--dni-requests-per-minute", "100000"])).await;
+    let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+    let numbers: Vec<String> = (0..50).map(|n| format!("+1800555{:04}", 1000 + n)).collect();
+    let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    let site = Site::new(&api, &numbers).await;
+    pool_live(&api, &numbers).await;
+
+    // New visitor after new visitor, as far as the lease endpoint can tell.
+    let mut taken = std::collections::BTreeSet::new();
+    for _ in 0..50 {
+        let (status, _, answer) = lease_from(&server, &site, "203.0.113.9", None).await;
+        assert_eq!(status, 200, "{answer}");
+        if answer["lease_id"].is_string() {
+            taken.insert(answer["number"].as_str().unwrap().to_owned());
+        } else {
+            assert_eq!(answer["number"], DEFAULT_NUMBER, "{answer}");
+        }
+    }
+    assert!(taken.len() <= 10, "one address took {} of 50 numbers", taken.len());
+    // Everyone else still gets a number of their own.
+    let mut others = std::collections::BTreeSet::new();
+    for n in 0..40 {
+        let (status, _, answer) =
+            lease_from(&server, &site, &format!("198.51.100.{n}"), None).await;
+        assert_eq!(status, 200, "{answer}");
+        assert!(answer["lease_id"].is_string(), "visitor {n} was shown the default: {answer}");
+        others.insert(answer["number"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(others.len(), 40);
+    assert!(others.is_disjoint(&taken));
+}
+
+#[tokio::test]
+async fn ipv6_visitors_are_limited_by_their_64_and_ipv4_ones_by_address() {
+    // Bursts of 2 (a quarter of 8 a minute).
+    let server = Server::start_with(behind_the_proxy(&["--dni-requests-per-minute", "8"])).await;
+    let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+    let site = Site::new(&api, &["+18005550101"]).await;
+    pool_live(&api, &["+18005550101"]).await;
+
+    for address in ["2001:db8:1:2::1", "2001:db8:1:2:ffff::2"] {
+        assert_eq!(lease_from(&server, &site, address, None).await.0, 200, "{address}");
+    }
+    let (status, _, _) = lease_from(&server, &site, "2001:db8:1:2:abcd::3", None).await;
+    assert_eq!(status, 429, "a new address of the same /64 is the same visitor");
+    assert_eq!(lease_from(&server, &site, "2001:db8:1:3::1", None).await.0, 200, "another /64");
+
+    for _ in 0..2 {
+        assert_eq!(lease_from(&server, &site, "192.0.2.1", None).await.0, 200);
+    }
+    assert_eq!(lease_from(&server, &site, "192.0.2.1", None).await.0, 429);
+    assert_eq!(lease_from(&server, &site, "192.0.2.2", None).await.0, 200, "IPv4: per address");
+}
+
+#[tokio::test]
+async fn a_lease_request_without_a_visitor_id_is_the_visitor_its_cookie_names() {
+    let server = Server::start_with(behind_the_proxy(&[])).await;
+    let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+    let site = Site::new(&api, &["+18005550101", "+18005550102"]).await;
+    pool_live(&api, &["+18005550101", "+18005550102"]).await;
+
+    let (status, set_cookie, first) = lease_from(&server, &site, "192.0.2.10", None).await;
+    assert_eq!(status, 200, "{first}");
+    let set_cookie = set_cookie.expect("the answer sets the visitor's cookie");
+    let visitor = first["visitor_id"].as_str().unwrap();
+    let cookie = format!("bidline_visitor_{}={visitor}", site.key);
+    assert!(set_cookie.starts_with(&cookie), "{set_cookie}");
+    for attribute in ["HttpOnly", "Secure", "SameSite=None", "Partitioned", "Path=/dni/v1/lease"] {
+        assert!(set_cookie.contains(attribute), "{attribute}: {set_cookie}");
+    }
+
+    // Its storage cleared, the page asks without an id: the cookie says who it is.
+    let (status, _, again) = lease_from(&server, &site, "192.0.2.10", Some(&cookie)).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        (&again["visitor_id"], &again["lease_id"], &again["number"]),
+        (&first["visitor_id"], &first["lease_id"], &first["number"]),
+        "the same visitor keeps their lease"
+    );
+    // Another campaign's cookie, or none, is another visitor.
+    let other = format!("bidline_visitor_cmp_other={visitor}");
+    let (_, _, stranger) = lease_from(&server, &site, "192.0.2.11", Some(&other)).await;
+    assert_ne!(stranger["visitor_id"], first["visitor_id"]);
+}
+
+/// A database as (backend, URL), readable while its server is stopped and restarted.
+type Database<'a> = (&'a str, &'a str);
+
+/// Sets the `ended_at` of the lease `id` in the database.
+async fn ended_at(database: Database<'_>, id: &str, at: chrono::DateTime<chrono::Utc>) {
+    use sqlx::Connection;
+    const UPDATE: &str = "UPDATE dni_leases SET ended_at = $1 WHERE id = $2";
+    let id = uuid::Uuid::parse_str(id).unwrap();
+    let updated = match database.0 {
+        "sqlite" => {
+            let mut db = sqlx::SqliteConnection::connect(database.1).await.unwrap();
+            sqlx::query(UPDATE).bind(at).bind(id).execute(&mut db).await.unwrap().rows_affected()
+        }
+        _ => {
+            let mut db = sqlx::PgConnection::connect(database.1).await.unwrap();
+            sqlx::query(UPDATE).bind(at).bind(id).execute(&mut db).await.unwrap().rows_affected()
+        }
+    };
+    assert_eq!(updated, 1);
+}
+
+/// Whether the lease `id`'s row says it ended; `None` when there is no row.
+async fn stored_ended(database: Database<'_>, id: &str) -> Option<bool> {
+    use sqlx::Connection;
+    const SELECT: &str = "SELECT ended_at IS NOT NULL FROM dni_leases WHERE id = $1";
+    let id = uuid::Uuid::parse_str(id).unwrap();
+    match database.0 {
+        "sqlite" => {
+            let mut db = sqlx::SqliteConnection::connect(database.1).await.unwrap();
+            sqlx::query_scalar(SELECT).bind(id).fetch_optional(&mut db).await.unwrap()
+        }
+        _ => {
+            let mut db = sqlx::PgConnection::connect(database.1).await.unwrap();
+            sqlx::query_scalar(SELECT).bind(id).fetch_optional(&mut db).await.unwrap()
+        }
+    }
+}
+
+#[tokio::test]
+async fn ended_leases_are_deleted_after_the_retention_on_both_backends() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let url = database.url().to_owned();
+        let mut server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let (_, api) = server.create_org("Sunny Leads", "sam@sunny.example");
+        let site = Site::new(&api, &["+18005550101", "+18005550102"]).await;
+        pool_live(&api, &["+18005550101", "+18005550102"]).await;
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let id = lease(&server, &site, None).await["lease_id"].as_str().unwrap().to_owned();
+            let release = format!("/lease/{id}/release");
+            assert_eq!(dni(&server, &release, None, "").await.0, 204);
+            ids.push(id);
+        }
+        let database = (backend, url.as_str());
+        for id in &ids {
+            eventually("the release is written", async || {
+                stored_ended(database, id).await == Some(true)
+            })
+            .await;
+        }
+        let now = chrono::Utc::now();
+        ended_at(database, &ids[0], now - chrono::Duration::days(31)).await;
+        ended_at(database, &ids[1], now - chrono::Duration::days(29)).await;
+
+        // The next start prunes (as every hour does), by the default 30 days.
+        assert!(server.stop().await.success(), "{backend}");
+        let _after = Server::start_with(ServerOptions {
+            env: vec![("DATABASE_URL".into(), url.clone())],
+            ..Default::default()
+        })
+        .await;
+        eventually("the old lease is deleted", async || {
+            stored_ended(database, &ids[0]).await.is_none()
+        })
+        .await;
+        assert_eq!(stored_ended(database, &ids[1]).await, Some(true), "{backend}: kept 30 days");
+    }
 }

@@ -44,6 +44,47 @@ async fn healthz_is_503_when_the_database_goes_away() {
     assert_eq!(body["status"], "unavailable");
     assert_eq!(body["database"], "postgres");
     assert!(body["error"].as_str().is_some_and(|error| !error.is_empty()), "{body}");
+    // The database's own words (which name it) are for the log, never the public body.
+    assert!(!body.to_string().contains(&name), "{body}");
+    bidline_tests::eventually("the log names the database error", async || {
+        server
+            .log()
+            .iter()
+            .any(|line| line.contains("database unavailable") && line.contains(&name))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_set() {
+    let server = Server::start_with(ServerOptions {
+        env: vec![("BIDLINE_METRICS_TOKEN".into(), "scrape-me-7".into())],
+        ..Default::default()
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let scrape = |token: Option<&str>| {
+        let mut request = client.get(server.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    for token in [None, Some("wrong"), Some("scrape-me-")] {
+        let response = scrape(token).await.unwrap();
+        assert_eq!(response.status(), 401, "{token:?}");
+        assert!(!response.text().await.unwrap().contains("http_requests_total"));
+    }
+    let response = scrape(Some("scrape-me-7")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("# TYPE"));
+    // The flag says the same.
+    let flagged = Server::start_with(ServerOptions {
+        args: vec!["--metrics-token".into(), "t-2".into()],
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(reqwest::get(flagged.url("/metrics")).await.unwrap().status(), 401);
 }
 
 #[tokio::test]

@@ -48,6 +48,7 @@ async fn a_week_ago(database: &TestDatabase) {
 }
 
 const SOLAR: &str = "+18005550199";
+const SOLAR_NAME: &str = r#"=HYPERLINK("https://evil.example","Solar")"#;
 
 /// Waits until the node routes `number`.
 async fn live(api: &Api, number: &str) {
@@ -84,12 +85,13 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
             .target("Closer", port, json!({"kind": "static", "cents": 2500, "buffer_seconds": 1}))
             .await;
         network.go_live(&[&target]).await;
-        // A second campaign, ringing the same buyer.
+        // A second campaign, ringing the same buyer, named by someone who hopes a
+        // spreadsheet will run it.
         let (_, solar) = network
             .api
             .post(
                 "/campaigns",
-                &json!({"name": "Solar", "time_zone": "UTC", "conversion_buffer_seconds": 1}),
+                &json!({"name": SOLAR_NAME, "time_zone": "UTC", "conversion_buffer_seconds": 1}),
             )
             .await;
         let tree = json!([{"target_id": target}]);
@@ -201,10 +203,11 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
         assert_eq!(invoices.len(), 1, "{backend}: {invoices:#?}");
         let lines = invoices[0]["lines"]["data"].as_array().unwrap();
         assert_eq!(lines.len(), 2, "one line a campaign, each once: {lines:#?}");
-        assert_eq!(lines[0]["amount"], 6500);
-        assert_eq!(lines[0]["description"], "Auto insurance: 2 converted calls");
-        assert_eq!(lines[1]["amount"], 2500);
-        assert_eq!(lines[1]["description"], "Solar: 1 converted call");
+        // In the campaigns' name order ('=' before letters).
+        assert_eq!(lines[0]["amount"], 2500);
+        assert_eq!(lines[0]["description"], format!("{SOLAR_NAME}: 1 converted call"));
+        assert_eq!(lines[1]["amount"], 6500);
+        assert_eq!(lines[1]["description"], "Auto insurance: 2 converted calls");
         assert_eq!(invoices[0]["status"], "open");
         assert_eq!(invoice["hosted_invoice_url"], invoices[0]["hosted_invoice_url"]);
         let customers = fake.customers();
@@ -239,6 +242,14 @@ async fn a_buyers_cycle_is_invoiced_once_with_a_line_per_campaign_on_both_backen
         assert_eq!(rows.len(), 4, "{csv}");
         assert!(
             rows[1].starts_with(first["id"].as_str().unwrap()) && rows[1].ends_with(",25.00"),
+            "{csv}"
+        );
+        // No cell starts a formula: the campaign's name and the callers' E.164 numbers
+        // (which OWASP's rule covers too) are written after a `'`, quoted where needed.
+        assert!(rows[1].contains(",'+12125550123,"), "{csv}");
+        assert!(
+            rows[3]
+                .contains(r#","'=HYPERLINK(""https://evil.example"",""Solar"")",'+14155550123,"#),
             "{csv}"
         );
         assert_eq!(reqwest::get(server.url("/statements/st_unknown")).await.unwrap().status(), 404);

@@ -5,13 +5,13 @@ use bidline_tests::{NewOrg, Server, SessionClient};
 use serde_json::Value;
 
 /// A new invite link's token for `role`, made by `owner`.
-async fn invite(owner: &SessionClient, role: &str) -> String {
+pub(crate) async fn invite(owner: &SessionClient, role: &str) -> String {
     let (status, created) = owner.call("create_invitation", &[("role", role)]).await;
     assert_eq!(status, 200, "{created}");
     created["path"].as_str().unwrap().trim_start_matches("/invite/").to_owned()
 }
 
-async fn join(server: &Server, token: &str, email: &str) -> SessionClient {
+pub(crate) async fn join(server: &Server, token: &str, email: &str) -> SessionClient {
     let client = SessionClient::new(server.url(""));
     let (status, body) = client
         .call(
@@ -28,7 +28,7 @@ async fn join(server: &Server, token: &str, email: &str) -> SessionClient {
     client
 }
 
-fn user_id(members: &Value, email: &str) -> String {
+pub(crate) fn user_id(members: &Value, email: &str) -> String {
     members.as_array().unwrap().iter().find(|m| m["email"] == email).unwrap()["user_id"]
         .as_str()
         .unwrap()

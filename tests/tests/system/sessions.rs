@@ -1,7 +1,7 @@
 //! Sign-in over HTTP, as a script or an attacker would try it: cookies, rotation,
 //! rate limits, uniform failures, and cross-site refusal.
 
-use bidline_tests::{NewOrg, Server, ServerOptions};
+use bidline_tests::{NewOrg, Server, ServerOptions, SessionClient};
 use reqwest::{Client, StatusCode, header};
 
 fn client() -> Client {
@@ -88,6 +88,40 @@ async fn ten_failed_sign_ins_in_a_minute_from_one_address_are_then_refused_with_
     let retry_after: u64 =
         refused.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!((1..=6).contains(&retry_after), "Retry-After: {retry_after}");
+}
+
+#[tokio::test]
+async fn hammering_a_users_email_from_one_address_never_locks_them_out_of_another() {
+    let server = Server::start_with(ServerOptions {
+        args: vec!["--trusted-proxy".into(), "127.0.0.1".into()],
+        ..Default::default()
+    })
+    .await;
+    server.create_org("Acme Leads", "dana@acme.example");
+    // The attacker, behind the trusted proxy, guesses Dana's password until refused,
+    // and goes on guessing long past it.
+    let attacker = SessionClient::from_address(server.url(""), "203.0.113.9");
+    let mut refused = 0;
+    for _ in 0..30 {
+        let (status, _) =
+            attacker.call("login", &[("email", "dana@acme.example"), ("password", "guess")]).await;
+        assert!(status == 401 || status == 429, "{status}");
+        refused += usize::from(status == 429);
+    }
+    assert!(refused >= 20, "the attacker's address is held back: {refused} of 30 refused");
+    // A fresh session from there changes nothing.
+    let (status, _) = SessionClient::from_address(server.url(""), "203.0.113.9")
+        .call("login", &[("email", "dana@acme.example"), ("password", NewOrg::PASSWORD)])
+        .await;
+    assert_eq!(status, 429, "the attacker's address stays refused, right password or not");
+
+    // Dana, from her own address, signs in at once.
+    let dana = SessionClient::from_address(server.url(""), "198.51.100.20");
+    let (status, body) =
+        dana.call("login", &[("email", "dana@acme.example"), ("password", NewOrg::PASSWORD)]).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, viewer) = dana.call("current_viewer", &[]).await;
+    assert_eq!(viewer["email"], "dana@acme.example");
 }
 
 #[tokio::test]

@@ -201,3 +201,89 @@ async fn target_lists_page_and_filter() {
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_eq!(rest["items"][0]["name"], "Eastside");
 }
+
+#[tokio::test]
+async fn header_secrets_are_write_only_below_admin_on_both_backends() {
+    const MASK: &str = "••••";
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let (_, admin) = server.create_org("Acme Leads", "dana@acme.example");
+        let key = |role: &'static str| {
+            let admin = admin.clone();
+            let base = server.url("");
+            async move {
+                let made = created(&admin, "/api-keys", json!({"name": role, "role": role})).await;
+                Api::new(base, made["key"].as_str().unwrap())
+            }
+        };
+        let (manager, analyst) = (key("manager").await, key("analyst").await);
+        let buyer = created(&admin, "/buyers", json!({"name": "Acme Insurance"})).await;
+        let target = created(
+            &admin,
+            "/targets",
+            json!({"buyer_id": buyer["id"], "name": "Acme RTB", "destination": "sip:rtb@acme.example",
+                   "revenue": {"kind": "rtb", "ping_url": "https://acme.example/ping",
+                               "headers": {"X-Api-Key": "k-secret-123"}, "bid_path": "$.bid"}}),
+        )
+        .await;
+        let webhook = created(
+            &admin,
+            "/webhooks",
+            json!({"name": "CRM", "url": "https://crm.example/hook", "events": ["call.completed"],
+                   "headers": {"Authorization": "Bearer w-secret-456"}}),
+        )
+        .await;
+        let target_path = format!("/targets/{}", id(&target));
+        let webhook_path = format!("/webhooks/{}", id(&webhook));
+
+        // Below admin, every read shows the mask: the object, the list, the history.
+        for reader in [&manager, &analyst] {
+            let (_, read) = reader.get(&target_path).await;
+            assert_eq!(read["revenue"]["headers"]["X-Api-Key"], MASK, "{backend}: {read}");
+            let (_, list) = reader.get("/targets").await;
+            assert_eq!(list["items"][0]["revenue"]["headers"]["X-Api-Key"], MASK);
+            let (_, read) = reader.get(&webhook_path).await;
+            assert_eq!(read["headers"]["Authorization"], MASK, "{backend}: {read}");
+            for path in [&target_path, &webhook_path] {
+                let (_, history) = reader.get(&format!("{path}/history")).await;
+                let text = history.to_string();
+                let shown = ["k-secret-123", "w-secret-456"].iter().any(|v| text.contains(v));
+                assert!(!shown, "{backend}: the history shows a secret: {text}");
+            }
+        }
+
+        // A manager changes the objects as read, the mask sent back: the secrets stay.
+        let (_, mut as_read) = manager.get(&target_path).await;
+        as_read["revenue"]["timeout_ms"] = json!(1500);
+        let patch = json!({"revenue": as_read["revenue"]});
+        let (status, answer) = manager.call(Method::PATCH, &target_path, Some(&patch)).await;
+        assert_eq!(status, 200, "{backend}: {answer}");
+        assert_eq!(answer["revenue"]["headers"]["X-Api-Key"], MASK);
+        let patch = json!({"headers": {"Authorization": MASK, "X-Team": "ops"}});
+        let (status, answer) = manager.call(Method::PATCH, &webhook_path, Some(&patch)).await;
+        assert_eq!(status, 200, "{backend}: {answer}");
+        assert_eq!(answer["headers"], json!({"Authorization": MASK, "X-Team": MASK}));
+
+        // Admins read what is stored, and the history holds no mask.
+        let (_, read) = admin.get(&target_path).await;
+        assert_eq!(read["revenue"]["headers"]["X-Api-Key"], "k-secret-123", "{backend}");
+        assert_eq!(read["revenue"]["timeout_ms"], 1500);
+        let (_, read) = admin.get(&webhook_path).await;
+        assert_eq!(
+            read["headers"],
+            json!({"Authorization": "Bearer w-secret-456", "X-Team": "ops"}),
+            "{backend}"
+        );
+        let (_, history) = admin.get(&format!("{target_path}/history")).await;
+        assert_eq!(history["items"][0]["after"]["revenue"]["headers"]["X-Api-Key"], "k-secret-123");
+        assert!(!history.to_string().contains(MASK), "{history}");
+
+        // A mask with no stored value behind it is refused, never stored.
+        let patch = json!({"headers": {"X-Other": MASK}});
+        let (status, answer) = manager.call(Method::PATCH, &webhook_path, Some(&patch)).await;
+        assert_eq!(status, 422, "{backend}: {answer}");
+    }
+}

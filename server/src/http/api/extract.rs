@@ -1,10 +1,10 @@
 //! Extractors of `/api/v1`: who is calling ([`ApiCaller`]) and JSON bodies whose
 //! rejections speak the API's error format ([`ApiJson`]).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use axum::{
-    extract::{ConnectInfo, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
     http::{header, request::Parts},
 };
 use serde::de::DeserializeOwned;
@@ -17,6 +17,7 @@ use crate::{
         audit::{Actor, By},
     },
     http::AppState,
+    limits::ClientIp,
 };
 
 /// The organization and role of the request's API key. A handler that takes it is
@@ -58,8 +59,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             .ok_or(ApiError::Unauthorized)?;
         let identity =
             api_keys::authenticate(&state.db, presented).await?.ok_or(ApiError::Unauthorized)?;
-        let ip =
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+        let ip = ClientIp::of(&parts.extensions);
         Ok(Self {
             key_id: identity.key_id,
             org: identity.org,

@@ -73,5 +73,6 @@ async fn test_ping(
 ) -> Result<Json<PingReport>, ApiError> {
     caller.require(Permission::EditConfiguration)?;
     let id = text.parse().map_err(|_| ApiError::NotFound)?;
-    Ok(Json(ping::test(&state.db, caller.org, id, &state.pinger).await?))
+    let reveal = crate::network::resource::reveals_secrets(caller.role);
+    Ok(Json(ping::test(&state.db, caller.org, id, &state.pinger, reveal).await?))
 }

@@ -1,7 +1,8 @@
 //! The REST routes every configuration object has, written once for all of them:
 //! `GET /{plural}` (cursor, `?name=`, `?status=`), `POST /{plural}`, `GET`, `PATCH`
 //! (any subset of fields) and `DELETE /{plural}/{id}`, and `GET /{plural}/{id}/history`.
-//! Reading takes any role; changing takes manager or above.
+//! Reading takes any role; changing takes manager or above. Write-only values (header
+//! secrets) read as a mask below admin, in answers and history alike.
 
 use axum::{
     Json, Router,
@@ -102,9 +103,11 @@ async fn list<R: Resource>(
         None => None,
     };
     let filter = Filter { name: query.name, status };
-    let items: Vec<R> =
+    let objects: Vec<R> =
         resource::list(&state.db, caller.org, &filter, page.cursor_id()?, limit).await?;
-    let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(R::id)).flatten();
+    let next_cursor = (objects.len() as i64 == limit).then(|| objects.last().map(R::id)).flatten();
+    let items: Vec<Value> =
+        objects.iter().map(|object| resource::shown(object, caller.role)).collect();
     Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
 }
 
@@ -115,16 +118,21 @@ async fn create<R: Resource>(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(Permission::EditConfiguration)?;
     let object = resource::create::<R>(&state.db, caller.org, input, caller.by()).await?;
-    Ok((StatusCode::CREATED, Json(resource::created_json(&object))))
+    let mut answer = resource::created_json(&object);
+    if !resource::reveals_secrets(caller.role) {
+        resource::mask::<R>(&mut answer);
+    }
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 async fn read<R: Resource>(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(text): Path<String>,
-) -> Result<Json<R>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
-    Ok(Json(resource::get::<R>(&state.db, caller.org, id(&text)?).await?))
+    let object: R = resource::get(&state.db, caller.org, id(&text)?).await?;
+    Ok(Json(resource::shown(&object, caller.role)))
 }
 
 async fn update<R: Resource>(
@@ -132,9 +140,11 @@ async fn update<R: Resource>(
     caller: ApiCaller,
     Path(text): Path<String>,
     ApiJson(input): ApiJson<R::Input>,
-) -> Result<Json<R>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::EditConfiguration)?;
-    Ok(Json(resource::update::<R>(&state.db, caller.org, id(&text)?, input, caller.by()).await?))
+    let object =
+        resource::update::<R>(&state.db, caller.org, id(&text)?, input, caller.by()).await?;
+    Ok(Json(resource::shown(&object, caller.role)))
 }
 
 async fn remove<R: Resource>(
@@ -154,6 +164,14 @@ async fn history<R: Resource>(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Permission::Read)?;
     let entries = resource::history::<R>(&state.db, caller.org, id(&text)?).await?;
+    let reveal = resource::reveals_secrets(caller.role);
+    let shown = |json: sqlx::types::Json<Value>| {
+        let mut json = json.0;
+        if !reveal {
+            resource::mask::<R>(&mut json);
+        }
+        json
+    };
     let items: Vec<Value> = entries
         .into_iter()
         .map(|entry| {
@@ -161,8 +179,8 @@ async fn history<R: Resource>(
                 "at": rfc3339(entry.at),
                 "actor": { "email": entry.actor_email, "api_key": entry.actor_api_key },
                 "action": entry.action,
-                "before": entry.before.map(|json| json.0),
-                "after": entry.after.map(|json| json.0),
+                "before": entry.before.map(shown),
+                "after": entry.after.map(shown),
             })
         })
         .collect();

@@ -96,8 +96,17 @@ async fn deliveries_of(
     caller.require(Permission::Read)?;
     let webhook: Webhook = resource::get(&state.db, caller.org, id(&webhook)?).await?;
     let limit = page.limit()?;
-    let items = log::list(&state.db, caller.org, webhook.id, page.cursor_id()?, limit).await?;
+    let mut items = log::list(&state.db, caller.org, webhook.id, page.cursor_id()?, limit).await?;
     let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(|d| d.id)).flatten();
+    // Every header a delivery carried is the endpoint's own (Bidline's are not kept):
+    // write-only below admin, like the endpoint's configuration.
+    if !resource::reveals_secrets(caller.role) {
+        for delivery in &mut items {
+            for (_, value) in &mut delivery.request.headers {
+                *value = resource::MASK.to_owned();
+            }
+        }
+    }
     Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
 }
 

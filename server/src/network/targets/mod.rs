@@ -129,8 +129,19 @@ impl Resource for Target {
     const TABLE: &'static str = "targets";
     const USED_BY: &'static [(&'static str, &'static str, &'static str)] =
         &[("ring_tree_entries", "target_id", "ring-tree entries")];
+    /// A buyer's ping endpoint takes its API key in a header.
+    const WRITE_ONLY_HEADERS: Option<&'static str> = Some("/revenue/headers");
     type Row = Row;
     type Input = Input;
+
+    fn write_only_headers_mut(
+        &mut self,
+    ) -> Option<&mut std::collections::BTreeMap<String, String>> {
+        match &mut self.revenue {
+            Revenue::Rtb(rtb) => Some(&mut rtb.headers),
+            Revenue::Static { .. } => None,
+        }
+    }
 
     fn id(&self) -> Uuid {
         self.id
