@@ -6,9 +6,10 @@
 use std::time::{Duration, Instant};
 
 use bidline_sipp::{Scenario, Sipp, Transport, free_port, scenario};
-use bidline_tests::{Api, Server, ServerOptions, TestDatabase};
+use bidline_tests::{Api, Server, ServerOptions, TestDatabase, bidline_command};
 use reqwest::Method;
 use serde_json::json;
+use sqlx::{Connection, PgConnection, SqliteConnection};
 
 use crate::calls::{CALLER, DIALED, Network, carrier};
 
@@ -219,4 +220,81 @@ async fn a_trunk_with_credentials_admits_only_carriers_that_prove_them() {
     Sipp::uac_to_with_credentials(right, addr, DIALED, "carrier", "s3cret-pass").passes().await;
     buyer.passes().await;
     assert_eq!(network.ended_call(0).await["status"], "completed");
+}
+
+/// Runs `statements` on the database at `url`, one by one.
+async fn execute(url: &str, statements: &[&str]) {
+    if url.starts_with("sqlite") {
+        let mut db = SqliteConnection::connect(url).await.unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&mut db).await.unwrap();
+        }
+    } else {
+        let mut db = PgConnection::connect(url).await.unwrap();
+        for sql in statements {
+            sqlx::query(sql).execute(&mut db).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn upgrading_keeps_a_shared_number_with_its_oldest_holder_and_reports_the_others() {
+    for database in TestDatabase::all().await {
+        let backend = database.backend();
+        let url = database.url().to_owned();
+        let mut server =
+            Server::start_with(ServerOptions { database: Some(database), ..Default::default() })
+                .await;
+        let (a_org, a) = server.create_org("Org A", "a@a.example");
+        let (b_org, b) = server.create_org("Org B", "b@b.example");
+        for (api, number) in [(&a, "+15550108001"), (&b, "+15550108002")] {
+            let (_, campaign) =
+                api.post("/campaigns", &json!({"name": "C", "time_zone": "UTC"})).await;
+            let (status, _) = api
+                .post("/numbers", &json!({"number": number, "campaign_id": campaign["id"]}))
+                .await;
+            assert_eq!(status, 201);
+        }
+        assert!(server.stop().await.success(), "{backend}");
+
+        // The database as it was before migration 18: numbers unique per organization
+        // only, and B (the newer) holding A's number too.
+        execute(
+            &url,
+            &[
+                "DELETE FROM _sqlx_migrations WHERE version = 20261125000018",
+                "DROP TABLE released_numbers",
+                "DROP INDEX numbers_number",
+                "DROP INDEX numbers_organization_id_number",
+                "CREATE UNIQUE INDEX numbers_organization_id_number ON numbers (organization_id, number)",
+                "UPDATE numbers SET number = '+15550108001' WHERE number = '+15550108002'",
+            ],
+        )
+        .await;
+        let output = bidline_command(&url, &["migrate"]);
+        assert!(output.status.success(), "{backend}: {output:?}");
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            log.contains("released a number") && log.contains("+15550108001"),
+            "{backend}: {log}"
+        );
+
+        let after = Server::start_with(ServerOptions {
+            env: vec![("DATABASE_URL".into(), url.clone())],
+            ..Default::default()
+        })
+        .await;
+        let (a, b) =
+            (Api::new(after.url(""), a_org.api_key), Api::new(after.url(""), b_org.api_key));
+        assert_eq!(a.get("/numbers").await.1["items"][0]["number"], "+15550108001", "{backend}");
+        assert_eq!(b.get("/numbers").await.1["items"], json!([]), "{backend}");
+        let (_, audit) = b.get("/audit-events").await;
+        let released =
+            audit["items"].as_array().unwrap().iter().find(|e| e["action"] == "number.released");
+        assert_eq!(released.unwrap()["detail"]["number"], "+15550108001", "{backend}: {audit}");
+        // Reported once: a second start says nothing more.
+        let again = bidline_command(&url, &["migrate"]);
+        assert!(!String::from_utf8_lossy(&again.stderr).contains("released a number"));
+        drop(server);
+    }
 }
