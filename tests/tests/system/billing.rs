@@ -5,14 +5,14 @@
 
 use std::time::{Duration, Instant};
 
-use bidline_sipp::{Sipp, Transport, free_port, scenario};
+use bidline_sipp::{Sipp, Transport, free_port};
 use bidline_tests::{
     Api, FakeStripe, NewOrg, Server, ServerOptions, SessionClient, TestDatabase,
     fake_stripe::{Misbehaviour, WEBHOOK_SECRET, signed_event},
 };
 use serde_json::{Value, json};
 
-use crate::calls::{CALLER, DIALED, Network, carrier};
+use crate::calls::{CALLER, Network, carrier, refused};
 
 const METER_EVENTS: &str = "/v1/billing/meter_events";
 
@@ -277,18 +277,6 @@ async fn without_stripe_billing_is_off_and_its_webhook_is_refused() {
     assert!(answer["error"].as_str().unwrap().contains("not configured"));
 }
 
-/// A call that Bidline refuses with `status`.
-fn refused(server: &Server, status: u16) -> Sipp {
-    let fills = vec![("__CALLER__", CALLER.to_owned()), ("__STATUS__", status.to_string())];
-    Sipp::uac_to(
-        scenario("carrier_refused.xml", fills),
-        server.sip_addr(),
-        DIALED,
-        Transport::Udp,
-        1,
-    )
-}
-
 #[tokio::test]
 async fn past_due_beyond_the_grace_turns_calls_away_and_paying_lets_them_in_on_both_backends() {
     for database in TestDatabase::all().await {
@@ -321,7 +309,7 @@ async fn past_due_beyond_the_grace_turns_calls_away_and_paying_lets_them_in_on_b
         assert_eq!(billing["status"], "past_due", "{backend}: {billing}");
         assert_eq!(billing["calls_blocked"], true, "{backend}: {billing}");
 
-        refused(&server, 402).passes().await;
+        refused(&server, CALLER, 402).passes().await;
         let call = network.ended_call(0).await;
         assert_eq!(call["status"], "rejected", "{backend}: {call:#}");
         let refusal = call["events"].as_array().unwrap().iter().find(|e| e["kind"] == "refused");

@@ -132,7 +132,8 @@ pub fn carrier(server: &Server, caller: &str, talk_ms: u64) -> Sipp {
     Sipp::uac_to(scenario("carrier.xml", fills), server.sip_addr(), DIALED, Transport::Udp, 1)
 }
 
-fn refused(server: &Server, caller: &str, status: u16) -> Sipp {
+/// A call from `caller` that Bidline refuses with `status`.
+pub fn refused(server: &Server, caller: &str, status: u16) -> Sipp {
     let fills = vec![("__CALLER__", caller.to_owned()), ("__STATUS__", status.to_string())];
     Sipp::uac_to(
         scenario("carrier_refused.xml", fills),

@@ -11,7 +11,7 @@ use reqwest::Method;
 use serde_json::json;
 use sqlx::{Connection, PgConnection, SqliteConnection};
 
-use crate::calls::{CALLER, DIALED, Network, carrier};
+use crate::calls::{CALLER, DIALED, Network, carrier, refused};
 
 #[tokio::test]
 async fn a_number_belongs_to_one_organization_on_the_whole_platform_on_both_backends() {
@@ -115,18 +115,6 @@ async fn routes_past(api: &Api, version: i64) {
     }
 }
 
-/// A refused call from the carrier to [`DIALED`]: `status` is what it must hear.
-fn refused(server: &Server, status: u16) -> Sipp {
-    let fills = vec![("__CALLER__", CALLER.to_owned()), ("__STATUS__", status.to_string())];
-    Sipp::uac_to(
-        scenario("carrier_refused.xml", fills),
-        server.sip_addr(),
-        DIALED,
-        Transport::Udp,
-        1,
-    )
-}
-
 #[tokio::test]
 async fn only_the_numbers_organization_may_admit_its_calls_on_both_backends() {
     for database in TestDatabase::all().await {
@@ -163,7 +151,7 @@ async fn only_the_numbers_organization_may_admit_its_calls_on_both_backends() {
         routes_past(&a.api, before).await;
 
         // B's trunk does not admit calls to A's number.
-        refused(&server, 403).passes().await;
+        refused(&server, CALLER, 403).passes().await;
         assert_eq!(b.get("/calls").await.1["items"], json!([]), "{backend}");
         assert_eq!(a.api.get("/calls").await.1["items"], json!([]), "{backend}");
 
@@ -209,7 +197,7 @@ async fn a_trunk_with_credentials_admits_only_carriers_that_prove_them() {
     routes_past(&network.api, before).await;
 
     // Without credentials: challenged, so sipp's plain carrier hears 401.
-    refused(&server, 401).passes().await;
+    refused(&server, CALLER, 401).passes().await;
     // With the wrong password: 403 after the challenge.
     let addr = server.sip_addr();
     let wrong = scenario("uac_auth_refused.xml", vec![]);
