@@ -124,6 +124,7 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
         tree_timeout: TREE_TIMEOUT,
         leases: Arc::new(Book::new(Box::new(Discard), chrono::Duration::minutes(10))),
         billing: Arc::default(),
+        allow_private: true,
     }
 }
 

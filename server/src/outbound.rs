@@ -4,8 +4,40 @@
 //! Names are checked by the client's resolver, so no connection — new, pooled or after a
 //! redirect — reaches a private address by name; literal addresses by [`check_url`] and,
 //! after a redirect, by [`redirects`].
+//!
+//! SIP legs are held to the same policy: a literal address in configuration (a target's
+//! SIP URI, an outbound trunk's host) is refused when it is written ([`check_host`]), and
+//! the address a leg is sent to, after resolution, when it is dialed ([`check_dialed`]).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// `--allow-private-targets`, for configuration as it is written (checked in code that
+/// has no server state at hand). Set once at start.
+static PRIVATE_ALLOWED: AtomicBool = AtomicBool::new(false);
+
+pub fn set_private_allowed(allowed: bool) {
+    PRIVATE_ALLOWED.store(allowed, Ordering::Relaxed);
+}
+
+fn private_allowed() -> bool {
+    PRIVATE_ALLOWED.load(Ordering::Relaxed)
+}
+
+/// Checks a host written into configuration: a literal address must be public (unless
+/// the operator allows others); a name is checked when it is resolved.
+pub fn check_host(host: &str) -> Result<(), String> {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => guard(host, ip, private_allowed()),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Checks the address a SIP leg is about to be sent to.
+pub fn check_dialed(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), String> {
+    guard(host, ip, allow_private)
+}
 
 /// Addresses that are not public: this machine, private and link-local networks, and
 /// addresses that are not a host.
@@ -168,6 +200,16 @@ mod tests {
         }
         for public in ["203.0.113.10", "8.8.8.8", "2001:4860::8888", "64:ff9b::808:808"] {
             assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn literal_hosts_in_configuration_are_checked() {
+        for private in ["127.0.0.1", "[::1]", "10.0.0.5", "64:ff9b::7f00:1", "[2002:c0a8:101::1]"] {
+            assert!(check_host(private).is_err(), "{private}");
+        }
+        for public in ["203.0.113.10", "sip.carrier.example", "[2001:4860::8888]"] {
+            assert!(check_host(public).is_ok(), "{public}");
         }
     }
 

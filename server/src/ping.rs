@@ -221,7 +221,12 @@ impl Pinger {
                 Method::Post => "POST",
             }
             .to_owned(),
-            url: render(&rtb.ping_url, call),
+            // Values in a URL are URL-encoded, as in webhooks' URLs.
+            url: template::render(
+                &rtb.ping_url,
+                |name| call.attribute(name),
+                template::Escape::Url,
+            ),
             headers,
             body,
         };

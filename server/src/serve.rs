@@ -51,6 +51,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let key = secret_key(cli)?;
     secrets::secret_key_check(&db, &key).await?;
     secrets::install(key);
+    crate::outbound::set_private_allowed(cli.allow_private_targets);
 
     let listener = TcpListener::bind(cli.http_addr)
         .await
@@ -199,6 +200,7 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
         tree_timeout: crate::routing::router::TREE_TIMEOUT,
         leases,
         billing,
+        allow_private: cli.allow_private_targets,
     };
     let mut config = edge::Config::new(cli.sip_addr);
     config.tcp.max_connections = cli.sip_max_connections as usize;

@@ -40,6 +40,8 @@ impl Reply {
 #[derive(Clone, Debug)]
 pub struct ReceivedPing {
     pub method: String,
+    /// The path and query, as sent.
+    pub uri: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
@@ -62,12 +64,13 @@ impl FakeBuyer {
         let record = received.clone();
         let app = Router::new().route(
             "/{*path}",
-            any(move |method: Method, headers: HeaderMap, body: Bytes| {
+            any(move |method: Method, uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
                 let record = record.clone();
                 let reply = reply.clone();
                 async move {
                     record.lock().unwrap().push(ReceivedPing {
                         method: method.to_string(),
+                        uri: uri.to_string(),
                         headers: headers
                             .iter()
                             .map(|(k, v)| {

@@ -79,7 +79,8 @@ pub enum Outcome {
     Ineligible,
     /// Answered without a bid, or declined.
     NoBid,
-    /// The ping failed: no answer in time, an error status, an unreadable answer.
+    /// The ping failed: no answer in time, an error status, an unreadable answer, or a
+    /// bid its target may not take (a destination it does not allow).
     Failed,
     BelowFloor,
     /// In the order to ring, not rung (an earlier one answered, or the caller left).

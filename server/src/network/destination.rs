@@ -23,6 +23,20 @@ impl Destination {
         }
     }
 
+    /// A SIP URI whose host is a literal private, loopback or link-local address is
+    /// refused, unless the operator allows such targets (see [`crate::outbound`]).
+    pub fn check_public(&self) -> Result<(), String> {
+        self.host().map_or(Ok(()), |host| crate::outbound::check_host(&host))
+    }
+
+    /// A SIP URI's host (an IPv6 address in brackets); `None` for a phone number.
+    pub fn host(&self) -> Option<String> {
+        match self {
+            Self::Sip(uri) => Some(host_of(uri)),
+            Self::Phone(_) => None,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             Self::Phone(number) => number.as_str(),
@@ -47,6 +61,17 @@ impl schemars::JsonSchema for Destination {
             "type": "string",
             "description": "A phone number in E.164 (+15551234567), dialed through the target's outbound trunk, or a SIP URI (sip:buyer@host[:port][;params]) called directly.",
         })
+    }
+}
+
+/// The host of a URI [`parse_sip_uri`] accepted (IPv6 in brackets).
+fn host_of(uri: &str) -> String {
+    let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+    let address = rest.split(';').next().unwrap_or(rest);
+    let host_port = address.rsplit_once('@').map_or(address, |(_, host_port)| host_port);
+    match host_port.strip_prefix('[') {
+        Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or(v6)),
+        None => host_port.split(':').next().unwrap_or(host_port).to_owned(),
     }
 }
 
@@ -133,6 +158,13 @@ mod tests {
             assert_eq!(Destination::parse(uri).unwrap().as_str(), uri, "{uri}");
         }
         assert_eq!(Destination::parse("SIP:a@b.example").unwrap().as_str(), "sip:a@b.example");
+    }
+
+    #[test]
+    fn the_host_of_a_uri_is_found_whatever_surrounds_it() {
+        assert_eq!(host_of("sip:x@127.0.0.1:6379;transport=tcp"), "127.0.0.1");
+        assert_eq!(host_of("sip:agent@[2001:db8::1]:5060"), "[2001:db8::1]");
+        assert_eq!(host_of("sips:calls.example.com"), "calls.example.com");
     }
 
     #[test]

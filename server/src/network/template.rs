@@ -59,6 +59,29 @@ pub fn check_with<'t>(text: &'t str, more: &[&str]) -> Result<Vec<&'t str>, Stri
     Ok(names)
 }
 
+/// Checks a URL template (a ping URL, a webhook's or pixel's): its tokens are known
+/// (`more` besides the call's attributes), it is an http(s) URL with a host, and no
+/// token is in its scheme, host or port. Values are URL-encoded where they land, but a
+/// value — a caller's tag, say — must never choose where the request goes.
+pub fn check_url(url: &str, more: &[&str]) -> Result<(), String> {
+    check_with(url, more)?;
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let authority_end =
+        url[after_scheme..].find(['/', '?', '#']).map_or(url.len(), |at| after_scheme + at);
+    if url[..authority_end].contains("{{") {
+        return Err("may not have a token in its scheme, host or port".to_owned());
+    }
+    // A sample value shows the URL's shape.
+    let sample = render(url, |_| "0".to_owned(), Escape::Url);
+    match url::Url::parse(&sample) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(())
+        }
+        Ok(_) => Err("must be an http:// or https:// URL with a host".to_owned()),
+        Err(error) => Err(format!("is not a URL: {error}")),
+    }
+}
+
 /// Where a template's values land, and so how they are escaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Escape {
@@ -100,6 +123,21 @@ pub fn render(template: &str, value: impl Fn(&str) -> String, escape: Escape) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_may_not_choose_where_a_url_goes() {
+        assert!(check_url("https://buyer.example/p/{{caller.number}}?c={{dialed}}", &[]).is_ok());
+        for bad in [
+            "https://{{tag.host}}/ping",
+            "https://buyer.example:{{tag.port}}/ping",
+            "{{tag.scheme}}://buyer.example/ping",
+            "https://{{tag.sub}}.buyer.example/",
+        ] {
+            assert!(check_url(bad, &[]).unwrap_err().contains("scheme, host or port"), "{bad}");
+        }
+        assert!(check_url("ftp://buyer.example", &[]).is_err());
+        assert!(check_url("https://buyer.example/{{caller.nmuber}}", &[]).is_err());
+    }
 
     #[test]
     fn templates_name_only_known_tokens() {

@@ -219,7 +219,11 @@ impl Resource for Trunk {
                     Some(host) if !is_host(host) => {
                         invalid.add("host", "must be a host name or an IP address")
                     }
-                    Some(_) => {}
+                    Some(host) => {
+                        if let Err(why) = crate::outbound::check_host(host) {
+                            invalid.add("host", why);
+                        }
+                    }
                 }
                 if port == Some(0) {
                     invalid.add("port", "must be between 1 and 65535");
@@ -356,7 +360,8 @@ fn cidrs(texts: &[String], invalid: &mut Invalid) -> Vec<IpNet> {
 
 /// The widest source network an inbound trunk may admit: /8 of IPv4, /32 of IPv6 (a
 /// regional registry's allocation). Anything wider is a catch-all in disguise.
-fn widest(net: IpNet) -> u8 {
+/// The widest network a list of a peer's own addresses may hold.
+pub(crate) fn widest(net: IpNet) -> u8 {
     match net {
         IpNet::V4(_) => 8,
         IpNet::V6(_) => 32,

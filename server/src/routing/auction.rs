@@ -1,7 +1,8 @@
 //! One call's auction: which ring-tree targets may take it (and why not), and what each
 //! eligible one offers — its static revenue, or its buyer's answer to a ping, all pinged
 //! at once, or a standing answer the ping shield kept. Every target gets a row in the
-//! call's bids, eligible or not.
+//! call's bids, eligible or not. A bid that would send the call somewhere its target's
+//! `dynamic_destinations` does not allow loses.
 
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use crate::{
     calls::{BidRow, Outcome},
     network::{
         Status as Active, ring_tree,
-        targets::{Target, revenue::Revenue},
+        targets::{Target, dynamic, revenue::Revenue},
     },
     ping,
 };
@@ -157,8 +158,15 @@ pub async fn run<'s>(
             Ok(offer) => {
                 row.bid_cents = Some(offer.cents);
                 row.accepted = Some(true);
-                row.outcome = Outcome::Ranked;
                 row.destination = offer.destination.clone();
+                if let Some(place) = &offer.destination
+                    && !dynamic::allows(&target.dynamic_destinations, place)
+                {
+                    row.outcome = Outcome::Failed;
+                    row.reason = Some("destination not allowed".into());
+                    continue;
+                }
+                row.outcome = Outcome::Ranked;
                 row.min_duration_seconds = offer.min_duration;
                 eligible.push(Eligible {
                     target,

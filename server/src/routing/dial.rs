@@ -2,7 +2,8 @@
 //! format and sent to the trunk (with its credentials); a SIP URI is sent to its host.
 //! Host names are resolved here, in the routing task, never on the SIP edge's shards
 //! (A/AAAA only: a trunk or buyer using SRV records must be given by address or name of
-//! a host).
+//! a host). The address dialed must be public unless the operator allows private
+//! targets, as for every request Bidline sends on its users' say-so.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -48,6 +49,9 @@ pub enum DialError {
     BadUri(String),
     #[error("cannot resolve {host}: {reason}")]
     Resolve { host: String, reason: String },
+    /// The leg would reach this machine or a private network.
+    #[error("{0}")]
+    Private(String),
 }
 
 /// A phone number through `trunk`.
@@ -55,6 +59,7 @@ pub async fn via_trunk(
     number: &E164,
     trunk: Option<&TrunkEntry>,
     ring_timeout: Duration,
+    allow_private: bool,
 ) -> Result<Destination, DialError> {
     let Some(TrunkEntry { trunk, password }) =
         trunk.filter(|entry| entry.trunk.status == crate::network::Status::Active)
@@ -75,6 +80,7 @@ pub async fn via_trunk(
         uri.params.set("transport", Some("tcp"));
     }
     let addr = resolve(host, *port).await?;
+    crate::outbound::check_dialed(host, addr.ip(), allow_private).map_err(DialError::Private)?;
     let credentials = match (&trunk.username, password) {
         (Some(username), Some(password)) => {
             Some(Credentials { username: username.clone(), password: password.clone() })
@@ -91,7 +97,11 @@ pub async fn via_trunk(
 }
 
 /// A SIP URI, sent to its host (port 5060 unless it names one).
-pub async fn to_uri(text: &str, ring_timeout: Duration) -> Result<Destination, DialError> {
+pub async fn to_uri(
+    text: &str,
+    ring_timeout: Duration,
+    allow_private: bool,
+) -> Result<Destination, DialError> {
     let bad = || DialError::BadUri(text.to_owned());
     let uri: Uri = text.parse().map_err(|_| bad())?;
     let Uri::Sip(sip) = &uri else { return Err(bad()) };
@@ -108,6 +118,8 @@ pub async fn to_uri(text: &str, ring_timeout: Duration) -> Result<Destination, D
         Host::Ip(ip) => SocketAddr::new(*ip, port),
         Host::Name(name) => resolve(name, port).await?,
     };
+    crate::outbound::check_dialed(&sip.host.to_string(), addr.ip(), allow_private)
+        .map_err(DialError::Private)?;
     Ok(Destination {
         uri,
         next_hop: Peer { transport, addr },
@@ -147,12 +159,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_sip_uri_goes_to_its_host_and_transport() {
+        let ring = Duration::from_secs(5);
         let destination =
-            to_uri("sip:buyer@127.0.0.1:5090;transport=tcp", Duration::from_secs(5)).await.unwrap();
+            to_uri("sip:buyer@127.0.0.1:5090;transport=tcp", ring, true).await.unwrap();
         assert_eq!(destination.next_hop.transport, Transport::Tcp);
         assert_eq!(destination.next_hop.addr, "127.0.0.1:5090".parse().unwrap());
-        let local = to_uri("sip:buyer@localhost", Duration::from_secs(5)).await.unwrap();
+        let local = to_uri("sip:buyer@localhost", ring, true).await.unwrap();
         assert_eq!(local.next_hop.addr.port(), 5060);
-        assert!(to_uri("sips:buyer@127.0.0.1", Duration::from_secs(5)).await.is_err());
+        assert!(to_uri("sips:buyer@127.0.0.1", ring, true).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_leg_to_a_private_address_is_refused_unless_allowed() {
+        let ring = Duration::from_secs(5);
+        for uri in ["sip:x@127.0.0.1:6379;transport=tcp", "sip:x@localhost", "sip:x@[::1]"] {
+            let refused = to_uri(uri, ring, false).await.unwrap_err();
+            assert!(matches!(refused, DialError::Private(_)), "{uri}: {refused}");
+        }
     }
 }

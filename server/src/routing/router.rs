@@ -60,6 +60,8 @@ pub struct CallRouter {
     pub leases: Arc<Book>,
     /// Organizations whose calls are turned away for an unpaid bill.
     pub billing: Arc<crate::billing::Gate>,
+    /// `--allow-private-targets`: legs may go to private and loopback addresses.
+    pub allow_private: bool,
 }
 
 /// The realm of the digest challenges sent to carriers.
@@ -376,14 +378,16 @@ impl Routing1<'_> {
             None => target.destination.clone(),
         };
         match destination {
-            TargetDestination::Sip(uri) => dial::to_uri(&uri, ring_timeout).await,
+            TargetDestination::Sip(uri) => {
+                dial::to_uri(&uri, ring_timeout, self.router.allow_private).await
+            }
             TargetDestination::Phone(number) => {
                 let trunk = target
                     .outbound_trunk_id
                     .and_then(|id| self.snapshot.trunks.get(&id))
                     .filter(|trunk| trunk.org == self.number.org)
                     .map(|trunk| &trunk.object);
-                dial::via_trunk(&number, trunk, ring_timeout).await
+                dial::via_trunk(&number, trunk, ring_timeout, self.router.allow_private).await
             }
         }
     }

@@ -666,7 +666,7 @@ async fn a_repeat_caller_goes_back_to_the_target_that_took_their_last_call() {
 }
 
 #[tokio::test]
-async fn a_bid_may_name_where_the_call_goes() {
+async fn a_bid_may_name_where_the_call_goes_where_its_target_allows() {
     let port = free_port();
     let buyer = FakeBuyer::start(
         json!({"accept": true, "bid": 1500, "destination": format!("sip:sales@127.0.0.1:{port};transport=tcp")}),
@@ -682,6 +682,10 @@ async fn a_bid_may_name_where_the_call_goes() {
             json!({"kind": "rtb", "ping_url": buyer.url("/ping")}),
         )
         .await;
+    let allow = json!({"dynamic_destinations": ["127.0.0.0/24"]});
+    let (status, body) =
+        network.api.call(Method::PATCH, &format!("/targets/{target}"), Some(&allow)).await;
+    assert_eq!(status, 200, "{body}");
     network.go_live(&[&target]).await;
     let answering = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Tcp, 1);
     carrier(&server, CALLER, 100).passes().await;

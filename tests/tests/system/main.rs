@@ -28,6 +28,7 @@ mod publishers;
 mod routing;
 mod sessions;
 mod shutdown;
+mod sip_destinations;
 mod targets;
 mod tenancy;
 mod trunks;

@@ -90,3 +90,33 @@ async fn pings_to_loopback_are_refused_unless_the_operator_allows_them() {
     assert_eq!(report["response"], Value::Null);
     assert!(buyer.received().is_empty(), "nothing reached the buyer");
 }
+
+#[tokio::test]
+async fn tokens_in_a_ping_url_are_url_encoded_and_may_not_choose_its_host() {
+    let buyer = FakeBuyer::start(json!({"bidAmount": 1})).await;
+    let server = Server::start().await;
+    let (_, api) = server.create_org("Acme Leads", "dana@acme.example");
+    let target =
+        rtb_target(&api, &buyer.url("/ping?cid={{caller.number}}&src={{tag.utm_source}}")).await;
+    let (status, report) = api.post(&format!("/targets/{target}/test-ping"), &json!({})).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(buyer.received()[0].uri, "/ping?cid=%2B12125550123&src=bidline-test");
+
+    for url in [
+        "http://{{tag.host}}/ping",
+        "{{tag.scheme}}://acme.example/",
+        "http://acme.example:{{tag.port}}/",
+    ] {
+        let (_, buyer) = api.post("/buyers", &json!({"name": "B"})).await;
+        let (status, refused) = api
+            .post(
+                "/targets",
+                &json!({"buyer_id": buyer["id"], "name": "T", "destination": "sip:rtb@acme.example",
+                        "revenue": {"kind": "rtb", "ping_url": url}}),
+            )
+            .await;
+        assert_eq!(status, 422, "{url}: {refused}");
+        let why = refused["fields"]["revenue.ping_url"].as_str().unwrap();
+        assert!(why.contains("scheme, host or port"), "{url}: {why}");
+    }
+}

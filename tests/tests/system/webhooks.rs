@@ -9,7 +9,7 @@ use bidline_tests::{Api, Behaviour, Received, Receiver, Server, ServerOptions, T
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::calls::{CALLER, DIALED, Network, carrier};
+use crate::calls::{CALLER, DIALED, Network, carrier, refused};
 
 /// The events of a converted call, in the order they happen.
 const CALL_EVENTS: [&str; 6] = [
@@ -403,12 +403,25 @@ async fn deliveries_to_private_addresses_are_refused_unless_the_operator_allows_
         ..Default::default()
     })
     .await;
-    let port = free_port();
-    let network = network(&server, port).await;
+    // SIP legs are held to the same policy, so the call cannot reach a buyer here: its
+    // target's name resolves to loopback and is refused when dialed. The call's events
+    // are sent all the same.
+    let network = Network::new(&server, json!({})).await;
+    let (_, buyer) = network.api.post("/buyers", &json!({"name": "Local"})).await;
+    let (status, target) = network
+        .api
+        .post(
+            "/targets",
+            &json!({"buyer_id": buyer["id"], "name": "Local", "destination": format!("sip:buyer@localhost:{}", free_port()),
+                    "revenue": {"kind": "static", "cents": 2500}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{target}");
+    network.go_live(&[target["id"].as_str().unwrap()]).await;
     let receiver = Receiver::start(vec![]).await;
     let webhook = endpoint(&network.api, "Internal", &receiver.url("/")).await;
     let id = webhook["id"].as_str().unwrap();
-    converted_call(&server, port).await;
+    refused(&server, CALLER, 480).passes().await;
     let started = std::time::Instant::now();
     let log = loop {
         let (_, log) = network.api.get(&format!("/webhooks/{id}/deliveries")).await;

@@ -148,7 +148,7 @@ const BUYER: [Field; 7] = [
 
 const RTB: (&str, &str) = ("revenue.kind", "rtb");
 
-const TARGET: [Field; 29] = [
+const TARGET: [Field; 30] = [
     field("buyer_id", "Buyer", Input::Reference(Kind::Buyer)),
     field("name", "Name", Input::Text),
     field("status", "Status", STATUS),
@@ -198,6 +198,9 @@ const TARGET: [Field; 29] = [
     .when(RTB.0, RTB.1),
     field("revenue.accept_path", "Accept JSONPath", Input::Text).when(RTB.0, RTB.1),
     field("revenue.destination_path", "Destination JSONPath", Input::Text).when(RTB.0, RTB.1),
+    field("dynamic_destinations", "Destinations a bid may name", Input::Lines)
+        .when(RTB.0, RTB.1)
+        .hint("one per line: pbx.buyer.com, *.buyer.com, 203.0.113.0/24, +1555; empty = none"),
     field("revenue.min_duration_path", "Minimum duration JSONPath", Input::Text).when(RTB.0, RTB.1),
 ];
 

@@ -2,6 +2,7 @@
 //! caps), opening hours, the calls it takes (conditions) and what it pays (revenue).
 
 pub mod conditions;
+pub mod dynamic;
 pub mod revenue;
 pub mod schedule;
 
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use self::{conditions::Condition, revenue::Revenue, schedule::Schedule};
+use self::{conditions::Condition, dynamic::Allowed, revenue::Revenue, schedule::Schedule};
 use super::{
     Invalid, NetworkError, Stamp, Status, check_own, destination::Destination, double_option,
     name_field, patched, resource::Resource, status_field, time_zone,
@@ -46,8 +47,12 @@ pub struct Target {
     pub name: String,
     pub status: Status,
     pub destination: Destination,
-    /// The trunk a phone number is dialed through; `None` for SIP URIs.
+    /// The trunk a phone number is dialed through (the destination, or one a bid names);
+    /// `None` for SIP URIs.
     pub outbound_trunk_id: Option<Uuid>,
+    /// Where a bid's destination may send the call; empty, a bid's destination is not
+    /// taken.
+    pub dynamic_destinations: Vec<Allowed>,
     pub ring_timeout_seconds: u32,
     pub concurrency_cap: Option<u32>,
     /// The zone caps are counted in (and the schedule's, unless it names its own).
@@ -74,6 +79,7 @@ pub struct Input {
     pub destination: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     pub outbound_trunk_id: Option<Option<Uuid>>,
+    pub dynamic_destinations: Option<Vec<String>>,
     pub ring_timeout_seconds: Option<i64>,
     #[serde(default, deserialize_with = "double_option")]
     pub concurrency_cap: Option<Option<i64>>,
@@ -106,6 +112,7 @@ pub struct Row {
     status: String,
     destination: String,
     outbound_trunk_id: Option<Uuid>,
+    dynamic_destinations: Json<Vec<Allowed>>,
     ring_timeout_seconds: i64,
     concurrency_cap: Option<i64>,
     time_zone: String,
@@ -160,6 +167,7 @@ impl Resource for Target {
             status: Status::parse(&row.status).unwrap_or(Status::Paused),
             destination,
             outbound_trunk_id: row.outbound_trunk_id,
+            dynamic_destinations: row.dynamic_destinations.0,
             ring_timeout_seconds: count(Some(row.ring_timeout_seconds))
                 .unwrap_or(DEFAULT_RING_TIMEOUT),
             concurrency_cap: count(row.concurrency_cap),
@@ -187,9 +195,10 @@ impl Resource for Target {
             invalid.add("buyer_id", "is required");
         }
         let destination = match (input.destination, current) {
-            (Some(text), _) => {
-                Destination::parse(&text).map_err(|why| invalid.add("destination", why)).ok()
-            }
+            (Some(text), _) => Destination::parse(&text)
+                .and_then(|destination| destination.check_public().map(|()| destination))
+                .map_err(|why| invalid.add("destination", why))
+                .ok(),
             (None, Some(current)) => Some(current.destination.clone()),
             (None, None) => {
                 invalid.add("destination", "is required: a phone number or a SIP URI");
@@ -198,12 +207,28 @@ impl Resource for Target {
         };
         let outbound_trunk_id =
             patched(input.outbound_trunk_id, current.and_then(|t| t.outbound_trunk_id));
+        let dynamic_destinations = match input.dynamic_destinations {
+            Some(texts) => dynamic::parse(&texts).unwrap_or_else(|why| {
+                invalid.add("dynamic_destinations", why);
+                Vec::new()
+            }),
+            None => current.map(|t| t.dynamic_destinations.clone()).unwrap_or_default(),
+        };
         match (&destination, outbound_trunk_id) {
             (Some(Destination::Phone(_)), None) => {
                 invalid.add("outbound_trunk_id", "is required to dial a phone number")
             }
             (Some(Destination::Sip(_)), Some(_)) => invalid
                 .add("outbound_trunk_id", "must be null for a SIP URI, which is called directly"),
+            (Some(Destination::Sip(_)), None)
+                if dynamic_destinations.iter().any(Allowed::is_prefix) =>
+            {
+                invalid.add(
+                    "dynamic_destinations",
+                    "number prefixes are dialed through the target's outbound trunk, which \
+                     only a target dialing a phone number has",
+                )
+            }
             _ => {}
         }
         let ring_timeout_seconds = match input.ring_timeout_seconds {
@@ -279,6 +304,7 @@ impl Resource for Target {
             status,
             destination,
             outbound_trunk_id,
+            dynamic_destinations,
             ring_timeout_seconds,
             concurrency_cap,
             time_zone,
@@ -331,13 +357,14 @@ impl Resource for Target {
             let sql = if new {
                 "INSERT INTO targets (buyer_id, name, status, destination, outbound_trunk_id, \
                  ring_timeout_seconds, concurrency_cap, time_zone, cap_hour, cap_day, cap_month, cap_total, \
-                 schedule, conditions, revenue, updated_at, organization_id, id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $16)"
+                 schedule, conditions, revenue, updated_at, organization_id, id, dynamic_destinations, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $16)"
             } else {
                 "UPDATE targets SET buyer_id = $1, name = $2, status = $3, destination = $4, \
                  outbound_trunk_id = $5, ring_timeout_seconds = $6, concurrency_cap = $7, time_zone = $8, \
                  cap_hour = $9, cap_day = $10, cap_month = $11, cap_total = $12, schedule = $13, \
-                 conditions = $14, revenue = $15, updated_at = $16 WHERE organization_id = $17 AND id = $18"
+                 conditions = $14, revenue = $15, updated_at = $16, dynamic_destinations = $19 \
+                 WHERE organization_id = $17 AND id = $18"
             };
             let caps = target.caps;
             with_tx!(tx, tx => {
@@ -360,6 +387,7 @@ impl Resource for Target {
                     .bind(target.updated_at)
                     .bind(org)
                     .bind(target.id)
+                    .bind(Json(&target.dynamic_destinations))
                     .execute(&mut **tx)
                     .await
                     .map(|done| done.rows_affected())
@@ -413,6 +441,22 @@ mod tests {
     }
 
     #[test]
+    fn numbers_a_bid_may_name_are_dialed_through_the_targets_trunk() {
+        let allow = serde_json::json!({"dynamic_destinations": ["+1555", "*.buyer.example"]});
+        let invalid = apply(Some(&a_target()), allow.clone()).unwrap_err();
+        assert!(invalid.0["dynamic_destinations"].contains("outbound trunk"), "{invalid:?}");
+        let trunk = Uuid::now_v7();
+        let phone = serde_json::json!({"destination": "+15550100200", "outbound_trunk_id": trunk});
+        let phone = apply(Some(&a_target()), phone).unwrap();
+        let allowed = apply(Some(&phone), allow).unwrap();
+        assert_eq!(allowed.dynamic_destinations.len(), 2);
+        let invalid =
+            apply(Some(&allowed), serde_json::json!({"dynamic_destinations": ["10.1.2.0/24"]}))
+                .unwrap_err();
+        assert!(invalid.0["dynamic_destinations"].contains("private"));
+    }
+
+    #[test]
     fn a_patch_changes_one_cap_and_keeps_the_rest() {
         let target =
             apply(Some(&a_target()), serde_json::json!({"caps": {"hour": 5, "day": null}}))
@@ -453,6 +497,7 @@ pub mod testing {
             status: Status::Active,
             destination: Destination::Sip("sip:buyer@192.0.2.10".into()),
             outbound_trunk_id: None,
+            dynamic_destinations: Vec::new(),
             ring_timeout_seconds: DEFAULT_RING_TIMEOUT,
             concurrency_cap: None,
             time_zone: DEFAULT_TIME_ZONE.into(),

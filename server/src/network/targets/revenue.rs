@@ -151,10 +151,10 @@ pub fn parse(input: Input, invalid: &mut Invalid) -> Revenue {
 
 fn rtb(input: Input, buffer_seconds: u32, invalid: &mut Invalid) -> Rtb {
     let ping_url = input.ping_url.unwrap_or_default().trim().to_owned();
-    match url::Url::parse(&ping_url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {}
-        _ if ping_url.is_empty() => invalid.add("revenue.ping_url", "is required for RTB"),
-        _ => invalid.add("revenue.ping_url", "must be an http:// or https:// URL"),
+    if ping_url.is_empty() {
+        invalid.add("revenue.ping_url", "is required for RTB");
+    } else if let Err(problem) = template::check_url(&ping_url, &[]) {
+        invalid.add("revenue.ping_url", problem);
     }
     let method = match input.method.as_deref().map(|m| m.trim().to_ascii_uppercase()) {
         None => Method::Post,
