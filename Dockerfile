@@ -21,7 +21,8 @@ WORKDIR /app
 COPY --from=build /src/target/release/bidline /usr/local/bin/bidline
 COPY --from=build /src/site /app/site
 USER bidline
-# The site root defaults to ./site, which is /app/site here.
+# The site root defaults to ./site, which is /app/site here. SIP listens on every
+# address, so `docker run` must say where peers reach it: -e BIDLINE_SIP_ADVERTISE=HOST[:PORT].
 ENV BIDLINE_HTTP_ADDR=0.0.0.0:3000 \
     BIDLINE_SIP_ADDR=0.0.0.0:5060 \
     DATABASE_URL=sqlite://data/bidline.db \

@@ -24,7 +24,7 @@ pub struct Cli {
     )]
     pub http_addr: SocketAddr,
 
-    /// Address (IP:PORT) of the SIP edge (UDP and TCP); reserved until the SIP edge lands.
+    /// Address (IP:PORT) of the SIP edge (UDP and TCP), where carriers send calls.
     #[arg(
         long = "sip",
         env = "BIDLINE_SIP_ADDR",
@@ -33,6 +33,12 @@ pub struct Cli {
         value_name = "ADDR"
     )]
     pub sip_addr: SocketAddr,
+
+    /// Where carriers and buyers reach the SIP edge, as written into Via, Contact and
+    /// our legs' From: HOST[:PORT] (a name, an IPv4 address or a bracketed IPv6 one; the
+    /// port defaults to the bound one). Required when --sip binds 0.0.0.0 or [::].
+    #[arg(long, env = "BIDLINE_SIP_ADVERTISE", global = true, value_name = "HOST[:PORT]")]
+    pub sip_advertise: Option<bidline_telephony::edge::Advertise>,
 
     /// SIP over TCP: connections open at once, in all.
     #[arg(long, env = "BIDLINE_SIP_MAX_CONNECTIONS", default_value_t = 4096, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

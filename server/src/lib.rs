@@ -59,6 +59,12 @@ pub enum StartError {
     Webhooks(#[source] reqwest::Error),
     #[error("cannot open the GeoIP database {} (--geoip-db / BIDLINE_GEOIP_DB): {source}", path.display())]
     Geo { path: std::path::PathBuf, source: maxminddb::MaxMindDbError },
+    #[error(
+        "--sip {0} binds every address, and peers cannot be told to reach an unspecified one: \
+         give the address they reach this node at with --sip-advertise HOST[:PORT] \
+         (BIDLINE_SIP_ADVERTISE)"
+    )]
+    SipAdvertise(SocketAddr),
     #[error("cannot listen for SIP on {addr} (--sip / BIDLINE_SIP_ADDR): {source}")]
     Sip {
         addr: SocketAddr,

@@ -28,7 +28,10 @@ use crate::{
 pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let signals = Signals::install().map_err(StartError::Signals)?;
     let metrics = Metrics::install().map_err(StartError::Metrics)?;
-    // Before anything is created: a wrong path must not leave a database behind.
+    // Before anything is created: a wrong path or address must not leave a database behind.
+    if cli.sip_addr.ip().is_unspecified() && cli.sip_advertise.is_none() {
+        return Err(StartError::SipAdvertise(cli.sip_addr));
+    }
     let geo = match &cli.geoip_db {
         Some(path) => Some(
             dni::geo::Geo::open(path)
@@ -203,6 +206,7 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
         allow_private: cli.allow_private_targets,
     };
     let mut config = edge::Config::new(cli.sip_addr);
+    config.advertise = cli.sip_advertise.clone();
     config.tcp.max_connections = cli.sip_max_connections as usize;
     config.tcp.per_address = cli.sip_max_connections_per_address as usize;
     config.tcp.idle = Duration::from_secs(cli.sip_idle_seconds);

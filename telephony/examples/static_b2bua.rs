@@ -3,13 +3,14 @@
 //! ```text
 //! static_b2bua --listen 127.0.0.1:5060 --to sip:buyer@127.0.0.1:5080 [--to URI …]
 //!              [--allow CIDR …] [--digest USER:PASSWORD] [--ring-timeout SECONDS]
-//!              [--shards N] [--events]
+//!              [--shards N] [--events] [--advertise HOST[:PORT]]
 //! ```
 //!
 //! It listens on UDP and TCP at `--listen`, answers each INVITE with 100 Trying, rings
 //! the `--to` URIs one after another (each for `--ring-timeout`, default 30 s), bridges
 //! the first that answers and prints call events with `--events`. Destinations must name
-//! an IP address; `;transport=tcp` selects TCP.
+//! an IP address; `;transport=tcp` selects TCP. Listening on `0.0.0.0` needs
+//! `--advertise`, the host (and port) peers are told to reach it at.
 //!
 //! Like an inbound trunk: with `--allow`, only those source networks may call (others get
 //! 403); with `--digest`, callers from anywhere else must authenticate as USER.
@@ -61,6 +62,7 @@ struct Args {
     ring_timeout: Duration,
     shards: Option<usize>,
     events: bool,
+    advertise: Option<bidline_telephony::edge::Advertise>,
 }
 
 fn args() -> Result<Args, String> {
@@ -73,6 +75,7 @@ fn args() -> Result<Args, String> {
         ring_timeout: Duration::from_secs(30),
         shards: None,
         events: false,
+        advertise: None,
     };
     let mut listen = None;
     while let Some(flag) = args.next() {
@@ -96,6 +99,9 @@ fn args() -> Result<Args, String> {
                 parsed.shards = Some(value()?.parse().map_err(|e| format!("--shards: {e}"))?)
             }
             "--events" => parsed.events = true,
+            "--advertise" => {
+                parsed.advertise = Some(value()?.parse().map_err(|e| format!("--advertise: {e}"))?)
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -137,6 +143,7 @@ async fn main() -> ExitCode {
         }
     }
     let mut config = Config::new(args.listen);
+    config.advertise = args.advertise.clone();
     if let Some(shards) = args.shards {
         config.shards = shards;
     }

@@ -30,7 +30,7 @@ use crate::b2bua::{
 use crate::digest;
 use crate::transaction::{Outbox, Peer, Transmit};
 use crate::transport::{Sink, TcpLimits, Transports, may_answer};
-use crate::wire::{Fields, Message, Request, Response};
+use crate::wire::{Fields, Host, Message, Request, Response};
 
 /// How long an overloaded edge asks callers to wait before trying again.
 const RETRY_AFTER_SECONDS: u32 = 5;
@@ -39,8 +39,10 @@ const RETRY_AFTER_SECONDS: u32 = 5;
 pub struct Config {
     /// Where to listen, UDP and TCP on the same port.
     pub listen: SocketAddr,
-    /// The address to put in Via and Contact, when peers must use another one (NAT).
-    pub advertise: Option<SocketAddr>,
+    /// The host (and port) to put in Via and Contact, when peers must use another than
+    /// the bound address (NAT, a name). Required when listening on an unspecified
+    /// address (`0.0.0.0`, `::`), which no peer can reach us at.
+    pub advertise: Option<Advertise>,
     /// How many shards handle calls (one per core is right).
     pub shards: usize,
     pub policy: Policy,
@@ -60,6 +62,38 @@ impl Config {
             queue: 8192,
             tcp: TcpLimits::default(),
         }
+    }
+}
+
+/// Where peers are told to reach the edge: `HOST[:PORT]`, the host a name, an IPv4
+/// address or a bracketed IPv6 one; without a port, the bound one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Advertise {
+    pub host: Host,
+    pub port: Option<u16>,
+}
+
+impl std::str::FromStr for Advertise {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Advertise, String> {
+        let bad = || {
+            format!(
+                "{text:?} is not HOST[:PORT] (sip.example.com:5060, 203.0.113.5, [2001:db8::5]:5060)"
+            )
+        };
+        let (host, port) = match text.rsplit_once(':') {
+            // A colon inside brackets belongs to the IPv6 address.
+            Some((host, port)) if !port.contains(']') => {
+                (host, Some(port.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(bad)?))
+            }
+            _ => (text, None),
+        };
+        let host = Host::parse(host).ok_or_else(bad)?;
+        if matches!(host, Host::Ip(ip) if ip.is_unspecified()) {
+            return Err(format!("{text:?} is no address a peer can reach"));
+        }
+        Ok(Advertise { host, port })
     }
 }
 
@@ -86,7 +120,28 @@ impl Edge {
         config: Config,
         router: R,
     ) -> io::Result<(Edge, mpsc::UnboundedReceiver<CallEvent>)> {
+        if config.listen.ip().is_unspecified() && config.advertise.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "listening on {} needs an address to advertise: peers cannot reach an unspecified address",
+                    config.listen
+                ),
+            ));
+        }
         let (transports, listener) = Transports::bind(config.listen, config.tcp).await?;
+        let (host, udp_port, tcp_port) = match &config.advertise {
+            Some(Advertise { host, port }) => (
+                host.clone(),
+                port.unwrap_or(transports.udp_addr().port()),
+                port.unwrap_or(transports.tcp_addr().port()),
+            ),
+            None => (
+                Host::Ip(transports.udp_addr().ip()),
+                transports.udp_addr().port(),
+                transports.tcp_addr().port(),
+            ),
+        };
         let (events, receiver) = mpsc::unbounded_channel();
         let router = Arc::new(router);
         let marker: Arc<str> = format!("bl{:08x}.", rand::random::<u32>()).into();
@@ -99,8 +154,9 @@ impl Edge {
         for index in 0..shards {
             let (input, queue) = mpsc::channel(capacity);
             let local = Local {
-                udp: config.advertise.unwrap_or(transports.udp_addr()),
-                tcp: config.advertise.unwrap_or(transports.tcp_addr()),
+                host: host.clone(),
+                udp_port,
+                tcp_port,
                 marker: marker.clone(),
                 shard: index,
             };

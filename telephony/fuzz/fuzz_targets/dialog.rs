@@ -29,8 +29,8 @@ fn peer(addr: &str) -> Peer {
 }
 
 fn local() -> Local {
-    let addr: SocketAddr = "192.0.2.1:5060".parse().unwrap();
-    Local { udp: addr, tcp: addr, marker: "fz".into(), shard: 0 }
+    let host = bidline_telephony::wire::Host::Ip("192.0.2.1".parse().unwrap());
+    Local { host, udp_port: 5060, tcp_port: 5060, marker: "fz".into(), shard: 0 }
 }
 
 /// What one step of the call produced.

@@ -246,9 +246,12 @@ impl Default for Policy {
 /// Who we are on the wire, as seen by one shard of the edge.
 #[derive(Clone, Debug)]
 pub struct Local {
-    /// The addresses peers reach us at, per transport (advertised, not necessarily bound).
-    pub udp: SocketAddr,
-    pub tcp: SocketAddr,
+    /// The host peers reach us at (advertised, not necessarily bound): an address or a
+    /// name, written into Via, Contact and our legs' From.
+    pub host: crate::wire::Host,
+    /// The port peers reach us at, per transport.
+    pub udp_port: u16,
+    pub tcp_port: u16,
     /// Part of every branch we create, so an INVITE of ours that comes back to us is
     /// recognised as a loop (482).
     pub marker: std::sync::Arc<str>,
@@ -258,10 +261,10 @@ pub struct Local {
 }
 
 impl Local {
-    pub fn addr(&self, transport: crate::transaction::Transport) -> SocketAddr {
+    pub fn port(&self, transport: crate::transaction::Transport) -> u16 {
         match transport {
-            crate::transaction::Transport::Udp => self.udp,
-            crate::transaction::Transport::Tcp => self.tcp,
+            crate::transaction::Transport::Udp => self.udp_port,
+            crate::transaction::Transport::Tcp => self.tcp_port,
         }
     }
 
@@ -272,13 +275,15 @@ impl Local {
             self.marker,
             rand::random::<u64>()
         );
-        crate::wire::Via::new(transport.as_str(), self.addr(transport), &branch)
+        crate::wire::Via::new(transport.as_str(), self.host.clone(), self.port(transport), &branch)
     }
 
     pub fn contact(&self, transport: crate::transaction::Transport) -> String {
-        let host = crate::wire::Host::Ip(self.addr(transport).ip());
-        let mut uri =
-            crate::wire::SipUri::new(Some("bidline"), host, Some(self.addr(transport).port()));
+        let mut uri = crate::wire::SipUri::new(
+            Some("bidline"),
+            self.host.clone(),
+            Some(self.port(transport)),
+        );
         if transport == crate::transaction::Transport::Tcp {
             uri.params.set("transport", Some("tcp"));
         }

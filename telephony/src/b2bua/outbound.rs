@@ -61,7 +61,7 @@ impl Outbound {
         let caller_from = caller.from();
         let mut from = NameAddr::new(Uri::Sip(SipUri::new(
             caller_from.as_ref().and_then(|f| f.uri.user()),
-            crate::wire::Host::Ip(local.addr(transport).ip()),
+            local.host.clone(),
             None,
         )));
         from.display = caller_from.and_then(|f| f.display);

@@ -35,16 +35,11 @@ impl Via {
         Some(Via { transport: transport.trim().to_ascii_uppercase(), host, port, params })
     }
 
-    pub fn new(transport: &str, at: SocketAddr, branch: &str) -> Via {
+    pub fn new(transport: &str, host: Host, port: u16, branch: &str) -> Via {
         let mut params = Params::default();
         params.set("branch", Some(branch));
         params.set("rport", None);
-        Via {
-            transport: transport.to_owned(),
-            host: Host::Ip(at.ip()),
-            port: Some(at.port()),
-            params,
-        }
+        Via { transport: transport.to_owned(), host, port: Some(port), params }
     }
 
     pub fn branch(&self) -> Option<&str> {

@@ -77,6 +77,29 @@ fn a_port_in_use_is_one_line_naming_the_setting() {
 }
 
 #[test]
+fn sip_on_every_address_needs_an_address_to_advertise_and_leaves_no_database() {
+    let database = TestDatabase::sqlite();
+    let line = single_error_line(&bidline(&[
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--sip",
+        "0.0.0.0:0",
+        "--database-url",
+        database.url(),
+    ]));
+    assert!(line.contains("0.0.0.0:0") && line.contains("--sip-advertise"), "{line}");
+    let path = database.url().trim_start_matches("sqlite://");
+    assert!(!std::path::Path::new(path).exists(), "nothing created before the refusal");
+
+    let line = single_error_line(&bidline(&["serve", "--sip-advertise", "[::]:5060"]));
+    assert!(
+        line.contains("--sip-advertise") && line.contains("no address a peer can reach"),
+        "{line}"
+    );
+}
+
+#[test]
 fn migrate_creates_the_sqlite_file_and_its_folder() {
     let database = TestDatabase::sqlite();
     let output = bidline(&["migrate", "--database-url", database.url()]);

@@ -200,7 +200,7 @@ const TARGET: [Field; 30] = [
     field("revenue.destination_path", "Destination JSONPath", Input::Text).when(RTB.0, RTB.1),
     field("dynamic_destinations", "Destinations a bid may name", Input::Lines)
         .when(RTB.0, RTB.1)
-        .hint("one per line: pbx.buyer.com, *.buyer.com, 203.0.113.0/24, +1555; empty = none"),
+        .hint("one per line: pbx.buyer.com, *.buyer.com, 203.0.113.0/24, +1555; empty = only the destination above"),
     field("revenue.min_duration_path", "Minimum duration JSONPath", Input::Text).when(RTB.0, RTB.1),
 ];
 
