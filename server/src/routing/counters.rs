@@ -257,13 +257,24 @@ impl Counters {
                 })
                 .collect();
         };
-        match shared.claim(targets, call, now).await {
-            Ok(answers) => answers,
-            Err(error) => {
-                tracing::error!(%error, "cannot claim targets in the shared call counts");
-                targets.iter().map(|_| Err(Full::Unknown(error.to_string()))).collect()
-            }
+        // A target without caps or a concurrency cap has nothing to count: it takes the
+        // call without a claim, so its calls never wait on the database.
+        let counted: Vec<&Target> = targets.iter().copied().filter(|t| limited(t)).collect();
+        let mut answers = match counted.as_slice() {
+            [] => Vec::new(),
+            counted => match shared.claim(counted, call, now).await {
+                Ok(answers) => answers,
+                Err(error) => {
+                    tracing::error!(%error, "cannot claim targets in the shared call counts");
+                    counted.iter().map(|_| Err(Full::Unknown(error.to_string()))).collect()
+                }
+            },
         }
+        .into_iter();
+        targets
+            .iter()
+            .map(|t| if limited(t) { answers.next().unwrap_or(Ok(())) } else { Ok(()) })
+            .collect()
     }
 
     /// `call`'s claim on `target` let go without the call being connected there.
@@ -287,7 +298,9 @@ impl Counters {
     /// until [`Counters::hang_up`].
     pub fn connect(&self, target: &Target, call: Uuid, at: DateTime<Utc>) {
         if self.shared.is_some() {
-            self.writer.send(Write::Claim(Claim::Connected { call, target: target.id }));
+            if limited(target) {
+                self.writer.send(Write::Claim(Claim::Connected { call, target: target.id }));
+            }
         } else {
             let mut local = self.lock();
             let counts = local.entry(target.id).or_default();
@@ -429,6 +442,27 @@ mod tests {
 
     async fn claim(counters: &Counters, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
         counters.claim(&[target], Uuid::now_v7(), now).await.remove(0)
+    }
+
+    #[tokio::test]
+    async fn on_a_shared_database_only_targets_with_limits_are_claimed_there() {
+        // A database nobody answers: a claim that needed it fails.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(std::time::Duration::from_millis(200))
+            .connect_lazy("postgres://postgres@127.0.0.1:1/nowhere")
+            .unwrap();
+        let counters = Counters {
+            local: Mutex::default(),
+            shared: Some(Shared { pool, node: Uuid::now_v7() }),
+            writer: Writer::detached(),
+        };
+        let (open, other) = (target(), target());
+        let mut capped = target();
+        capped.caps.day = Some(10);
+        let answers = counters.claim(&[&open, &capped, &other], Uuid::now_v7(), Utc::now()).await;
+        assert_eq!(answers[0], Ok(()));
+        assert!(matches!(answers[1], Err(Full::Unknown(_))), "{:?}", answers[1]);
+        assert_eq!(answers[2], Ok(()));
     }
 
     #[tokio::test]
