@@ -216,47 +216,27 @@ impl Routing1<'_> {
         };
 
         // Screening.
-        let refuse =
-            |mut decided: Decided, duplicate: bool, status: Status, sip: u16, why: &str| {
-                decided
-                    .events
-                    .push(Event::now("refused", json!({"reason": why, "sip_status": sip})));
-                decided.duplicate = duplicate;
-                decided.refused = Some((status, why.to_owned()));
-                self.router.recorder.decided(decided);
-                Decision::Reject { status: sip, reason: reason_phrase(sip).into() }
-            };
+        let refuse = |mut decided: Decided, duplicate: bool, refusal: Refusal| {
+            let (sip, why) = (refusal.sip_status(), refusal.reason());
+            decided.events.push(Event::now("refused", json!({"reason": why, "sip_status": sip})));
+            decided.duplicate = duplicate;
+            decided.refused = Some((refusal.status(), why.to_owned()));
+            self.router.recorder.decided(decided);
+            Decision::Reject { status: sip, reason: reason_phrase(sip).into() }
+        };
         if campaign.status != Active::Active || number.status != Active::Active {
-            return refuse(
-                decided,
-                row.duplicate,
-                Status::Rejected,
-                480,
-                "the campaign or number is paused",
-            );
+            return refuse(decided, row.duplicate, Refusal::Paused);
         }
         if self.router.billing.blocks(org, now).is_some() {
-            return refuse(
-                decided,
-                row.duplicate,
-                Status::Rejected,
-                402,
-                "the organization's bill is past due",
-            );
+            return refuse(decided, row.duplicate, Refusal::PastDue);
         }
         if let Some(number) = &row.caller
             && self.snapshot.blocked.get(&(org, number.clone())) == Some(&Active::Active)
         {
-            return refuse(decided, row.duplicate, Status::Rejected, 403, "the caller is blocked");
+            return refuse(decided, row.duplicate, Refusal::Blocked);
         }
         if caller.anonymous && campaign.reject_anonymous {
-            return refuse(
-                decided,
-                row.duplicate,
-                Status::Rejected,
-                403,
-                "the caller withheld their number",
-            );
+            return refuse(decided, row.duplicate, Refusal::Withheld);
         }
         let mut previous_target = None;
         if let Some(number) = &row.caller {
@@ -270,7 +250,7 @@ impl Routing1<'_> {
             json!({"caller": row.caller, "anonymous": caller.anonymous, "duplicate": row.duplicate}),
         ));
         if row.duplicate && campaign.reject_duplicates {
-            return refuse(decided, row.duplicate, Status::Rejected, 486, "duplicate caller");
+            return refuse(decided, row.duplicate, Refusal::Duplicate);
         }
 
         // Eligibility, then the auction.
@@ -356,7 +336,7 @@ impl Routing1<'_> {
         ));
         decided.bids = bids;
         if destinations.is_empty() {
-            return refuse(decided, row.duplicate, Status::Failed, 480, "no buyer available");
+            return refuse(decided, row.duplicate, Refusal::NoBuyer);
         }
         decided.duplicate = row.duplicate;
         self.router.recorder.decided(decided);
@@ -389,6 +369,49 @@ impl Routing1<'_> {
                     .map(|trunk| &trunk.object);
                 dial::via_trunk(&number, trunk, ring_timeout, self.router.allow_private).await
             }
+        }
+    }
+}
+
+/// Why a call the router knows is not connected: what the record says and the SIP
+/// status the caller gets, in one place.
+#[derive(Clone, Copy, Debug)]
+enum Refusal {
+    Paused,
+    PastDue,
+    Blocked,
+    Withheld,
+    Duplicate,
+    NoBuyer,
+}
+
+impl Refusal {
+    fn sip_status(self) -> u16 {
+        match self {
+            Self::Paused | Self::NoBuyer => 480,
+            Self::PastDue => 402,
+            Self::Blocked | Self::Withheld => 403,
+            Self::Duplicate => 486,
+        }
+    }
+
+    fn status(self) -> Status {
+        match self {
+            Self::NoBuyer => Status::Failed,
+            Self::Paused | Self::PastDue | Self::Blocked | Self::Withheld | Self::Duplicate => {
+                Status::Rejected
+            }
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Paused => "the campaign or number is paused",
+            Self::PastDue => "the organization's bill is past due",
+            Self::Blocked => "the caller is blocked",
+            Self::Withheld => "the caller withheld their number",
+            Self::Duplicate => "duplicate caller",
+            Self::NoBuyer => "no buyer available",
         }
     }
 }
