@@ -8,6 +8,8 @@ use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::db::{DatabaseUrl, url::UrlError};
+
 #[derive(Debug, Parser)]
 #[command(name = "bidline", version, about = "Pay-per-call tracking and routing")]
 pub struct Cli {
@@ -333,78 +335,17 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where the data lives, checked for a supported scheme.
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Sqlite(String),
-    Postgres(String),
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "invalid --database-url (DATABASE_URL): unsupported scheme {0:?}; use sqlite://PATH or postgres://USER@HOST/DATABASE"
-    )]
-    UnsupportedDatabase(String),
-    #[error("invalid --database-url (DATABASE_URL): it is empty")]
-    EmptyDatabaseUrl,
+    #[error(transparent)]
+    DatabaseUrl(#[from] UrlError),
     #[error("invalid billing configuration: {0}")]
     Billing(&'static str),
 }
 
-impl DatabaseUrl {
-    pub fn parse(url: &str) -> Result<Self, ConfigError> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Err(ConfigError::EmptyDatabaseUrl);
-        }
-        let scheme = url.split(':').next().unwrap_or_default();
-        match scheme {
-            "sqlite" => Ok(Self::Sqlite(url.to_owned())),
-            "postgres" | "postgresql" => Ok(Self::Postgres(url.to_owned())),
-            _ => Err(ConfigError::UnsupportedDatabase(scheme.to_owned())),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Sqlite(url) | Self::Postgres(url) => url,
-        }
-    }
-}
-
-/// Shows the URL with any password replaced, so it can be logged.
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&redact_password(self.as_str()))
-    }
-}
-
-impl std::fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self, f)
-    }
-}
-
-/// `scheme://user:secret@host/…` → `scheme://user:***@host/…`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
-
 impl Cli {
     pub fn database_url(&self) -> Result<DatabaseUrl, ConfigError> {
-        DatabaseUrl::parse(&self.database_url)
+        Ok(DatabaseUrl::parse(&self.database_url)?)
     }
 
     /// Stripe's settings when billing is on; both secrets or neither, and a plan to sell.
@@ -473,34 +414,6 @@ fn network(text: &str) -> Result<ipnet::IpNet, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn database_urls_are_recognised_by_scheme() {
-        assert!(matches!(
-            DatabaseUrl::parse("sqlite://data/bidline.db"),
-            Ok(DatabaseUrl::Sqlite(_))
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://postgres@127.0.0.1/test"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert!(matches!(DatabaseUrl::parse("postgresql://h/db"), Ok(DatabaseUrl::Postgres(_))));
-    }
-
-    #[test]
-    fn an_unsupported_database_is_named_without_echoing_the_url() {
-        let error = DatabaseUrl::parse("mysql://root:hunter2@db/x").unwrap_err().to_string();
-        assert!(error.contains("\"mysql\""), "{error}");
-        assert!(!error.contains("hunter2"), "{error}");
-    }
-
-    #[test]
-    fn passwords_never_reach_the_logs() {
-        let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/bidline").unwrap();
-        assert_eq!(url.to_string(), "postgres://app:***@db.internal:5432/bidline");
-        let url = DatabaseUrl::parse("postgres://app@db/bidline").unwrap();
-        assert_eq!(url.to_string(), "postgres://app@db/bidline");
-    }
 
     #[test]
     fn a_bad_address_is_one_line_naming_the_flag() {

@@ -13,6 +13,7 @@
 
 pub mod batch;
 pub mod nodes;
+pub mod url;
 
 use std::{str::FromStr, time::Duration};
 
@@ -22,7 +23,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-use crate::config::DatabaseUrl;
+pub use self::url::DatabaseUrl;
 
 /// How long a query may wait for a free connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -206,8 +207,8 @@ pub mod testing {
 
     use bidline_tests::TestDatabase;
 
+    use super::DatabaseUrl;
     use super::Db;
-    use crate::config::DatabaseUrl;
 
     /// A migrated database of every backend under test, each new and private to the caller.
     pub async fn migrated_databases() -> Vec<(TestDatabase, Db)> {
