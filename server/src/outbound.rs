@@ -24,14 +24,16 @@ fn private_allowed() -> bool {
     PRIVATE_ALLOWED.load(Ordering::Relaxed)
 }
 
+/// The address a host is written as (IPv6 with or without brackets); `None` for a name.
+pub fn literal_ip(host: &str) -> Option<IpAddr> {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    bare.parse().ok()
+}
+
 /// Checks a host written into configuration: a literal address must be public (unless
 /// the operator allows others); a name is checked when it is resolved.
 pub fn check_host(host: &str) -> Result<(), String> {
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    match bare.parse::<IpAddr>() {
-        Ok(ip) => guard(host, ip, private_allowed()),
-        Err(_) => Ok(()),
-    }
+    literal_ip(host).map_or(Ok(()), |ip| guard(host, ip, private_allowed()))
 }
 
 /// Checks the address a SIP leg is about to be sent to.

@@ -359,8 +359,8 @@ fn cidrs(texts: &[String], invalid: &mut Invalid) -> Vec<IpNet> {
 }
 
 /// The widest source network an inbound trunk may admit: /8 of IPv4, /32 of IPv6 (a
-/// regional registry's allocation). Anything wider is a catch-all in disguise.
-/// The widest network a list of a peer's own addresses may hold.
+/// regional registry's allocation). Anything wider is a catch-all in disguise; the same
+/// bound holds for the networks a target's bids may send calls to.
 pub(crate) fn widest(net: IpNet) -> u8 {
     match net {
         IpNet::V4(_) => 8,
@@ -370,8 +370,7 @@ pub(crate) fn widest(net: IpNet) -> u8 {
 
 /// A DNS name or an IP address (IPv6 with or without brackets).
 fn is_host(host: &str) -> bool {
-    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    bare.parse::<std::net::IpAddr>().is_ok() || is_dns_name(host)
+    crate::outbound::literal_ip(host).is_some() || is_dns_name(host)
 }
 
 /// Exactly one number token, with literal digits, `+`, `*` or `#` around it.

@@ -273,7 +273,13 @@ impl Counters {
         .into_iter();
         targets
             .iter()
-            .map(|t| if limited(t) { answers.next().unwrap_or(Ok(())) } else { Ok(()) })
+            .map(|t| {
+                if !limited(t) {
+                    return Ok(());
+                }
+                // One answer per counted target; were one missing, the target stays shut.
+                answers.next().unwrap_or_else(|| Err(Full::Unknown("no claim answered".into())))
+            })
             .collect()
     }
 

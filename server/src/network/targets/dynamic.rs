@@ -29,36 +29,27 @@ impl Allowed {
     pub fn is_prefix(&self) -> bool {
         matches!(self, Self::Prefix(_))
     }
-
-    fn allows(&self, destination: &Destination) -> bool {
-        match (self, destination) {
-            (Self::Prefix(prefix), Destination::Phone(number)) => {
-                number.as_str().starts_with(prefix.as_str())
-            }
-            (Self::Prefix(_), Destination::Sip(_)) | (_, Destination::Phone(_)) => false,
-            (Self::Host(allowed), Destination::Sip(_)) => {
-                let host = destination.host().unwrap_or_default().to_ascii_lowercase();
-                match allowed.strip_prefix("*.") {
-                    Some(domain) => {
-                        host.strip_suffix(domain).is_some_and(|under| under.ends_with('.'))
-                    }
-                    None => host == *allowed,
-                }
-            }
-            (Self::Network(network), Destination::Sip(_)) => {
-                let host = destination.host().unwrap_or_default();
-                let bare =
-                    host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(&host);
-                bare.parse::<IpAddr>().is_ok_and(|ip| network.contains(&ip))
-            }
-        }
-    }
 }
 
 /// Whether a bid may send the call to `destination` (as the buyer wrote it).
 pub fn allows(list: &[Allowed], destination: &str) -> bool {
-    Destination::parse(destination)
-        .is_ok_and(|destination| list.iter().any(|allowed| allowed.allows(&destination)))
+    let Ok(destination) = Destination::parse(destination) else { return false };
+    let Some(host) = destination.host() else {
+        let number = destination.as_str();
+        return list.iter().any(|allowed| {
+            matches!(allowed, Allowed::Prefix(prefix) if number.starts_with(prefix.as_str()))
+        });
+    };
+    let host = host.to_ascii_lowercase();
+    let ip = crate::outbound::literal_ip(&host);
+    list.iter().any(|allowed| match allowed {
+        Allowed::Host(name) => match name.strip_prefix("*.") {
+            Some(domain) => host.strip_suffix(domain).is_some_and(|under| under.ends_with('.')),
+            None => host == *name,
+        },
+        Allowed::Network(network) => ip.is_some_and(|ip| network.contains(&ip)),
+        Allowed::Prefix(_) => false,
+    })
 }
 
 impl FromStr for Allowed {
