@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 use axum::{Router, extract::Path, routing::post};
 use bidline::{
     accounts::OrgId,
-    calls::{recorder::Recorder, writer::Writer},
+    calls::{
+        recorder::Recorder,
+        writer::{Limits, Writer},
+    },
     dni::book::{Book, Discard},
     e164::E164,
     network::{
@@ -125,6 +128,8 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
         leases: Arc::new(Book::new(Box::new(Discard), chrono::Duration::minutes(10))),
         billing: Arc::default(),
         allow_private: true,
+        headroom: Writer::detached()
+            .headroom(Limits { lag: Duration::from_secs(2), bytes: usize::MAX }),
     }
 }
 

@@ -42,6 +42,11 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_SIP_ADVERTISE", global = true, value_name = "HOST[:PORT]")]
     pub sip_advertise: Option<bidline_telephony::edge::Advertise>,
 
+    /// SIP over UDP: the socket's receive buffer in KiB, where datagrams wait while the
+    /// edge is busy (the kernel grants at most its net.core.rmem_max).
+    #[arg(long, env = "BIDLINE_SIP_UDP_RECEIVE_BUFFER_KIB", default_value_t = 4096, global = true, value_name = "KIB", value_parser = clap::value_parser!(u32).range(64..=1_048_576))]
+    pub sip_udp_receive_buffer_kib: u32,
+
     /// SIP over TCP: connections open at once, in all.
     #[arg(long, env = "BIDLINE_SIP_MAX_CONNECTIONS", default_value_t = 4096, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub sip_max_connections: u32,
@@ -82,6 +87,16 @@ pub struct Cli {
     /// Mark the session cookie `Secure`: set it when users reach Bidline over HTTPS.
     #[arg(long, env = "BIDLINE_SECURE_COOKIES", global = true)]
     pub secure_cookies: bool,
+
+    /// Call records: when the oldest change not yet written has waited this many
+    /// milliseconds, new calls are answered 503 with Retry-After until it catches up.
+    #[arg(long, env = "BIDLINE_RECORDS_MAX_LAG_MS", default_value_t = 2_000, global = true, value_name = "MS", value_parser = clap::value_parser!(u64).range(50..=600_000))]
+    pub records_max_lag_ms: u64,
+
+    /// Call records: when the changes waiting to be written hold this many MiB, new calls
+    /// are answered 503 with Retry-After until it drains.
+    #[arg(long, env = "BIDLINE_RECORDS_MAX_BACKLOG_MIB", default_value_t = 64, global = true, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub records_max_backlog_mib: u64,
 
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(
@@ -389,6 +404,13 @@ impl Cli {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_seconds)
+    }
+
+    pub fn record_limits(&self) -> crate::calls::writer::Limits {
+        crate::calls::writer::Limits {
+            lag: Duration::from_millis(self.records_max_lag_ms),
+            bytes: (self.records_max_backlog_mib as usize).saturating_mul(1 << 20),
+        }
     }
 }
 

@@ -125,6 +125,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     tracing::info!(
         http_addr = %http_addr,
         sip_addr = %sip.edge.udp_addr(),
+        sip_udp_receive_buffer = sip.edge.udp_receive_buffer().unwrap_or_default(),
         database = %database_url,
         node_id = %node.id,
         version = %node.version,
@@ -204,16 +205,19 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
         leases,
         billing,
         allow_private: cli.allow_private_targets,
+        headroom: writer.headroom(cli.record_limits()),
     };
     let mut config = edge::Config::new(cli.sip_addr);
     config.advertise = cli.sip_advertise.clone();
     config.tcp.max_connections = cli.sip_max_connections as usize;
     config.tcp.per_address = cli.sip_max_connections_per_address as usize;
     config.tcp.idle = Duration::from_secs(cli.sip_idle_seconds);
+    config.udp_receive_buffer = Some(cli.sip_udp_receive_buffer_kib as usize * 1024);
     let (edge, events) = Edge::start(config, router)
         .await
         .map_err(|source| StartError::Sip { addr: cli.sip_addr, source })?;
     export_edge_stats(edge.stats().clone());
+    export_backlog(writer.backlog().clone());
     let recording = inbox.spawn(events, writer, live, counters, recent.clone());
     spawn_forgetting_callers(recent);
     Ok(Sip { edge, recording, flushed })
@@ -241,6 +245,45 @@ fn export_edge_stats(stats: Arc<edge::Stats>) {
                 .absolute(stats.overloaded.load(Ordering::Relaxed));
             metrics::counter!("bidline_sip_messages_dropped_total")
                 .absolute(stats.dropped.load(Ordering::Relaxed));
+        }
+    });
+}
+
+/// Copies how far behind call records are into `/metrics`, every second.
+fn export_backlog(backlog: Arc<crate::db::batch::Backlog>) {
+    metrics::describe_gauge!(
+        "bidline_call_records_lag_seconds",
+        metrics::Unit::Seconds,
+        "How long the oldest change to call records not yet written has waited."
+    );
+    metrics::describe_gauge!(
+        "bidline_call_records_queued",
+        "Changes to call records waiting to be written."
+    );
+    metrics::describe_gauge!(
+        "bidline_call_records_queued_bytes",
+        metrics::Unit::Bytes,
+        "About how much memory the changes waiting to be written hold."
+    );
+    metrics::describe_counter!(
+        "bidline_call_records_written_total",
+        "Changes to call records written since the start."
+    );
+    metrics::describe_counter!(
+        crate::routing::router::REFUSED_RECORDS_BEHIND,
+        "New INVITEs answered 503 (Retry-After) because call records were too far behind."
+    );
+    let weak = Arc::downgrade(&backlog);
+    drop(backlog);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let Some(backlog) = weak.upgrade() else { break };
+            metrics::gauge!("bidline_call_records_lag_seconds").set(backlog.lag().as_secs_f64());
+            metrics::gauge!("bidline_call_records_queued").set(backlog.changes() as f64);
+            metrics::gauge!("bidline_call_records_queued_bytes").set(backlog.bytes() as f64);
+            metrics::counter!("bidline_call_records_written_total").absolute(backlog.written());
         }
     });
 }

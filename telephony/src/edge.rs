@@ -6,9 +6,10 @@
 //! of their call. Routing runs as its own task, so a slow router holds up only its call.
 //!
 //! Each shard's queue is bounded. New INVITEs may fill only three quarters of it: past
-//! that they are answered 503 with Retry-After (counted in [`Stats`]), while requests
-//! and responses of calls already up still get in; a queue full to the brim drops what
-//! arrives (UDP peers repeat it) instead of growing.
+//! that, or while the router says it is not accepting calls, they are answered 503 with
+//! Retry-After (counted in [`Stats`]), while requests and responses of calls already up
+//! still get in; a queue full to the brim drops what arrives (UDP peers repeat it)
+//! instead of growing.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -49,6 +50,8 @@ pub struct Config {
     /// Messages that may wait for each shard.
     pub queue: usize,
     pub tcp: TcpLimits,
+    /// The UDP socket's receive buffer in bytes (`None`: the system's default).
+    pub udp_receive_buffer: Option<usize>,
 }
 
 impl Config {
@@ -61,6 +64,7 @@ impl Config {
             policy: Policy::default(),
             queue: 8192,
             tcp: TcpLimits::default(),
+            udp_receive_buffer: None,
         }
     }
 }
@@ -100,7 +104,8 @@ impl std::str::FromStr for Advertise {
 /// What the edge refused for lack of room, since it started.
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// New INVITEs answered 503 because their shard's queue was three quarters full.
+    /// New INVITEs answered 503 because their shard's queue was three quarters full, or
+    /// the router was not accepting calls ([`Router::accepting`]).
     pub overloaded: AtomicU64,
     /// Other messages dropped because their shard's queue was full.
     pub dropped: AtomicU64,
@@ -110,6 +115,7 @@ pub struct Stats {
 pub struct Edge {
     udp_addr: SocketAddr,
     tcp_addr: SocketAddr,
+    udp_receive_buffer: Option<usize>,
     stats: Arc<Stats>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -129,7 +135,8 @@ impl Edge {
                 ),
             ));
         }
-        let (transports, listener) = Transports::bind(config.listen, config.tcp).await?;
+        let (transports, listener) =
+            Transports::bind(config.listen, config.tcp, config.udp_receive_buffer).await?;
         let (host, udp_port, tcp_port) = match &config.advertise {
             Some(Advertise { host, port }) => (
                 host.clone(),
@@ -188,8 +195,13 @@ impl Edge {
             stats: stats.clone(),
         };
         tasks.extend(transports.spawn(listener, Arc::new(dispatch)));
-        let edge =
-            Edge { udp_addr: transports.udp_addr(), tcp_addr: transports.tcp_addr(), stats, tasks };
+        let edge = Edge {
+            udp_addr: transports.udp_addr(),
+            tcp_addr: transports.tcp_addr(),
+            udp_receive_buffer: transports.udp_receive_buffer(),
+            stats,
+            tasks,
+        };
         Ok((edge, receiver))
     }
 
@@ -203,6 +215,11 @@ impl Edge {
 
     pub fn tcp_addr(&self) -> SocketAddr {
         self.tcp_addr
+    }
+
+    /// The UDP socket's receive buffer as the kernel granted it, when one was asked for.
+    pub fn udp_receive_buffer(&self) -> Option<usize> {
+        self.udp_receive_buffer
     }
 }
 
@@ -249,7 +266,8 @@ impl<R: Router> Sink for Dispatch<R> {
         let input = &self.inputs[shard_of(call_id, self.inputs.len())];
         if let Message::Request(request) = &message
             && is_new_invite(request)
-            && input.capacity() < self.invite_room
+            && (input.capacity() < self.invite_room
+                || !self.router.upgrade().is_some_and(|router| router.accepting()))
         {
             self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
             let mut busy = request.response(503, Some(&format!("{:016x}", rand::random::<u64>())));

@@ -60,6 +60,20 @@ impl TestDatabase {
         }
     }
 
+    /// The number `sql` (a `SELECT COUNT(*) …`) answers, on a connection of its own.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Self::Sqlite { url, .. } => {
+                let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
+            }
+            Self::Postgres { url, .. } => {
+                let mut db = PgConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
+            }
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Self::Sqlite { .. } => "sqlite",

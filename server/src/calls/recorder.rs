@@ -26,7 +26,7 @@ use super::{
 use crate::{
     network::{publishers::Payout, targets::Target},
     routing::{counters::Counters, recent::Recent},
-    webhooks::{self, Notice},
+    webhooks::{self, EventSet, Notice},
 };
 
 /// Edge events of a call the router has not opened are kept this long.
@@ -38,6 +38,9 @@ pub struct Opened {
     pub edge_call: u64,
     pub row: CallRow,
     pub payout: PayoutRule,
+    /// The events the organization's webhooks want when the call came in: only those
+    /// go into the outbox.
+    pub webhook_events: EventSet,
 }
 
 /// What routing decided: the auction, and the legs in the order the edge rings them.
@@ -127,6 +130,7 @@ struct Live {
     /// Per leg: its claim is still held (not failed, not connected, not let go).
     holding: Vec<bool>,
     connected: Option<usize>,
+    webhook_events: EventSet,
     next_seq: i64,
     /// The place of the call's next webhook event.
     next_notice: i64,
@@ -145,10 +149,12 @@ struct State {
 }
 
 impl Live {
-    /// The webhook events of a change to the call, in order (`bid.won` names the bid).
+    /// The webhook events of a change to the call that some endpoint wants, in order
+    /// (`bid.won` names the bid).
     fn notices(&mut self, events: &[webhooks::Event], bid: Option<&BidRow>) -> Vec<Notice> {
         events
             .iter()
+            .filter(|&&event| self.webhook_events.contains(event))
             .map(|&event| {
                 let seq = self.next_notice;
                 self.next_notice += 1;
@@ -159,10 +165,10 @@ impl Live {
     }
 }
 
-/// Writes the call's row as it is now, with the webhook events the change makes, and
-/// shows it to live views.
-fn save(writer: &Writer, feed: &LiveFeed, row: &CallRow, notices: Vec<Notice>) {
-    writer.send(Write::Call(Box::new(row.clone()), notices));
+/// Writes the call's row as it is now, with the webhook events the change makes (and,
+/// once it ended, the buyers pinged for it), and shows it to live views.
+fn save(writer: &Writer, feed: &LiveFeed, row: &CallRow, notices: Vec<Notice>, pings: Option<i64>) {
+    writer.send(Write::Call { row: Box::new(row.clone()), notices, pings });
     // Nobody watching is fine.
     let _ = feed.send(Arc::new(row.clone()));
 }
@@ -204,24 +210,23 @@ impl State {
     }
 
     fn open(&mut self, opened: Opened) {
-        let Opened { edge_call, row, payout } = opened;
-        let incoming = Notice::of(webhooks::Event::CallIncoming, &row, 0, None);
-        save(&self.writer, &self.feed, &row, vec![incoming]);
-        self.live.insert(
-            edge_call,
-            Live {
-                row,
-                payout,
-                bids: Vec::new(),
-                legs: Vec::new(),
-                holding: Vec::new(),
-                connected: None,
-                next_seq: 0,
-                next_notice: 1,
-                started: None,
-                answered: None,
-            },
-        );
+        let Opened { edge_call, row, payout, webhook_events } = opened;
+        let mut live = Live {
+            row,
+            payout,
+            bids: Vec::new(),
+            legs: Vec::new(),
+            holding: Vec::new(),
+            connected: None,
+            webhook_events,
+            next_seq: 0,
+            next_notice: 0,
+            started: None,
+            answered: None,
+        };
+        let incoming = live.notices(&[webhooks::Event::CallIncoming], None);
+        save(&self.writer, &self.feed, &live.row, incoming, None);
+        self.live.insert(edge_call, live);
         if let Some((_, events)) = self.waiting.remove(&edge_call) {
             for event in events {
                 self.on_event(event);
@@ -257,7 +262,7 @@ impl State {
         let call = live.row.id;
         self.writer.send(Write::Bids(call, live.bids.clone()));
         let notices = live.notices(&events, None);
-        save(&self.writer, &self.feed, &live.row, notices);
+        save(&self.writer, &self.feed, &live.row, notices, None);
         self.timeline(decided.edge_call, decided.events);
     }
 
@@ -349,7 +354,7 @@ impl State {
                     &[webhooks::Event::CallAnswered, webhooks::Event::BidWon],
                     won.as_ref(),
                 );
-                save(&self.writer, &self.feed, &live.row, notices);
+                save(&self.writer, &self.feed, &live.row, notices, None);
                 self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
                 ("bridged", json!({"leg": leg, "target_id": target_of(&live.legs, *leg)}))
             }
@@ -419,7 +424,8 @@ impl State {
             &[webhooks::Event::CallCompleted]
         };
         let notices = live.notices(events, None);
-        save(&self.writer, &self.feed, &live.row, notices);
+        let pings = live.bids.iter().filter(|bid| bid.pinged_at.is_some() && !bid.reused).count();
+        save(&self.writer, &self.feed, &live.row, notices, Some(pings as i64));
     }
 
     /// A call still live when the recorder stops: its node is going away.

@@ -2,8 +2,15 @@
 //! arrives within [`WINDOW`] of the first item (up to a maximum), and writes it in one
 //! go. A failed write keeps its batch and is tried again after a pause; once every
 //! sender is gone the queue is written out and the task ends ([`Flushed::done`]).
+//!
+//! The queue itself never refuses a change (a change is something that already
+//! happened), so what bounds it is upstream: its [`Backlog`] says how much waits and how
+//! far behind the writer is, and whoever makes new work (the SIP edge's admission) stops
+//! taking it when the backlog is past its limits.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
@@ -21,6 +28,111 @@ pub struct Batching {
     pub max: usize,
 }
 
+/// What waits to be written: changes, their approximate size, and how long the oldest
+/// has waited.
+#[derive(Debug)]
+pub struct Backlog {
+    changes: AtomicUsize,
+    bytes: AtomicUsize,
+    written: AtomicU64,
+    /// When the oldest change not yet written was queued, in microseconds after
+    /// `epoch` plus one (0: nothing waits).
+    oldest: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for Backlog {
+    fn default() -> Self {
+        Backlog {
+            changes: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            written: AtomicU64::new(0),
+            oldest: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }
+    }
+}
+
+impl Backlog {
+    /// Changes queued or being written.
+    pub fn changes(&self) -> usize {
+        self.changes.load(Ordering::Relaxed)
+    }
+
+    /// The approximate memory the queued changes hold.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Changes written since the start.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// How long the oldest change not yet written has waited (zero when none waits).
+    pub fn lag(&self) -> Duration {
+        match self.oldest.load(Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            mark => self.epoch.elapsed().saturating_sub(Duration::from_micros(mark - 1)),
+        }
+    }
+
+    fn mark(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_micros() as u64 + 1
+    }
+}
+
+/// One queued change, with when it was queued and its approximate size.
+struct Queued<T> {
+    at: Instant,
+    bytes: usize,
+    item: T,
+}
+
+/// Hands changes to a writer task.
+pub struct Queue<T> {
+    sender: mpsc::UnboundedSender<Queued<T>>,
+    backlog: Arc<Backlog>,
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Queue { sender: self.sender.clone(), backlog: self.backlog.clone() }
+    }
+}
+
+impl<T> std::fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").field("backlog", &self.backlog).finish()
+    }
+}
+
+impl<T> Queue<T> {
+    /// Queues `item` (about `bytes` in memory); `Err` gives it back when the writer has
+    /// stopped.
+    pub fn send(&self, item: T, bytes: usize) -> Result<(), T> {
+        self.backlog.changes.fetch_add(1, Ordering::Relaxed);
+        self.backlog.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.sender.send(Queued { at: Instant::now(), bytes, item }).map_err(|error| {
+            self.backlog.changes.fetch_sub(1, Ordering::Relaxed);
+            self.backlog.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            error.0.item
+        })
+    }
+
+    pub fn backlog(&self) -> &Arc<Backlog> {
+        &self.backlog
+    }
+
+    /// A queue nobody writes (changes are kept, never written), for benchmarks and unit
+    /// tests of what uses one.
+    pub fn detached() -> Queue<T> {
+        let (sender, input) = mpsc::unbounded_channel();
+        std::mem::forget(input);
+        Queue { sender, backlog: Arc::default() }
+    }
+}
+
 /// The writer task; await [`Flushed::done`] after dropping every sender to know the
 /// queue is written.
 pub struct Flushed(tokio::task::JoinHandle<()>);
@@ -32,32 +144,37 @@ impl Flushed {
 }
 
 /// Starts a writer: `prepare` turns what gathered into a batch, `write` writes it.
-pub fn spawn<T, B, P, W>(
-    db: Db,
-    batching: Batching,
-    prepare: P,
-    write: W,
-) -> (mpsc::UnboundedSender<T>, Flushed)
+pub fn spawn<T, B, P, W>(db: Db, batching: Batching, prepare: P, write: W) -> (Queue<T>, Flushed)
 where
     T: Send + 'static,
     B: Send + Sync + 'static,
     P: Fn(Vec<T>) -> B + Send + 'static,
     W: for<'a> Fn(&'a Db, &'a B) -> BoxFuture<'a, Result<(), sqlx::Error>> + Send + 'static,
 {
-    let (queue, mut input) = mpsc::unbounded_channel();
+    let (sender, mut input) = mpsc::unbounded_channel::<Queued<T>>();
+    let backlog = Arc::new(Backlog::default());
+    let queue = Queue { sender, backlog: backlog.clone() };
     let task = tokio::spawn(async move {
         while let Some(first) = input.recv().await {
-            let mut items = vec![first];
+            backlog.oldest.store(backlog.mark(first.at), Ordering::Relaxed);
+            let mut bytes = first.bytes;
+            let mut items = vec![first.item];
             let window = tokio::time::sleep(WINDOW);
             tokio::pin!(window);
             while items.len() < batching.max {
-                tokio::select! {
-                    next = input.recv() => match next {
-                        Some(item) => items.push(item),
-                        None => break,
+                // What is already queued is taken without waiting: behind, the writer
+                // writes full batches back to back.
+                let next = match input.try_recv() {
+                    Ok(next) => Some(next),
+                    Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    Err(mpsc::error::TryRecvError::Empty) => tokio::select! {
+                        next = input.recv() => next,
+                        () = &mut window => break,
                     },
-                    () = &mut window => break,
-                }
+                };
+                let Some(next) = next else { break };
+                bytes += next.bytes;
+                items.push(next.item);
             }
             let count = items.len();
             let batch = prepare(items);
@@ -65,6 +182,10 @@ where
                 tracing::error!(%error, changes = count, what = batching.what, "could not write a batch; trying again");
                 tokio::time::sleep(RETRY_PAUSE).await;
             }
+            backlog.oldest.store(0, Ordering::Relaxed);
+            backlog.changes.fetch_sub(count, Ordering::Relaxed);
+            backlog.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            backlog.written.fetch_add(count as u64, Ordering::Relaxed);
         }
     });
     (queue, Flushed(task))

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, types::Json};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::book::{Change, Held, Hour, Lease, Sink};
@@ -17,7 +16,7 @@ use crate::{
     accounts::OrgId,
     db::{
         Db,
-        batch::{self, Batching, Flushed},
+        batch::{self, Batching, Flushed, Queue},
         with_pool,
     },
     e164::E164,
@@ -32,12 +31,13 @@ const ROWS_PER_STATEMENT: usize = 100;
 /// Hands changes to the writer task.
 #[derive(Clone)]
 pub struct Writer {
-    queue: mpsc::UnboundedSender<Change>,
+    queue: Queue<Change>,
 }
 
 impl Sink for Writer {
     fn send(&self, change: Change) {
-        if self.queue.send(change).is_err() {
+        let bytes = std::mem::size_of::<Change>() + std::mem::size_of::<Lease>();
+        if self.queue.send(change, bytes).is_err() {
             tracing::error!("the DNI lease writer has stopped; a change is lost");
         }
     }

@@ -33,6 +33,7 @@ use crate::{
     calls::{
         CallRow, Event, Outcome, Status,
         recorder::{Decided, Leg, Opened, PayoutRule, Recorder},
+        writer::Headroom,
     },
     dni::{self, book::Book},
     e164::E164,
@@ -62,7 +63,12 @@ pub struct CallRouter {
     pub billing: Arc<crate::billing::Gate>,
     /// `--allow-private-targets`: legs may go to private and loopback addresses.
     pub allow_private: bool,
+    /// Room left in the call records' backlog: none, and new calls are turned away.
+    pub headroom: Headroom,
 }
+
+/// New INVITEs answered 503 because call records were too far behind.
+pub const REFUSED_RECORDS_BEHIND: &str = "bidline_sip_invites_refused_records_behind_total";
 
 /// The realm of the digest challenges sent to carriers.
 const REALM: &str = "bidline";
@@ -106,6 +112,16 @@ impl Router for CallRouter {
             },
             None => Admission::Deny,
         }
+    }
+
+    /// Not while call records are too far behind: a call taken now could not be
+    /// recorded in time, and its changes would queue without bound.
+    fn accepting(&self) -> bool {
+        let left = self.headroom.left();
+        if !left {
+            metrics::counter!(REFUSED_RECORDS_BEHIND).increment(1);
+        }
+        left
     }
 
     fn knows(&self, source: std::net::SocketAddr) -> bool {
@@ -204,6 +220,7 @@ impl Routing1<'_> {
                     .unwrap_or(campaign.conversion_buffer_seconds),
                 pays_duplicates: publisher.is_some_and(|p| p.pay_duplicates),
             },
+            webhook_events: self.snapshot.webhook_events(org),
         });
         let mut decided = Decided {
             edge_call: self.call.id,

@@ -32,6 +32,7 @@ use crate::{
     },
     routing::rules::Rule,
     secrets,
+    webhooks::{EventSet, endpoint::Webhook},
 };
 
 pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
@@ -72,6 +73,10 @@ pub struct Snapshot {
     pub dni_pools: HashMap<Uuid, Owned<DniPool>>,
     /// Campaigns by their DNI public key.
     pub campaign_keys: HashMap<String, Uuid>,
+    /// The events each organization's enabled webhooks and pixels want.
+    pub webhook_events: HashMap<OrgId, EventSet>,
+    /// Each organization's webhooks and pixels: (enabled, disabled).
+    pub webhook_counts: HashMap<OrgId, Counts>,
 }
 
 /// Counts of one kind of object: (active, paused).
@@ -88,6 +93,11 @@ impl Snapshot {
     /// The number `number`, in whichever organization holds it: one hash lookup.
     pub fn number(&self, number: &E164) -> Option<&Owned<Number>> {
         self.numbers.get(number)
+    }
+
+    /// The events some enabled endpoint of `org` wants.
+    pub fn webhook_events(&self, org: OrgId) -> EventSet {
+        self.webhook_events.get(&org).copied().unwrap_or_default()
     }
 
     /// The campaign whose DNI public key is `key`.
@@ -130,6 +140,7 @@ impl Snapshot {
                 "blocked_callers",
                 count(self.blocked.iter().filter(|((o, _), _)| *o == org).map(|(_, s)| *s)),
             ),
+            ("webhooks", self.webhook_counts.get(&org).copied().unwrap_or_default()),
         ]
     }
 
@@ -147,6 +158,7 @@ impl Snapshot {
             numbers,
             blocked,
             dni_pools,
+            webhooks,
         ) = with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             let version: i64 = sqlx::query_scalar("SELECT version FROM routing_config_version WHERE id = 1")
@@ -171,8 +183,9 @@ impl Snapshot {
                 .fetch_all(&mut *tx)
                 .await?;
             let dni_pools: Vec<Owned<DniPool>> = sqlx::query_as("SELECT * FROM dni_pools").fetch_all(&mut *tx).await?;
+            let webhooks: Vec<Owned<Webhook>> = sqlx::query_as("SELECT * FROM webhooks").fetch_all(&mut *tx).await?;
             tx.commit().await?;
-            (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers, blocked, dni_pools)
+            (version, campaigns, ring_entries, publishers, buyers, targets, trunks, numbers, blocked, dni_pools, webhooks)
         });
         let mut ring_trees: HashMap<Uuid, Vec<ring_tree::Entry>> = HashMap::new();
         for (campaign, entry) in ring_entries {
@@ -183,6 +196,20 @@ impl Snapshot {
         let mut inbound: HashMap<OrgId, Vec<Uuid>> = HashMap::new();
         for trunk in trunks.iter().filter(|t| t.object.direction == Direction::Inbound) {
             inbound.entry(trunk.org).or_default().push(trunk.object.id);
+        }
+        let mut webhook_events: HashMap<OrgId, EventSet> = HashMap::new();
+        let mut webhook_counts: HashMap<OrgId, Counts> = HashMap::new();
+        for webhook in &webhooks {
+            let counts = webhook_counts.entry(webhook.org).or_default();
+            if !webhook.object.enabled {
+                counts.1 += 1;
+                continue;
+            }
+            counts.0 += 1;
+            let set = webhook_events.entry(webhook.org).or_default();
+            for &event in &webhook.object.events {
+                set.insert(event);
+            }
         }
         let rules = targets
             .iter()
@@ -220,6 +247,8 @@ impl Snapshot {
             trunks: by_id(trunks.into_iter().map(open_password).collect(), |t| t.trunk.id),
             inbound,
             numbers: by_number,
+            webhook_events,
+            webhook_counts,
         })
     }
 }

@@ -84,6 +84,34 @@ impl Event {
 
 pub use outbox::Notice;
 
+/// The events some endpoint of an organization wants: only those go into the outbox.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventSet(u32);
+
+impl EventSet {
+    pub fn contains(self, event: Event) -> bool {
+        self.0 & Self::bit(event) != 0
+    }
+
+    pub fn insert(&mut self, event: Event) {
+        self.0 |= Self::bit(event);
+    }
+
+    fn bit(event: Event) -> u32 {
+        1 << Event::ALL.iter().position(|e| *e == event).unwrap_or_default()
+    }
+}
+
+impl FromIterator<Event> for EventSet {
+    fn from_iter<I: IntoIterator<Item = Event>>(events: I) -> Self {
+        let mut set = EventSet::default();
+        for event in events {
+            set.insert(event);
+        }
+        set
+    }
+}
+
 /// The tokens a webhook or pixel may use beyond the call's attributes
 /// ([`crate::network::template::ATTRIBUTES`]): what the event and the call's outcome tell.
 pub const TOKENS: &[&str] = &[
@@ -115,5 +143,15 @@ mod tests {
             assert_eq!(serde_json::to_value(event).unwrap(), event.as_str());
         }
         assert_eq!(Event::parse("call.nope"), None);
+    }
+
+    #[test]
+    fn an_event_set_holds_what_was_put_in_it_and_nothing_else() {
+        let set: EventSet = [Event::CallCompleted, Event::BidWon].into_iter().collect();
+        for event in Event::ALL {
+            let expected = matches!(event, Event::CallCompleted | Event::BidWon);
+            assert_eq!(set.contains(event), expected, "{event:?}");
+        }
+        assert!(Event::ALL.iter().all(|&e| !EventSet::default().contains(e)));
     }
 }

@@ -134,6 +134,13 @@ pub trait Router: Send + Sync + 'static {
         true
     }
 
+    /// Whether new calls may come in now. Asked for every new INVITE as it arrives, before
+    /// it joins a shard's queue: `false` answers it 503 with Retry-After (the router is
+    /// behind on work it cannot shed, such as writing records). Must be cheap.
+    fn accepting(&self) -> bool {
+        true
+    }
+
     /// Called once per admitted call, as a task of its own: a slow router delays that
     /// call only. The task is aborted if the call ends first (the caller cancelled).
     fn route(&self, call: &IncomingCall) -> impl Future<Output = Decision> + Send;

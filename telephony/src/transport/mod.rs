@@ -66,6 +66,25 @@ pub fn may_answer(to: Peer, request: usize, answer: usize) -> bool {
     to.transport != Transport::Udp || answer <= request
 }
 
+/// Asks for a receive buffer of `bytes`: the datagrams that arrive while the edge is busy
+/// wait there, and past it they are dropped (the peer repeats them, late). The kernel
+/// grants at most its `net.core.rmem_max`; less than asked is said in the log. Answers
+/// what it granted.
+fn size_receive_buffer(udp: &UdpSocket, bytes: usize) -> io::Result<usize> {
+    let socket = socket2::SockRef::from(udp);
+    socket.set_recv_buffer_size(bytes)?;
+    // Linux reports twice what it keeps for data (the rest is its bookkeeping).
+    let granted = socket.recv_buffer_size()? / 2;
+    if granted < bytes {
+        tracing::warn!(
+            asked = bytes,
+            granted,
+            "the kernel gave the SIP UDP socket a smaller receive buffer than asked; raise net.core.rmem_max"
+        );
+    }
+    Ok(granted)
+}
+
 /// The bound sockets: a UDP socket and a TCP listener on the same address.
 #[derive(Clone)]
 pub struct Transports {
@@ -73,19 +92,31 @@ pub struct Transports {
     tcp: Connections,
     udp_addr: SocketAddr,
     tcp_addr: SocketAddr,
+    udp_receive_buffer: Option<usize>,
 }
 
 impl Transports {
-    /// Binds UDP and TCP on `addr` (port 0 picks one free port for both when it can).
+    /// Binds UDP and TCP on `addr` (port 0 picks one free port for both when it can),
+    /// asking for a UDP receive buffer of `receive_buffer` bytes when given.
     pub async fn bind(
         addr: SocketAddr,
         limits: TcpLimits,
+        receive_buffer: Option<usize>,
     ) -> io::Result<(Transports, TcpListener)> {
         let (udp, listener) = Self::bind_both(addr).await?;
+        let udp_receive_buffer = match receive_buffer {
+            Some(bytes) => Some(size_receive_buffer(&udp, bytes)?),
+            None => None,
+        };
         let udp_addr = udp.local_addr()?;
         let tcp_addr = listener.local_addr()?;
-        let transports =
-            Transports { udp: Arc::new(udp), tcp: Connections::new(limits), udp_addr, tcp_addr };
+        let transports = Transports {
+            udp: Arc::new(udp),
+            tcp: Connections::new(limits),
+            udp_addr,
+            tcp_addr,
+            udp_receive_buffer,
+        };
         Ok((transports, listener))
     }
 
@@ -111,6 +142,11 @@ impl Transports {
 
     pub fn udp_addr(&self) -> SocketAddr {
         self.udp_addr
+    }
+
+    /// The UDP socket's receive buffer as the kernel granted it, when one was asked for.
+    pub fn udp_receive_buffer(&self) -> Option<usize> {
+        self.udp_receive_buffer
     }
 
     pub fn tcp_addr(&self) -> SocketAddr {

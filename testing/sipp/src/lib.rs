@@ -162,3 +162,58 @@ impl Sipp {
         }
     }
 }
+
+/// A carrier placing calls at a steady rate (sipp's built-in `uac`: INVITE, ACK, BYE at
+/// once), for load and fault tests: what counts is how many calls completed, read from
+/// sipp's statistics when it ends, not whether all of them did.
+pub struct Load {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+/// What a [`Load`] placed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+    pub successful: u64,
+    pub failed: u64,
+}
+
+impl Load {
+    /// `calls` calls to `dialed` at `edge`, `rate` a second. A call that hears nothing for
+    /// 2 s fails, so a load against a stopped edge ends soon after its last call.
+    pub fn start(edge: SocketAddr, dialed: &str, rate: u32, calls: usize) -> Load {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new("sipp")
+            .args(["-sn", "uac"])
+            .arg(edge.to_string())
+            .args(["-s", dialed, "-r", &rate.to_string(), "-m", &calls.to_string()])
+            .args(["-i", "127.0.0.1", "-p", &free_port().to_string(), "-t", "u1"])
+            .args(["-recv_timeout", "2000", "-buff_size", "4194304", "-nostdin"])
+            .args(["-stf", "stats.csv", "-trace_stat", "-fd", "1"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sipp runs (scripts/setup --test installs it)");
+        Load { child, dir }
+    }
+
+    /// Waits for every call to be placed and settled, and answers how they went.
+    pub async fn finish(mut self) -> Placed {
+        tokio::time::timeout(Duration::from_secs(120), self.child.wait())
+            .await
+            .expect("the sipp load ends")
+            .unwrap();
+        let stats = std::fs::read_to_string(self.dir.path().join("stats.csv")).unwrap();
+        let mut lines = stats.lines();
+        let header: Vec<&str> = lines.next().expect("a header").split(';').collect();
+        let last: Vec<&str> = lines.last().expect("a line of statistics").split(';').collect();
+        let column = |name: &str| -> u64 {
+            let at = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no {name}"));
+            last[at].trim().parse().unwrap()
+        };
+        Placed { successful: column("SuccessfulCall(C)"), failed: column("FailedCall(C)") }
+    }
+}

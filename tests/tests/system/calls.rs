@@ -127,6 +127,19 @@ async fn live_on(api: &Api) {
     }
 }
 
+/// Waits until this node routes with every enabled webhook of the organization: the
+/// events of calls that come in from then on are written for them.
+pub async fn webhooks_live(api: &Api) {
+    let (status, list) = api.get("/webhooks").await;
+    assert_eq!(status, 200, "{list}");
+    let enabled = list["items"].as_array().unwrap().iter().filter(|w| w["enabled"] == true).count();
+    let started = Instant::now();
+    while api.get("/routing").await.1["webhooks"]["active"] != enabled {
+        assert!(started.elapsed() < Duration::from_secs(2), "the webhooks never went live");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 pub fn carrier(server: &Server, caller: &str, talk_ms: u64) -> Sipp {
     let fills = vec![("__CALLER__", caller.to_owned()), ("__TALK_MS__", talk_ms.to_string())];
     Sipp::uac_to(scenario("carrier.xml", fills), server.sip_addr(), DIALED, Transport::Udp, 1)

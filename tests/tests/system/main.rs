@@ -25,6 +25,7 @@ mod pages;
 mod pings;
 mod postbacks;
 mod publishers;
+mod records;
 mod routing;
 mod sessions;
 mod shutdown;

@@ -9,7 +9,7 @@ use bidline_sipp::{Sipp, Transport, free_port};
 use bidline_tests::{NewOrg, Receiver, Server, ServerOptions, SessionClient, TestDatabase};
 use serde_json::{Value, json};
 
-use crate::calls::{CALLER, Network, carrier};
+use crate::calls::{CALLER, Network, carrier, webhooks_live};
 
 async fn postback(server: &Server, key: &str, body: &Value) -> (u16, Value) {
     let response = reqwest::Client::new()
@@ -44,6 +44,7 @@ async fn a_buyer_reports_a_sale_and_the_call_its_reports_and_webhooks_follow_on_
             .post("/webhooks", &json!({"name": "CRM", "url": receiver.url("/"), "events": ["call.adjusted", "call.converted"]}))
             .await;
         assert_eq!(status, 201);
+        webhooks_live(&network.api).await;
         let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
         carrier(&server, CALLER, 1500).passes().await;
         buyer.passes().await;

@@ -9,7 +9,7 @@ use bidline_tests::{Api, Behaviour, Received, Receiver, Server, ServerOptions, T
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::calls::{CALLER, DIALED, Network, carrier, refused};
+use crate::calls::{CALLER, DIALED, Network, carrier, refused, webhooks_live};
 
 /// The events of a converted call, in the order they happen.
 const CALL_EVENTS: [&str; 6] = [
@@ -51,6 +51,7 @@ async fn endpoint(api: &Api, name: &str, url: &str) -> Value {
         api.post("/webhooks", &json!({"name": name, "url": url, "events": CALL_EVENTS})).await;
     assert_eq!(status, 201, "{webhook}");
     assert!(webhook["secret"].as_str().unwrap().starts_with("whsec_"), "{webhook}");
+    webhooks_live(api).await;
     webhook
 }
 
@@ -235,6 +236,7 @@ async fn a_delivery_gives_up_after_its_window_and_can_be_resent() {
         (&json!("GET"), &json!(["call.converted"]))
     );
     let id = webhook["id"].as_str().unwrap();
+    webhooks_live(&network.api).await;
     converted_call(&server, port).await;
 
     let log = |api: Api| async move {
@@ -459,6 +461,7 @@ async fn a_call_its_crashed_node_left_open_is_reported_completed_when_it_is_clos
         .post("/webhooks", &json!({"name": "CRM", "url": receiver.url("/"), "events": ["call.answered", "call.completed"]}))
         .await;
     assert_eq!(status, 201);
+    webhooks_live(&network.api).await;
     let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
     let _carrier = carrier(&first, CALLER, 30_000);
     receiver.wait_for(1, Duration::from_secs(10)).await;

@@ -8,7 +8,7 @@ use bidline_sipp::{Sipp, Transport, free_port};
 use bidline_tests::{Browser, NewOrg, Receiver, Server, ServerOptions};
 use serde_json::json;
 
-use crate::calls::{CALLER, Network, carrier};
+use crate::calls::{CALLER, Network, carrier, webhooks_live};
 
 #[tokio::test]
 async fn an_endpoint_made_in_the_dashboard_logs_a_calls_delivery_and_resends_it() {
@@ -40,6 +40,7 @@ async fn an_endpoint_made_in_the_dashboard_logs_a_calls_delivery_and_resends_it(
         .await;
     browser.find("#no-deliveries").await;
     assert!(!browser.source().await.contains(&secret), "the secret is shown again");
+    webhooks_live(&network.api).await;
 
     let buyer = Sipp::uas(bidline_sipp::Scenario::Builtin("uas"), port, Transport::Udp, 1);
     carrier(&server, CALLER, 500).passes().await;

@@ -19,9 +19,16 @@ use crate::{accounts::Permission, e164::E164, http::AppState, network::numbers::
 pub fn router(spec: &mut Spec) -> Router<AppState> {
     let counts = json!({"type": "object", "properties": {"active": {"type": "integer"}, "paused": {"type": "integer"}}});
     let mut snapshot = json!({"type": "object", "properties": {"version": {"type": "integer"}, "node_id": {"type": "string"}}});
-    for kind in
-        ["campaigns", "publishers", "buyers", "targets", "trunks", "numbers", "blocked_callers"]
-    {
+    for kind in [
+        "campaigns",
+        "publishers",
+        "buyers",
+        "targets",
+        "trunks",
+        "numbers",
+        "blocked_callers",
+        "webhooks",
+    ] {
         snapshot["properties"][kind] = counts.clone();
     }
     spec.add(
