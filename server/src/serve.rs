@@ -234,18 +234,11 @@ fn export_edge_stats(stats: Arc<edge::Stats>) {
         "bidline_sip_messages_dropped_total",
         "SIP messages dropped because the SIP edge's queue was full."
     );
-    let weak = Arc::downgrade(&stats);
-    drop(stats);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            let Some(stats) = weak.upgrade() else { break };
-            metrics::counter!("bidline_sip_invites_overloaded_total")
-                .absolute(stats.overloaded.load(Ordering::Relaxed));
-            metrics::counter!("bidline_sip_messages_dropped_total")
-                .absolute(stats.dropped.load(Ordering::Relaxed));
-        }
+    every_second(stats, |stats| {
+        metrics::counter!("bidline_sip_invites_overloaded_total")
+            .absolute(stats.overloaded.load(Ordering::Relaxed));
+        metrics::counter!("bidline_sip_messages_dropped_total")
+            .absolute(stats.dropped.load(Ordering::Relaxed));
     });
 }
 
@@ -273,17 +266,24 @@ fn export_backlog(backlog: Arc<crate::db::batch::Backlog>) {
         crate::routing::router::REFUSED_RECORDS_BEHIND,
         "New INVITEs answered 503 (Retry-After) because call records were too far behind."
     );
-    let weak = Arc::downgrade(&backlog);
-    drop(backlog);
+    every_second(backlog, |backlog| {
+        metrics::gauge!("bidline_call_records_lag_seconds").set(backlog.lag().as_secs_f64());
+        metrics::gauge!("bidline_call_records_queued").set(backlog.changes() as f64);
+        metrics::gauge!("bidline_call_records_queued_bytes").set(backlog.bytes() as f64);
+        metrics::counter!("bidline_call_records_written_total").absolute(backlog.written());
+    });
+}
+
+/// Runs `export` on `what` every second for as long as something else holds it.
+fn every_second<T: Send + Sync + 'static>(what: Arc<T>, export: impl Fn(&T) + Send + 'static) {
+    let weak = Arc::downgrade(&what);
+    drop(what);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let Some(backlog) = weak.upgrade() else { break };
-            metrics::gauge!("bidline_call_records_lag_seconds").set(backlog.lag().as_secs_f64());
-            metrics::gauge!("bidline_call_records_queued").set(backlog.changes() as f64);
-            metrics::gauge!("bidline_call_records_queued_bytes").set(backlog.bytes() as f64);
-            metrics::counter!("bidline_call_records_written_total").absolute(backlog.written());
+            let Some(what) = weak.upgrade() else { break };
+            export(&what);
         }
     });
 }

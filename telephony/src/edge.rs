@@ -6,10 +6,11 @@
 //! of their call. Routing runs as its own task, so a slow router holds up only its call.
 //!
 //! Each shard's queue is bounded. New INVITEs may fill only three quarters of it: past
-//! that, or while the router says it is not accepting calls, they are answered 503 with
-//! Retry-After (counted in [`Stats`]), while requests and responses of calls already up
-//! still get in; a queue full to the brim drops what arrives (UDP peers repeat it)
-//! instead of growing.
+//! that they are answered 503 with Retry-After (counted in [`Stats`]), while requests and
+//! responses of calls already up still get in; a queue full to the brim drops what
+//! arrives (UDP peers repeat it) instead of growing. While the router says it is not
+//! accepting calls ([`Router::accepting`]), admission answers new calls 503 with
+//! Retry-After too (repeats of calls already in go on).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -104,8 +105,7 @@ impl std::str::FromStr for Advertise {
 /// What the edge refused for lack of room, since it started.
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// New INVITEs answered 503 because their shard's queue was three quarters full, or
-    /// the router was not accepting calls ([`Router::accepting`]).
+    /// New INVITEs answered 503 because their shard's queue was three quarters full.
     pub overloaded: AtomicU64,
     /// Other messages dropped because their shard's queue was full.
     pub dropped: AtomicU64,
@@ -266,8 +266,7 @@ impl<R: Router> Sink for Dispatch<R> {
         let input = &self.inputs[shard_of(call_id, self.inputs.len())];
         if let Message::Request(request) = &message
             && is_new_invite(request)
-            && (input.capacity() < self.invite_room
-                || !self.router.upgrade().is_some_and(|router| router.accepting()))
+            && input.capacity() < self.invite_room
         {
             self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
             let mut busy = request.response(503, Some(&format!("{:016x}", rand::random::<u64>())));
@@ -450,9 +449,10 @@ impl<R: Router> Shard<R> {
         }
     }
 
-    /// Asks the router whether a new INVITE may come in, checking its credentials when
-    /// the router wants them; refusals and challenges are sent statelessly (a repeated
-    /// INVITE is simply refused again). `Some(trunk)` when it is in.
+    /// Asks the router whether a new INVITE may come in (not at all while it is not
+    /// accepting calls: 503), checking its credentials when the router wants them;
+    /// refusals and challenges are sent statelessly (a repeated INVITE is simply refused
+    /// again). `Some(trunk)` when it is in.
     ///
     /// Without credentials it is challenged (401); with credentials on a nonce we gave
     /// its address that are wrong in any way (password, username, request, a replayed
@@ -465,37 +465,45 @@ impl<R: Router> Shard<R> {
         let username = authorization.and_then(digest::Server::username);
         let dialed = crate::b2bua::dialed(request);
         let arrival = Arrival { source: from.addr, dialed: &dialed, username: username.as_deref() };
-        let refusal = match self.router.admit(&arrival) {
-            Admission::Accept { trunk } => return Some(trunk),
-            Admission::Deny => {
-                self.denied.note(from.addr);
-                request.response(403, Some(&self.local.new_tag()))
-            }
-            Admission::Digest { realm, password, trunk } => {
-                let verdict = match (authorization, &username) {
-                    (Some(authorization), Some(username)) => self.digest.verify(&digest::Attempt {
-                        authorization,
-                        method: "INVITE",
-                        request_uri: &request.uri,
-                        realm: &realm,
-                        username,
-                        password: password.as_deref(),
-                        source: from.addr.ip(),
-                    }),
-                    _ => Err(digest::Refusal::Unknown),
-                };
-                match verdict {
-                    Ok(()) => return Some(trunk),
-                    Err(digest::Refusal::Wrong) => {
-                        self.denied.note(from.addr);
-                        request.response(403, Some(&self.local.new_tag()))
-                    }
-                    Err(refusal) => {
-                        let stale = refusal == digest::Refusal::Stale;
-                        let mut challenge = request.response(401, Some(&self.local.new_tag()));
-                        let value = self.digest.challenge(&realm, from.addr.ip(), stale);
-                        challenge.headers.push("WWW-Authenticate", value);
-                        challenge
+        let refusal = if !self.router.accepting() {
+            let mut busy = request.response(503, Some(&self.local.new_tag()));
+            busy.headers.push("Retry-After", RETRY_AFTER_SECONDS.to_string());
+            busy
+        } else {
+            match self.router.admit(&arrival) {
+                Admission::Accept { trunk } => return Some(trunk),
+                Admission::Deny => {
+                    self.denied.note(from.addr);
+                    request.response(403, Some(&self.local.new_tag()))
+                }
+                Admission::Digest { realm, password, trunk } => {
+                    let verdict = match (authorization, &username) {
+                        (Some(authorization), Some(username)) => {
+                            self.digest.verify(&digest::Attempt {
+                                authorization,
+                                method: "INVITE",
+                                request_uri: &request.uri,
+                                realm: &realm,
+                                username,
+                                password: password.as_deref(),
+                                source: from.addr.ip(),
+                            })
+                        }
+                        _ => Err(digest::Refusal::Unknown),
+                    };
+                    match verdict {
+                        Ok(()) => return Some(trunk),
+                        Err(digest::Refusal::Wrong) => {
+                            self.denied.note(from.addr);
+                            request.response(403, Some(&self.local.new_tag()))
+                        }
+                        Err(refusal) => {
+                            let stale = refusal == digest::Refusal::Stale;
+                            let mut challenge = request.response(401, Some(&self.local.new_tag()));
+                            let value = self.digest.challenge(&realm, from.addr.ip(), stale);
+                            challenge.headers.push("WWW-Authenticate", value);
+                            challenge
+                        }
                     }
                 }
             }

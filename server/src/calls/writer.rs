@@ -206,9 +206,9 @@ impl Batch {
         batch
     }
 
-    /// Writes the batch in one transaction, each table in multi-row statements: calls
-    /// first, since events and bids refer to them; the webhook events of the changes and
-    /// the usage of calls that ended with them.
+    /// Writes the batch in one transaction, each table in multi-row statements: the
+    /// calls' rows with their timelines and auctions, the webhook events of the changes
+    /// and the usage of calls that ended.
     async fn write(&self, db: &Db) -> Result<(), sqlx::Error> {
         let now = chrono::Utc::now();
         let bids: Vec<(Uuid, &BidRow)> = self
@@ -216,7 +216,10 @@ impl Batch {
             .iter()
             .flat_map(|(call, bids)| bids.iter().map(move |bid| (*call, bid)))
             .collect();
-        let taken: Vec<_> = self.taken.iter().collect();
+        // In one order on every node, so nodes adding to the same counts take their row
+        // locks in the same order and never deadlock.
+        let mut taken: Vec<_> = self.taken.iter().collect();
+        taken.sort_by(|(a, _), (b, _)| (a.0, a.1.as_str(), &a.2).cmp(&(b.0, b.1.as_str(), &b.2)));
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             for chunk in self.calls.chunks(ROWS) {

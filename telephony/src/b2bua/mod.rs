@@ -134,9 +134,12 @@ pub trait Router: Send + Sync + 'static {
         true
     }
 
-    /// Whether new calls may come in now. Asked for every new INVITE as it arrives, before
-    /// it joins a shard's queue: `false` answers it 503 with Retry-After (the router is
-    /// behind on work it cannot shed, such as writing records). Must be cheap.
+    /// Whether new calls may come in now. Asked for every new INVITE before [`admit`]
+    /// (repeats of calls already in are not asked): `false` answers it 503 with
+    /// Retry-After (the router is behind on work it cannot shed, such as writing
+    /// records). It runs on the shard: it must not wait.
+    ///
+    /// [`admit`]: Router::admit
     fn accepting(&self) -> bool {
         true
     }
