@@ -37,49 +37,69 @@ pub fn call_minutes(row: &CallRow) -> i64 {
     }
 }
 
-/// Writes a finished call's usage with any executor, in the transaction that writes its
-/// final row (after its bids). Writing it again changes nothing.
+/// One usage record of a finished call.
+#[derive(Debug)]
+pub struct Usage {
+    pub id: Uuid,
+    pub org: OrgId,
+    pub meter: Meter,
+    pub quantity: i64,
+    pub source: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The usage of a finished call: its minutes talked, and the buyers `pings` pinged for
+/// it (reused standing bids not counted). Occurs when the call ended (`now` if it has
+/// no end yet).
+pub fn call_usage(
+    call: &CallRow,
+    pings: i64,
+    now: DateTime<Utc>,
+) -> impl Iterator<Item = Usage> + '_ {
+    let at = call.ended_at.unwrap_or(now);
+    [(Meter::CallMinutes, call_minutes(call)), (Meter::RtbPings, pings)]
+        .into_iter()
+        .filter(|(_, quantity)| *quantity > 0)
+        .map(move |(meter, quantity)| Usage {
+            id: Uuid::now_v7(),
+            org: call.org,
+            meter,
+            quantity,
+            source: call.id.to_string(),
+            at,
+        })
+}
+
+/// Writes a finished call's usage ([`call_usage`], its pings counted from its bids) with
+/// any executor, in the transaction that writes its final row. Writing it again changes
+/// nothing. (The call records writer writes the usage of the calls it finishes itself,
+/// from what the recorder knows.)
 macro_rules! record_call_usage {
     ($executor:expr, $row:expr, $now:expr) => {{
         let row: &$crate::calls::CallRow = $row;
         let now: chrono::DateTime<chrono::Utc> = $now;
-        let at = row.ended_at.unwrap_or(now);
-        let source = row.id.to_string();
-        let minutes = $crate::billing::ledger::call_minutes(row);
-        let result = if minutes > 0 {
-            sqlx::query($crate::billing::ledger::INSERT)
-                .bind(uuid::Uuid::now_v7())
-                .bind(row.org)
-                .bind($crate::billing::Meter::CallMinutes.as_str())
-                .bind(minutes)
-                .bind(&source)
-                .bind(at)
-                .bind(now)
-                .execute($executor)
-                .await
-                .map(drop)
-        } else {
-            Ok(())
-        };
-        match result {
-            Ok(()) => sqlx::query(
-                "INSERT INTO usage_records (id, organization_id, meter, quantity, source, \
-                 occurred_at, recorded_at, next_attempt_at) \
-                 SELECT $1, $2, 'rtb_pings', COUNT(*), $3, $4, $5, $5 FROM bids \
-                 WHERE call_id = $6 AND pinged_at IS NOT NULL AND NOT reused HAVING COUNT(*) > 0 \
-                 ON CONFLICT (meter, source) DO NOTHING",
+        async {
+            let pings: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM bids WHERE call_id = $1 AND pinged_at IS NOT NULL AND NOT reused",
             )
-            .bind(uuid::Uuid::now_v7())
-            .bind(row.org)
-            .bind(&source)
-            .bind(at)
-            .bind(now)
             .bind(row.id)
-            .execute($executor)
-            .await
-            .map(drop),
-            Err(error) => Err(error),
+            .fetch_one(&mut *$executor)
+            .await?;
+            for usage in $crate::billing::ledger::call_usage(row, pings, now) {
+                sqlx::query($crate::billing::ledger::INSERT)
+                    .bind(usage.id)
+                    .bind(usage.org)
+                    .bind(usage.meter.as_str())
+                    .bind(usage.quantity)
+                    .bind(&usage.source)
+                    .bind(usage.at)
+                    .bind(now)
+                    .execute(&mut *$executor)
+                    .await?;
+            }
+            Ok::<(), sqlx::Error>(())
         }
+        .await
     }};
 }
 pub(crate) use record_call_usage;

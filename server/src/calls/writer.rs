@@ -11,7 +11,7 @@ use sqlx::{QueryBuilder, types::Json};
 use uuid::Uuid;
 
 use super::{BidRow, CallRow, Event};
-use crate::billing::{Meter, ledger::call_minutes};
+use crate::billing::ledger::{Usage, call_usage};
 use crate::db::{
     Db,
     batch::{self, Backlog, Batching, Queue},
@@ -166,7 +166,7 @@ impl Batch {
                 Write::Call { row, notices, pings } => {
                     batch.notices.extend(notices);
                     if let Some(pings) = pings {
-                        batch.usage.extend(usage(&row, pings));
+                        batch.usage.extend(call_usage(&row, pings, chrono::Utc::now()));
                     }
                     match call_at.get(&row.id) {
                         Some(&index) => batch.calls[index] = *row,
@@ -378,32 +378,6 @@ where
             .push_bind_unseparated(*target)
             .push_unseparated(")");
     }
-}
-
-/// One usage record of a finished call.
-struct Usage {
-    id: Uuid,
-    org: crate::accounts::OrgId,
-    meter: Meter,
-    quantity: i64,
-    source: String,
-    at: chrono::DateTime<chrono::Utc>,
-}
-
-/// The usage of a finished call: its minutes talked, and the buyers pinged for it.
-fn usage(call: &CallRow, pings: i64) -> impl Iterator<Item = Usage> + '_ {
-    let at = call.ended_at.unwrap_or_else(chrono::Utc::now);
-    [(Meter::CallMinutes, call_minutes(call)), (Meter::RtbPings, pings)]
-        .into_iter()
-        .filter(|(_, quantity)| *quantity > 0)
-        .map(move |(meter, quantity)| Usage {
-            id: Uuid::now_v7(),
-            org: call.org,
-            meter,
-            quantity,
-            source: call.id.to_string(),
-            at,
-        })
 }
 
 const INSERT_CALLS: &str = "INSERT INTO calls (id, organization_id, node_id, campaign_id, publisher_id, \
