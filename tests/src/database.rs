@@ -60,6 +60,24 @@ impl TestDatabase {
         }
     }
 
+    /// Runs `statements` one by one, on a connection of its own.
+    pub async fn execute(&self, statements: &[&str]) {
+        match self {
+            Self::Sqlite { url, .. } => {
+                let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+                for sql in statements {
+                    sqlx::query(sql).execute(&mut db).await.unwrap();
+                }
+            }
+            Self::Postgres { url, .. } => {
+                let mut db = PgConnection::connect(url).await.unwrap();
+                for sql in statements {
+                    sqlx::query(sql).execute(&mut db).await.unwrap();
+                }
+            }
+        }
+    }
+
     /// The number `sql` (a `SELECT COUNT(*) …`) answers, on a connection of its own.
     pub async fn count(&self, sql: &str) -> i64 {
         match self {

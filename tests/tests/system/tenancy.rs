@@ -9,7 +9,6 @@ use bidline_sipp::{Scenario, Sipp, Transport, free_port, scenario};
 use bidline_tests::{Api, Server, ServerOptions, TestDatabase, bidline_command};
 use reqwest::Method;
 use serde_json::json;
-use sqlx::{Connection, PgConnection, SqliteConnection};
 
 use crate::calls::{CALLER, DIALED, Network, carrier, refused};
 
@@ -210,21 +209,6 @@ async fn a_trunk_with_credentials_admits_only_carriers_that_prove_them() {
     assert_eq!(network.ended_call(0).await["status"], "completed");
 }
 
-/// Runs `statements` on the database at `url`, one by one.
-async fn execute(url: &str, statements: &[&str]) {
-    if url.starts_with("sqlite") {
-        let mut db = SqliteConnection::connect(url).await.unwrap();
-        for sql in statements {
-            sqlx::query(sql).execute(&mut db).await.unwrap();
-        }
-    } else {
-        let mut db = PgConnection::connect(url).await.unwrap();
-        for sql in statements {
-            sqlx::query(sql).execute(&mut db).await.unwrap();
-        }
-    }
-}
-
 #[tokio::test]
 async fn upgrading_keeps_a_shared_number_with_its_oldest_holder_and_reports_the_others() {
     for database in TestDatabase::all().await {
@@ -247,18 +231,17 @@ async fn upgrading_keeps_a_shared_number_with_its_oldest_holder_and_reports_the_
 
         // The database as it was before migration 18: numbers unique per organization
         // only, and B (the newer) holding A's number too.
-        execute(
-            &url,
-            &[
+        server
+            .database()
+            .execute(&[
                 "DELETE FROM _sqlx_migrations WHERE version = 20261125000018",
                 "DROP TABLE released_numbers",
                 "DROP INDEX numbers_number",
                 "DROP INDEX numbers_organization_id_number",
                 "CREATE UNIQUE INDEX numbers_organization_id_number ON numbers (organization_id, number)",
                 "UPDATE numbers SET number = '+15550108001' WHERE number = '+15550108002'",
-            ],
-        )
-        .await;
+            ])
+            .await;
         let output = bidline_command(&url, &["migrate"]);
         assert!(output.status.success(), "{backend}: {output:?}");
         let log = String::from_utf8_lossy(&output.stderr);
