@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 use crate::b2bua::call::Effects;
 use crate::b2bua::{
     Admission, Arrival, Call, CallEvent, Decision, EventKind, IncomingCall, Local, Policy, Router,
-    shard_of,
+    new_tag, shard_of,
 };
 use crate::digest;
 use crate::transaction::{Outbox, Peer, Transmit};
@@ -269,7 +269,7 @@ impl<R: Router> Sink for Dispatch<R> {
             && input.capacity() < self.invite_room
         {
             self.stats.overloaded.fetch_add(1, Ordering::Relaxed);
-            let mut busy = request.response(503, Some(&format!("{:016x}", rand::random::<u64>())));
+            let mut busy = request.response(503, Some(&new_tag()));
             busy.headers.push("Retry-After", RETRY_AFTER_SECONDS.to_string());
             return Some(busy);
         }
@@ -407,7 +407,7 @@ impl<R: Router> Shard<R> {
         if request.method == Method::Options {
             // Carriers probe trunks with OPTIONS, in and out of dialogs, at any
             // Max-Forwards: they want to know we are up and what we take.
-            let mut ok = request.response(200, Some(&self.local.new_tag()));
+            let mut ok = request.response(200, Some(&new_tag()));
             ok.headers.push("Allow", crate::wire::message::allow());
             ok.headers.push("Accept", "application/sdp");
             ok.headers.push("Supported", "timer");
@@ -418,7 +418,7 @@ impl<R: Router> Shard<R> {
         // An INVITE of ours that came back: a loop (RFC 3261 §8.2.2.2). It may even carry
         // the Call-ID of one of our own legs, so this is checked first.
         if new_invite && request.headers.all("Via").any(|via| via.contains(&*self.local.marker)) {
-            let response = request.response(482, Some(&self.local.new_tag()));
+            let response = request.response(482, Some(&new_tag()));
             self.send_response(&response, from, size);
             return;
         }
@@ -436,7 +436,7 @@ impl<R: Router> Shard<R> {
             if let Some(trunk) = self.admit(&request, from, size) {
                 if known.is_some() {
                     // Admitted, but its Call-ID is a call's already: a merged request.
-                    let response = request.response(482, Some(&self.local.new_tag()));
+                    let response = request.response(482, Some(&new_tag()));
                     self.send_response(&response, from, size);
                 } else {
                     self.start_call(request, from, trunk);
@@ -444,7 +444,7 @@ impl<R: Router> Shard<R> {
             }
         } else if request.method != Method::Ack {
             // A request for a dialog or transaction we do not have (§12.2.2).
-            let response = request.response(481, Some(&self.local.new_tag()));
+            let response = request.response(481, Some(&new_tag()));
             self.send_response(&response, from, size);
         }
     }
@@ -466,7 +466,7 @@ impl<R: Router> Shard<R> {
         let dialed = crate::b2bua::dialed(request);
         let arrival = Arrival { source: from.addr, dialed: &dialed, username: username.as_deref() };
         let refusal = if !self.router.accepting() {
-            let mut busy = request.response(503, Some(&self.local.new_tag()));
+            let mut busy = request.response(503, Some(&new_tag()));
             busy.headers.push("Retry-After", RETRY_AFTER_SECONDS.to_string());
             busy
         } else {
@@ -474,7 +474,7 @@ impl<R: Router> Shard<R> {
                 Admission::Accept { trunk } => return Some(trunk),
                 Admission::Deny => {
                     self.denied.note(from.addr);
-                    request.response(403, Some(&self.local.new_tag()))
+                    request.response(403, Some(&new_tag()))
                 }
                 Admission::Digest { realm, password, trunk } => {
                     let verdict = match (authorization, &username) {
@@ -495,11 +495,11 @@ impl<R: Router> Shard<R> {
                         Ok(()) => return Some(trunk),
                         Err(digest::Refusal::Wrong) => {
                             self.denied.note(from.addr);
-                            request.response(403, Some(&self.local.new_tag()))
+                            request.response(403, Some(&new_tag()))
                         }
                         Err(refusal) => {
                             let stale = refusal == digest::Refusal::Stale;
-                            let mut challenge = request.response(401, Some(&self.local.new_tag()));
+                            let mut challenge = request.response(401, Some(&new_tag()));
                             let value = self.digest.challenge(&realm, from.addr.ip(), stale);
                             challenge.headers.push("WWW-Authenticate", value);
                             challenge

@@ -300,13 +300,14 @@ impl Local {
         format!("<{uri}>")
     }
 
-    pub fn new_tag(&self) -> String {
-        format!("{:016x}", rand::random::<u64>())
-    }
-
     pub fn new_call_id(&self) -> String {
         format!("BL{:x}-{:016x}{:08x}", self.shard, rand::random::<u64>(), rand::random::<u32>())
     }
+}
+
+/// A new tag for a From or To header (RFC 3261 §19.3): random, so no one can guess it.
+pub fn new_tag() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
 /// The shard (of `shards`) that handles `call_id`: the one written into our own

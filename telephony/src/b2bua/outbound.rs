@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use rsip::Method;
 
-use super::{Destination, Local};
+use super::{Destination, Local, new_tag};
 use crate::dialog::Dialog;
 use crate::digest;
 use crate::transaction::{ClientInvite, Outbox, Timers, Transmit};
@@ -65,7 +65,7 @@ impl Outbound {
             None,
         )));
         from.display = caller_from.and_then(|f| f.display);
-        from.params.set("tag", Some(&local.new_tag()));
+        from.params.set("tag", Some(&new_tag()));
         headers.push("From", from.to_string());
         headers.push("To", NameAddr::new(destination.uri.clone()).to_string());
         headers.push("Call-ID", call_id.as_str());

@@ -22,7 +22,6 @@ pub enum State {
 pub struct Client {
     state: State,
     peer: Peer,
-    request: Request,
     bytes: Arc<[u8]>,
     timers: Timers,
     e: Option<Retransmit>,
@@ -43,7 +42,6 @@ impl Client {
         Client {
             state: State::Trying,
             peer,
-            request,
             bytes,
             timers,
             e: (!peer.transport.reliable()).then(|| Retransmit::start(now, timers.t1)),
@@ -56,8 +54,9 @@ impl Client {
         self.state
     }
 
-    pub fn request(&self) -> &Request {
-        &self.request
+    /// Still waiting for its final response (Trying or Proceeding).
+    pub fn running(&self) -> bool {
+        matches!(self.state, State::Trying | State::Proceeding)
     }
 
     /// A response matched to this transaction; the final one goes up once.

@@ -73,6 +73,11 @@ impl ClientInvite {
         self.peer
     }
 
+    /// Our ACK of the failure response, once one came (Completed).
+    pub fn failure_ack(&self) -> Option<&Arc<[u8]>> {
+        self.ack.as_ref()
+    }
+
     /// A response matched to this transaction; what the transaction user must see.
     pub fn on_response(
         &mut self,

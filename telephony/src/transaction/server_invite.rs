@@ -20,7 +20,7 @@ pub enum State {
     Terminated,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ServerInvite {
     state: State,
     peer: Peer,
@@ -75,6 +75,9 @@ impl ServerInvite {
         match response.status {
             100..=199 => {}
             200..=299 => {
+                // Repeats of the INVITE are absorbed now; the 2xx is resent by the
+                // transaction user.
+                self.last = None;
                 self.state = State::Accepted;
                 self.l = Some(now + self.timers.timeout());
             }
@@ -91,6 +94,7 @@ impl ServerInvite {
     pub fn on_ack(&mut self, now: Instant) {
         if self.state == State::Completed {
             self.state = State::Confirmed;
+            self.last = None;
             self.g = None;
             self.h = None;
             let wait = if self.peer.transport.reliable() { Duration::ZERO } else { self.timers.t4 };

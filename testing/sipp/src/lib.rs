@@ -182,11 +182,24 @@ impl Load {
     /// `calls` calls to `dialed` at `edge`, `rate` a second. A call that hears nothing for
     /// 2 s fails, so a load against a stopped edge ends soon after its last call.
     pub fn start(edge: SocketAddr, dialed: &str, rate: u32, calls: usize) -> Load {
+        Load::holding(edge, dialed, rate, calls, Duration::ZERO)
+    }
+
+    /// Like [`start`](Load::start), each call held up for `hold` after its ACK before
+    /// the caller hangs up.
+    pub fn holding(
+        edge: SocketAddr,
+        dialed: &str,
+        rate: u32,
+        calls: usize,
+        hold: Duration,
+    ) -> Load {
         let dir = tempfile::tempdir().unwrap();
         let child = Command::new("sipp")
             .args(["-sn", "uac"])
             .arg(edge.to_string())
             .args(["-s", dialed, "-r", &rate.to_string(), "-m", &calls.to_string()])
+            .args(["-d", &hold.as_millis().to_string()])
             .args(["-i", "127.0.0.1", "-p", &free_port().to_string(), "-t", "u1"])
             .args(["-recv_timeout", "2000", "-buff_size", "4194304", "-nostdin"])
             .args(["-stf", "stats.csv", "-trace_stat", "-fd", "1"])

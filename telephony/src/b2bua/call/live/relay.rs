@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use rsip::Method;
 
-use super::{Call, Effects, EndCause, Phase, Side};
+use super::{EndCause, Live, Phase, Side};
+use crate::b2bua::call::Effects;
 use crate::dialog::Answer;
 use crate::transaction::{
     Client, ClientInvite, Peer, Server, ServerInvite, Transmit, client, client_invite,
@@ -94,7 +95,7 @@ impl Relay {
     }
 }
 
-impl Call {
+impl Live {
     /// A request inside the call from `from`: relayed, or answered here when it cannot be.
     pub(super) fn relay_request(
         &mut self,
