@@ -4,19 +4,19 @@
 //! call's bids, eligible or not. A bid that would send the call somewhere its target's
 //! `dynamic_destinations` does not allow loses.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bidline_app::network::PingReport;
 use chrono::{DateTime, Utc};
 
-use super::{fan_out, router::CallRouter, rules, snapshot::Snapshot};
+use super::{counters::Counters, fan_out, rules, shield::Shield, snapshot::Snapshot};
 use crate::{
     calls::{BidRow, Outcome},
     network::{
         Status as Active, ring_tree,
         targets::{Target, dynamic, revenue::Revenue},
     },
-    ping,
+    ping::{self, Pinger},
 };
 
 /// A target that may take the call, with what it offers.
@@ -38,8 +38,17 @@ pub struct Auction<'s> {
     pub pinged: usize,
 }
 
+/// What an auction needs of the node: its counts of caps and concurrency, its ping
+/// shield, the pinger, and how long it waits for buyers.
+pub struct Auctioneer<'a> {
+    pub counters: &'a Counters,
+    pub shield: &'a Shield,
+    pub pinger: &'a Pinger,
+    pub timeout: Duration,
+}
+
 pub async fn run<'s>(
-    router: &CallRouter,
+    auctioneer: &Auctioneer<'_>,
     snapshot: &'s Snapshot,
     tree: &'s [ring_tree::Entry],
     attributes: &ping::Call,
@@ -55,7 +64,7 @@ pub async fn run<'s>(
         .filter_map(|entry| snapshot.targets.get(&entry.target_id))
         .map(|t| &t.object)
         .collect();
-    let full = router.counters.full(&in_tree, now).await;
+    let full = auctioneer.counters.full(&in_tree, now).await;
     for entry in tree {
         let Some(target) = snapshot.targets.get(&entry.target_id).map(|t| &t.object) else {
             continue;
@@ -103,7 +112,8 @@ pub async fn run<'s>(
                 });
             }
             Revenue::Rtb(rtb) => {
-                if let Some(standing) = router.shield.get(target.id, attributes, Instant::now()) {
+                if let Some(standing) = auctioneer.shield.get(target.id, attributes, Instant::now())
+                {
                     bids.push(BidRow {
                         reused: true,
                         ..BidRow::ineligible(target.id, target.buyer_id, String::new())
@@ -115,7 +125,7 @@ pub async fn run<'s>(
                     pinged_at: Some(Utc::now()),
                     ..BidRow::ineligible(target.id, target.buyer_id, String::new())
                 });
-                let pinger = &router.pinger;
+                let pinger = auctioneer.pinger;
                 let ping = async move { pinger.send(rtb, attributes).await };
                 pings.push(((bid, target, entry.priority, entry.weight, rtb), ping));
             }
@@ -123,18 +133,18 @@ pub async fn run<'s>(
     }
     let pinged = pings.len();
     for ((bid, target, priority, weight, rtb), report) in
-        fan_out::collect(pings, router.tree_timeout).await
+        fan_out::collect(pings, auctioneer.timeout).await
     {
         match report {
             Some(report) => {
-                router.shield.keep(target.id, attributes, &report, Instant::now());
+                auctioneer.shield.keep(target.id, attributes, &report, Instant::now());
                 answered.push((bid, target, priority, weight, rtb, report));
             }
             None => {
                 bids[bid].outcome = Outcome::Failed;
                 bids[bid].reason = Some(format!(
                     "no answer within the auction's {} ms",
-                    router.tree_timeout.as_millis()
+                    auctioneer.timeout.as_millis()
                 ));
             }
         }

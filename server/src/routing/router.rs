@@ -15,12 +15,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bidline_telephony::b2bua::{Admission, Arrival, Decision, Destination, IncomingCall, Router};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    auction::{self, Auction},
+    auction::{self, Auction, Eligible},
     counters::Counters,
     dial,
     rank::{self, Candidate},
@@ -31,15 +31,15 @@ use super::{
 use crate::{
     caller::{self, Caller},
     calls::{
-        CallRow, Event, Outcome, Status,
+        BidRow, CallRow, Event, Outcome, Status,
         recorder::{Decided, Leg, Opened, PayoutRule, Recorder},
         writer::Headroom,
     },
     dni::{self, book::Book},
     e164::E164,
     network::{
-        Status as Active, destination::Destination as TargetDestination, numbers::Number,
-        targets::Target,
+        Status as Active, campaigns::Campaign, destination::Destination as TargetDestination,
+        numbers::Number, publishers::Publisher, targets::Target,
     },
     ping::{self, Pinger},
 };
@@ -72,6 +72,17 @@ pub const REFUSED_RECORDS_BEHIND: &str = "bidline_sip_invites_refused_records_be
 
 /// The realm of the digest challenges sent to carriers.
 const REALM: &str = "bidline";
+
+impl CallRouter {
+    fn auctioneer(&self) -> auction::Auctioneer<'_> {
+        auction::Auctioneer {
+            counters: &self.counters,
+            shield: &self.shield,
+            pinger: &self.pinger,
+            timeout: self.tree_timeout,
+        }
+    }
+}
 
 impl Router for CallRouter {
     /// The dialed number names the organization; only that organization's inbound trunks
@@ -160,9 +171,10 @@ struct Routing1<'a> {
 }
 
 impl Routing1<'_> {
+    /// Screening → the auction → ranking → dialling: each step may end the call, and
+    /// what it decided goes to the call's record.
     async fn route(self) -> Decision {
         let now = Utc::now();
-        let org = self.number.org;
         let number = &self.number.object;
         let campaign = self.snapshot.campaigns.get(&number.campaign_id).map(|c| &c.object);
         let Some(campaign) = campaign else {
@@ -170,18 +182,68 @@ impl Routing1<'_> {
         };
         let publisher =
             number.publisher_id.and_then(|id| self.snapshot.publishers.get(&id)).map(|p| &p.object);
-        let privacy = header(self.call, "Privacy");
-        let caller = caller::identify(self.call.caller.as_deref(), privacy);
+        let caller = caller::identify(self.call.caller.as_deref(), header(self.call, "Privacy"));
+        let (mut row, attributes) = self.open(campaign, publisher, &caller, now);
+        let mut decided = Decided {
+            edge_call: self.call.id,
+            call: row.id,
+            refused: None,
+            duplicate: false,
+            bids: Vec::new(),
+            events: Vec::new(),
+            legs: Vec::new(),
+        };
+        let previous_target = match self.screen(campaign, &caller, &mut row, &mut decided, now) {
+            Ok(previous_target) => previous_target,
+            Err(refusal) => return self.refuse(decided, row.duplicate, refusal),
+        };
+
+        let started = Instant::now();
+        let tree = self.snapshot.ring_trees.get(&campaign.id).map_or(&[][..], Vec::as_slice);
+        let auctioneer = self.router.auctioneer();
+        let Auction { mut bids, eligible, pinged } =
+            auction::run(&auctioneer, self.snapshot, tree, &attributes, now).await;
+        let auction_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let ranked = ranked(campaign, eligible, &mut bids, previous_target);
+        let destinations = self.dial(ranked, &mut bids, &mut decided, now).await;
+        decided.events.push(Event::now(
+            "auction",
+            json!({
+                "ring_tree": tree.len(),
+                "pinged": pinged,
+                "candidates": destinations.len(),
+                "ms": (auction_ms * 1000.0).round() / 1000.0,
+            }),
+        ));
+        decided.bids = bids;
+        if destinations.is_empty() {
+            return self.refuse(decided, row.duplicate, Refusal::NoBuyer);
+        }
+        decided.duplicate = row.duplicate;
+        self.router.recorder.decided(decided);
+        Decision::Connect(destinations)
+    }
+
+    /// Puts the call on record (and in the live view) before anything can hold it up:
+    /// its row, and its attributes as pings, templates and conditions read them.
+    fn open(
+        &self,
+        campaign: &Campaign,
+        publisher: Option<&Publisher>,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> (CallRow, ping::Call) {
+        let number = &self.number.object;
         let id = Uuid::now_v7();
-        let mut attributes = attributes(id, &caller, number, publisher.map(|p| p.id));
+        let mut attributes = attributes(id, caller, number, publisher.map(|p| p.id));
         if number.pool_id.is_some()
             && let Some(lease) = self.router.leases.attribution(number.id, now)
         {
             attributes.tags = dni::tags::of_call(&lease);
         }
-        let mut row = CallRow {
+        let row = CallRow {
             id,
-            org,
+            org: self.number.org,
             node_id: self.router.node_id,
             campaign_id: campaign.id,
             publisher_id: publisher.map(|p| p.id),
@@ -207,9 +269,8 @@ impl Routing1<'_> {
             converted: false,
             revenue_cents: 0,
             payout_cents: 0,
-            tags: tags(&attributes, &caller),
+            tags: tags(&attributes, caller),
         };
-        // The call is on record (and in the live view) before anything can hold it up.
         self.router.recorder.opened(Opened {
             edge_call: self.call.id,
             row: row.clone(),
@@ -220,40 +281,36 @@ impl Routing1<'_> {
                     .unwrap_or(campaign.conversion_buffer_seconds),
                 pays_duplicates: publisher.is_some_and(|p| p.pay_duplicates),
             },
-            webhook_events: self.snapshot.webhook_events(org),
+            webhook_events: self.snapshot.webhook_events(self.number.org),
         });
-        let mut decided = Decided {
-            edge_call: self.call.id,
-            call: id,
-            refused: None,
-            duplicate: false,
-            bids: Vec::new(),
-            events: Vec::new(),
-            legs: Vec::new(),
-        };
+        (row, attributes)
+    }
 
-        // Screening.
-        let refuse = |mut decided: Decided, duplicate: bool, refusal: Refusal| {
-            let (sip, why) = (refusal.sip_status(), refusal.reason());
-            decided.events.push(Event::now("refused", json!({"reason": why, "sip_status": sip})));
-            decided.duplicate = duplicate;
-            decided.refused = Some((refusal.status(), why.to_owned()));
-            self.router.recorder.decided(decided);
-            Decision::Reject { status: sip, reason: reason_phrase(sip).into() }
-        };
-        if campaign.status != Active::Active || number.status != Active::Active {
-            return refuse(decided, row.duplicate, Refusal::Paused);
+    /// Whether the call may be sold at all: campaign and number live, the bill paid, the
+    /// caller neither blocked nor withheld (when the campaign minds), nor a duplicate
+    /// the campaign refuses. `Ok` gives the target a repeat caller reached last time.
+    fn screen(
+        &self,
+        campaign: &Campaign,
+        caller: &Caller,
+        row: &mut CallRow,
+        decided: &mut Decided,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, Refusal> {
+        let org = self.number.org;
+        if campaign.status != Active::Active || self.number.object.status != Active::Active {
+            return Err(Refusal::Paused);
         }
         if self.router.billing.blocks(org, now).is_some() {
-            return refuse(decided, row.duplicate, Refusal::PastDue);
+            return Err(Refusal::PastDue);
         }
         if let Some(number) = &row.caller
             && self.snapshot.blocked.get(&(org, number.clone())) == Some(&Active::Active)
         {
-            return refuse(decided, row.duplicate, Refusal::Blocked);
+            return Err(Refusal::Blocked);
         }
         if caller.anonymous && campaign.reject_anonymous {
-            return refuse(decided, row.duplicate, Refusal::Withheld);
+            return Err(Refusal::Withheld);
         }
         let mut previous_target = None;
         if let Some(number) = &row.caller {
@@ -267,43 +324,31 @@ impl Routing1<'_> {
             json!({"caller": row.caller, "anonymous": caller.anonymous, "duplicate": row.duplicate}),
         ));
         if row.duplicate && campaign.reject_duplicates {
-            return refuse(decided, row.duplicate, Refusal::Duplicate);
+            return Err(Refusal::Duplicate);
         }
+        Ok(previous_target)
+    }
 
-        // Eligibility, then the auction.
-        let started = Instant::now();
-        let tree = self.snapshot.ring_trees.get(&campaign.id).map_or(&[][..], Vec::as_slice);
-        let Auction { mut bids, eligible, pinged } =
-            auction::run(self.router, self.snapshot, tree, &attributes, now).await;
-        let auction_ms = started.elapsed().as_secs_f64() * 1000.0;
+    /// Ends the call with `refusal`, on its record and to the caller.
+    fn refuse(&self, mut decided: Decided, duplicate: bool, refusal: Refusal) -> Decision {
+        let (sip, why) = (refusal.sip_status(), refusal.reason());
+        decided.events.push(Event::now("refused", json!({"reason": why, "sip_status": sip})));
+        decided.duplicate = duplicate;
+        decided.refused = Some((refusal.status(), why.to_owned()));
+        self.router.recorder.decided(decided);
+        Decision::Reject { status: sip, reason: reason_phrase(sip).into() }
+    }
 
-        // Ranking, then a claim on each candidate in order.
-        let candidates = eligible
-            .into_iter()
-            .map(|e| Candidate {
-                bid_cents: e.bid_cents,
-                priority: e.entry_priority,
-                weight: e.weight,
-                target: e,
-            })
-            .collect::<Vec<_>>();
-        let offered: Vec<usize> = candidates.iter().map(|c| c.target.bid).collect();
-        let mut ranked = rank::rank(candidates, campaign.floor_cents, &mut rand::rng());
-        for bid in offered {
-            if !ranked.iter().any(|c| c.target.bid == bid) {
-                bids[bid].outcome = Outcome::BelowFloor;
-                bids[bid].reason =
-                    Some(format!("under the floor of {} cents", campaign.floor_cents));
-            }
-        }
-        if campaign.repeat_caller_same_target
-            && let Some(previous) = previous_target
-            && let Some(at) = ranked.iter().position(|c| c.target.target.id == previous)
-        {
-            let first = ranked.remove(at);
-            ranked.insert(0, first);
-            bids[ranked[0].target.bid].reason = Some("the caller's previous target".into());
-        }
+    /// The ranked candidates that can be reached and claimed, as the edge's destinations
+    /// in order; each one's leg goes into `decided`, and why the others cannot be rung
+    /// into their bids.
+    async fn dial(
+        &self,
+        ranked: Vec<Candidate<Eligible<'_>>>,
+        bids: &mut [BidRow],
+        decided: &mut Decided,
+        now: DateTime<Utc>,
+    ) -> Vec<Destination> {
         // Where each candidate is on the wire, resolved together.
         let places = futures::future::join_all(
             ranked
@@ -325,7 +370,7 @@ impl Routing1<'_> {
         // The claims, then no await until the recorder has them: a caller hanging up
         // stops this task only at an await.
         let wanted: Vec<&Target> = dialable.iter().map(|(e, _)| e.target).collect();
-        let claims = self.router.counters.claim(&wanted, id, now).await;
+        let claims = self.router.counters.claim(&wanted, decided.call, now).await;
         let mut destinations = Vec::new();
         for ((e, destination), claim) in dialable.into_iter().zip(claims) {
             if let Err(full) = claim {
@@ -342,22 +387,7 @@ impl Routing1<'_> {
                 buffer_seconds: e.buffer_seconds,
             });
         }
-        decided.events.push(Event::now(
-            "auction",
-            json!({
-                "ring_tree": tree.len(),
-                "pinged": pinged,
-                "candidates": destinations.len(),
-                "ms": (auction_ms * 1000.0).round() / 1000.0,
-            }),
-        ));
-        decided.bids = bids;
-        if destinations.is_empty() {
-            return refuse(decided, row.duplicate, Refusal::NoBuyer);
-        }
-        decided.duplicate = row.duplicate;
-        self.router.recorder.decided(decided);
-        Decision::Connect(destinations)
+        destinations
     }
 
     /// Where a leg to `target` goes: the bid's destination when it gave one.
@@ -388,6 +418,43 @@ impl Routing1<'_> {
             }
         }
     }
+}
+
+/// The auction's eligible targets in the order they are rung: ranked by offer above the
+/// campaign's floor (those under it marked so in their bids), a repeat caller's previous
+/// target first when the campaign says so.
+fn ranked<'s>(
+    campaign: &Campaign,
+    eligible: Vec<Eligible<'s>>,
+    bids: &mut [BidRow],
+    previous_target: Option<Uuid>,
+) -> Vec<Candidate<Eligible<'s>>> {
+    let candidates = eligible
+        .into_iter()
+        .map(|e| Candidate {
+            bid_cents: e.bid_cents,
+            priority: e.entry_priority,
+            weight: e.weight,
+            target: e,
+        })
+        .collect::<Vec<_>>();
+    let offered: Vec<usize> = candidates.iter().map(|c| c.target.bid).collect();
+    let mut ranked = rank::rank(candidates, campaign.floor_cents, &mut rand::rng());
+    for bid in offered {
+        if !ranked.iter().any(|c| c.target.bid == bid) {
+            bids[bid].outcome = Outcome::BelowFloor;
+            bids[bid].reason = Some(format!("under the floor of {} cents", campaign.floor_cents));
+        }
+    }
+    if campaign.repeat_caller_same_target
+        && let Some(previous) = previous_target
+        && let Some(at) = ranked.iter().position(|c| c.target.target.id == previous)
+    {
+        let first = ranked.remove(at);
+        ranked.insert(0, first);
+        bids[ranked[0].target.bid].reason = Some("the caller's previous target".into());
+    }
+    ranked
 }
 
 /// Why a call the router knows is not connected: what the record says and the SIP
