@@ -3,7 +3,7 @@
 //! behind the same [`Transports::send`].
 //!
 //! Inbound, each message is framed and parsed here; a request that cannot be accepted is
-//! answered here, statelessly, with the 400/501/505 the wire layer built, so no request
+//! answered here, statelessly, with the 400/416/501/505 the wire layer built, so no request
 //! that can be answered goes unanswered — except over UDP when the answer would be
 //! larger than what caused it: a forged source must not make us an amplifier. The top
 //! Via of an accepted request is stamped with where it really came from (`received`,

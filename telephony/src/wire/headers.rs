@@ -99,25 +99,34 @@ impl fmt::Display for Headers {
 }
 
 /// The elements of a comma-separated header value; commas inside quotes or angle
-/// brackets do not separate.
+/// brackets do not separate. Empty elements (`a,,b`) are skipped.
 pub fn split_list(value: &str) -> ListItems<'_> {
-    ListItems { rest: value }
+    ListItems { rest: Some(value), keep_empty: false }
+}
+
+/// The elements of a comma-separated header value, empty ones included, for holding the
+/// value to the grammar, whose lists have none (RFC 3261 §7.3).
+pub fn split_list_exactly(value: &str) -> ListItems<'_> {
+    ListItems { rest: Some(value), keep_empty: true }
 }
 
 /// The iterator of [`split_list`]: it finds each separator as it goes, without a copy.
 pub struct ListItems<'a> {
-    rest: &'a str,
+    /// What is left to split; `None` once the last element was taken.
+    rest: Option<&'a str>,
+    keep_empty: bool,
 }
 
 impl<'a> Iterator for ListItems<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        while !self.rest.is_empty() {
+        loop {
+            let rest = self.rest?;
             let (mut quoted, mut angle, mut escaped) = (false, false, false);
-            let (mut end, mut next) = (self.rest.len(), self.rest.len());
+            let mut separator = None;
             // Only ASCII bytes are looked at: they never occur inside a UTF-8 sequence.
-            for (i, byte) in self.rest.bytes().enumerate() {
+            for (i, byte) in rest.bytes().enumerate() {
                 match byte {
                     _ if escaped => escaped = false,
                     b'\\' if quoted => escaped = true,
@@ -125,20 +134,33 @@ impl<'a> Iterator for ListItems<'a> {
                     b'<' if !quoted => angle = true,
                     b'>' if !quoted => angle = false,
                     b',' if !quoted && !angle => {
-                        (end, next) = (i, i + 1);
+                        separator = Some(i);
                         break;
                     }
                     _ => {}
                 }
             }
-            let item = self.rest[..end].trim();
-            self.rest = &self.rest[next..];
-            if !item.is_empty() {
+            let item = match separator {
+                Some(at) => {
+                    self.rest = Some(&rest[at + 1..]);
+                    &rest[..at]
+                }
+                None => {
+                    self.rest = None;
+                    rest
+                }
+            };
+            let item = item.trim();
+            if self.keep_empty || !item.is_empty() {
                 return Some(item);
             }
         }
-        None
     }
+}
+
+/// RFC 3261 `token` characters (§25.1).
+pub(crate) fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
 }
 
 #[cfg(test)]
@@ -150,6 +172,8 @@ mod tests {
         let parts: Vec<&str> =
             split_list("\"Doe, J\" <sip:a@b;x=1,2>, <sip:c@d>,sip:e@f").collect();
         assert_eq!(parts, ["\"Doe, J\" <sip:a@b;x=1,2>", "<sip:c@d>", "sip:e@f"]);
+        let exactly: Vec<&str> = split_list_exactly("a;;, ,b,").collect();
+        assert_eq!(exactly, ["a;;", "", "b", ""]);
     }
 
     #[test]

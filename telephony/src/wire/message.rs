@@ -9,16 +9,16 @@
 //!
 //! Parsing never panics and never loses a request that can be answered: when Via, From,
 //! To, Call-ID and CSeq can be read, the rejection carries them and
-//! [`Rejection::response`] builds the 400/501/505 for it.
+//! [`Rejection::response`] builds the 400/416/501/505 for it.
 
 use std::fmt;
 use std::str::FromStr;
 
 use rsip::Method;
 
-use super::headers::Headers;
+use super::headers::{Headers, is_token, split_list_exactly};
 use super::normalize::normalize;
-use super::uri::{NameAddr, Uri};
+use super::uri::{NameAddr, SipUri, Uri};
 use super::via::Via;
 
 /// Methods this edge understands; any other gets 501 (RFC 3261 §8.2.1).
@@ -52,14 +52,25 @@ pub struct CSeq {
 }
 
 impl CSeq {
-    fn parse(value: &str) -> Result<(u32, &str), &'static str> {
+    /// `1*DIGIT LWS Method` (RFC 3261 §20.16), the number as written: a response can
+    /// copy it even when it is out of range.
+    fn split(value: &str) -> Result<(&str, &str), &'static str> {
         let mut parts = value.split_ascii_whitespace();
-        let number = parts.next().and_then(|n| n.parse::<u32>().ok()).ok_or("bad CSeq number")?;
+        let number = parts
+            .next()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or("bad CSeq number")?;
         let method = parts.next().ok_or("CSeq without method")?;
-        if parts.next().is_some() {
+        if parts.next().is_some() || !method.bytes().all(is_token) {
             return Err("bad CSeq");
         }
         Ok((number, method))
+    }
+
+    /// The number, which must fit in 32 bits (RFC 3261 §8.1.1.5), and the method.
+    fn parse(value: &str) -> Result<(u32, &str), &'static str> {
+        let (number, method) = CSeq::split(value)?;
+        Ok((number.parse().map_err(|_| "CSeq number out of range")?, method))
     }
 }
 
@@ -357,16 +368,14 @@ pub fn parse(framed: &[u8]) -> Result<Message, Rejection> {
             .filter(|s| (100..700).contains(s) && code.len() == 3)
             .ok_or_else(|| reject(400, "a bad status line".to_owned()))?;
         let response = Response { status, reason: reason.to_owned(), headers, body };
-        check_common(&response.headers).map_err(|detail| reject(400, detail.to_owned()))?;
+        check_common(&response.headers)
+            .and_then(|()| check_fields(&response.headers))
+            .map_err(|detail| reject(400, detail.to_owned()))?;
         return Ok(Message::Response(response));
     }
 
-    let mut parts = start.split(' ');
-    let (Some(token), Some(uri), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(reject(400, "a bad request line".to_owned()));
-    };
+    // Method SP Request-URI SP SIP-Version (RFC 3261 §7.1): single spaces, nothing more.
+    let token = start.split(' ').next().unwrap_or_default();
     if token.is_empty() || !token.bytes().all(is_token) {
         return Err(reject(400, "a bad method".to_owned()));
     }
@@ -379,36 +388,48 @@ pub fn parse(framed: &[u8]) -> Result<Message, Rejection> {
     if let Err(detail) = check_common(&headers) {
         return Err(answerable(400, detail.to_owned()));
     }
-    let cseq_method = headers.get("CSeq").and_then(|v| CSeq::parse(v).ok()).map(|(_, m)| m);
-    if cseq_method != Some(token) {
-        return Err(answerable(400, "CSeq method differs from the request method".to_owned()));
-    }
+    let mut parts = start.split(' ');
+    let (Some(_), Some(uri), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(answerable(400, "a bad request line".to_owned()));
+    };
     if !version.eq_ignore_ascii_case("SIP/2.0") {
         return Err(answerable(505, "only SIP/2.0 is supported".to_owned()));
     }
+    check_fields(&headers).map_err(|detail| answerable(400, detail.to_owned()))?;
+    check_request_fields(&headers).map_err(|detail| answerable(400, detail))?;
+    // The request-URI is read before the method, so a malformed one is refused (400)
+    // rather than a method (501); one of a scheme we do not read is well formed as far as
+    // we can tell, and refused (416) after the method checks, in RFC 3261 §8.2's order.
+    let uri = match Uri::from_str(uri) {
+        Ok(Uri::Sip(SipUri { headers: Some(_), .. })) => {
+            // RFC 3261 §19.1.1: headers are not allowed in a request-URI.
+            return Err(answerable(400, "a request-URI with headers".to_owned()));
+        }
+        Ok(uri) => Ok(uri),
+        Err(e) if e.is_unsupported_scheme() => Err(e),
+        Err(e) => return Err(answerable(400, format!("a bad request-URI ({})", e.reason))),
+    };
     let Some(method) = method(token) else {
         return Err(answerable(501, "the method is not implemented".to_owned()));
     };
-    let uri = Uri::from_str(uri)
-        .map_err(|e| answerable(400, format!("a bad request-URI ({})", e.reason)))?;
-    if let Some(value) = headers.get("Max-Forwards")
-        && value.trim().parse::<u8>().is_err()
-    {
-        return Err(answerable(400, "a bad Max-Forwards".to_owned()));
+    let cseq_method = headers.get("CSeq").and_then(|v| CSeq::split(v).ok()).map(|(_, m)| m);
+    if cseq_method != Some(token) {
+        return Err(answerable(400, "CSeq method differs from the request method".to_owned()));
     }
-    for name in ["From", "To"] {
-        let value = headers.get(name).unwrap_or_default();
-        if let Err(e) = value.parse::<NameAddr>() {
-            return Err(answerable(400, format!("a bad {name} ({})", e.reason)));
-        }
-    }
+    let uri =
+        uri.map_err(|_| answerable(416, "the request-URI scheme is not supported".to_owned()))?;
     Ok(Message::Request(Request { method, uri, headers, body }))
 }
 
-/// Fields every message needs to be matched to a transaction and answered.
+/// Fields every message needs to be matched to a transaction and answered, read as far
+/// as an answer needs: the top Via of any SIP version and whatever parameters (a request
+/// of another version is answered 505, one with broken parameters 400), a CSeq of any
+/// number (one out of range is answered 400).
 fn check_common(headers: &Headers) -> Result<(), &'static str> {
     let via = headers.all("Via").next().ok_or("no Via")?;
-    Via::parse(via).ok_or("bad Via")?;
+    Via::version(via).ok_or("bad Via")?;
     for name in ["From", "To", "Call-ID"] {
         if headers.get(name).is_none_or(str::is_empty) {
             return Err(match name {
@@ -418,13 +439,44 @@ fn check_common(headers: &Headers) -> Result<(), &'static str> {
             });
         }
     }
-    CSeq::parse(headers.get("CSeq").ok_or("no CSeq")?)?;
+    CSeq::split(headers.get("CSeq").ok_or("no CSeq")?)?;
     Ok(())
 }
 
-/// RFC 3261 `token` characters.
-fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+/// What every message must hold beyond [`check_common`]: each via-parm of each Via a
+/// SIP/2.0 one (no empty ones, as in `a;;,,`), a CSeq number in range.
+fn check_fields(headers: &Headers) -> Result<(), &'static str> {
+    for line in headers.lines("Via") {
+        if !split_list_exactly(line).all(|via| Via::parse(via).is_some()) {
+            return Err("bad Via");
+        }
+    }
+    CSeq::parse(headers.get("CSeq").unwrap_or_default())?;
+    Ok(())
+}
+
+/// What a request must hold beyond [`check_fields`]: Max-Forwards, From, To and Contact
+/// as RFC 3261 writes them.
+fn check_request_fields(headers: &Headers) -> Result<(), String> {
+    if let Some(value) = headers.get("Max-Forwards")
+        && value.trim().parse::<u8>().is_err()
+    {
+        return Err("a bad Max-Forwards".to_owned());
+    }
+    for name in ["From", "To"] {
+        let value = headers.get(name).unwrap_or_default();
+        if let Err(e) = value.parse::<NameAddr>() {
+            return Err(format!("a bad {name} ({})", e.reason));
+        }
+    }
+    for line in headers.lines("Contact") {
+        for contact in split_list_exactly(line) {
+            if let Err(e) = NameAddr::check_contact(contact) {
+                return Err(format!("a bad Contact ({})", e.reason));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -88,7 +88,8 @@ fn rewrite(message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + 32);
     for (index, line) in lines.iter().enumerate() {
         if index == 0 {
-            out.extend_from_slice(line.trim_end().as_bytes());
+            // As written: spaces at its end make a request line malformed (RFC 3261 §7.1).
+            out.extend_from_slice(line.as_bytes());
         } else {
             match line.split_once(':') {
                 Some((name, value)) => {

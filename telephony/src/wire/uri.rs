@@ -6,8 +6,10 @@
 //! all three. Parameters are kept in order and printed back as written.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
+
+use super::headers::is_token;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid URI {uri:?}: {reason}")]
@@ -18,6 +20,26 @@ pub struct UriError {
 
 fn error(uri: &str, reason: &'static str) -> UriError {
     UriError { uri: uri.to_owned(), reason }
+}
+
+const UNSUPPORTED_SCHEME: &str = "unsupported scheme";
+
+impl UriError {
+    /// Whether the URI is well formed as far as can be told, of a scheme this crate does
+    /// not read: a request for it gets 416 (RFC 3261 §8.2.2.1), not 400.
+    pub fn is_unsupported_scheme(&self) -> bool {
+        self.reason == UNSUPPORTED_SCHEME
+    }
+}
+
+/// The scheme of an absolute URI, without its colon, when `text` starts with a well-formed
+/// one: `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"` (RFC 3261 §25.1).
+fn scheme(text: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = text.split_once(':')?;
+    let mut bytes = scheme.bytes();
+    let valid = bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    valid.then_some((scheme, rest))
 }
 
 /// `;name=value` parameters, in the order written; names compare case-insensitively.
@@ -37,6 +59,36 @@ impl Params {
                 })
                 .collect(),
         )
+    }
+
+    /// Header parameters as RFC 3261 writes them, `*( SEMI generic-param )`: each one
+    /// named by a token, with a value when it has `=`; `None` for empty ones (`;;`) or
+    /// anything else. Semicolons inside quoted values do not separate.
+    pub fn strict(text: &str) -> Option<Params> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Some(Params::default());
+        }
+        let mut params = Vec::new();
+        let mut rest = text.strip_prefix(';')?;
+        loop {
+            let (part, next) = match find_unquoted(rest, ';') {
+                Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+                None => (rest, None),
+            };
+            let (name, value) = match part.split_once('=') {
+                Some((name, value)) => (name.trim(), Some(value.trim())),
+                None => (part.trim(), None),
+            };
+            if name.is_empty() || !name.bytes().all(is_token) || value == Some("") {
+                return None;
+            }
+            params.push((name.to_owned(), value.map(str::to_owned)));
+            match next {
+                Some(next) => rest = next,
+                None => return Some(Params(params)),
+            }
+        }
     }
 
     /// The value of `name`: `Some(None)` when present without a value.
@@ -84,7 +136,7 @@ impl Host {
     /// `example.com`, `192.0.2.1` or `[2001:db8::1]`.
     pub fn parse(text: &str) -> Option<Host> {
         if let Some(inner) = text.strip_prefix('[') {
-            return inner.strip_suffix(']')?.parse::<Ipv6Addr>().ok().map(|ip| Host::Ip(ip.into()));
+            return ipv6(inner.strip_suffix(']')?).map(|ip| Host::Ip(ip.into()));
         }
         if text.is_empty() {
             return None;
@@ -96,6 +148,17 @@ impl Host {
         let valid = text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
         valid.then(|| Host::Name(text.to_ascii_lowercase()))
     }
+}
+
+/// An IPv6 address as RFC 3261 §25.1 writes it. Its grammar, `hexpart [ ":" IPv4address ]`,
+/// also lets a dotted quad follow a "::" with a colon of its own (`2001:db8:::192.0.2.1`,
+/// RFC 5118 §4.10), which means what `2001:db8::192.0.2.1` means.
+fn ipv6(text: &str) -> Option<Ipv6Addr> {
+    text.parse().ok().or_else(|| {
+        let (hexpart, ipv4) = text.rsplit_once(':')?;
+        ipv4.parse::<Ipv4Addr>().ok()?;
+        hexpart.ends_with("::").then(|| format!("{hexpart}{ipv4}").parse().ok())?
+    })
 }
 
 impl fmt::Display for Host {
@@ -134,12 +197,9 @@ impl SipUri {
     }
 
     fn parse_after_scheme(whole: &str, rest: &str, secure: bool) -> Result<SipUri, UriError> {
-        let (rest, headers) = match rest.split_once('?') {
-            Some((rest, headers)) => (rest, Some(headers.to_owned())),
-            None => (rest, None),
-        };
-        // The user part may hold `;` (user parameters), so split at the last `@` first.
-        let (user, hostport_params) = match rest.rsplit_once('@') {
+        // The user part may hold `;`, `?` and `,` (user parameters, unusual characters) but
+        // no `@`, which no later part holds either: split there first.
+        let (user, rest) = match rest.split_once('@') {
             Some((userinfo, rest)) => {
                 let user = userinfo.split_once(':').map_or(userinfo, |(user, _password)| user);
                 if user.is_empty() {
@@ -148,6 +208,10 @@ impl SipUri {
                 (Some(user.to_owned()), rest)
             }
             None => (None, rest),
+        };
+        let (hostport_params, headers) = match rest.split_once('?') {
+            Some((rest, headers)) => (rest, Some(headers.to_owned())),
+            None => (rest, None),
         };
         let (hostport, params) = match hostport_params.split_once(';') {
             Some((hostport, params)) => (hostport, Params::parse(params)),
@@ -241,7 +305,7 @@ impl FromStr for Uri {
 
     fn from_str(text: &str) -> Result<Uri, UriError> {
         let text = text.trim();
-        let Some((scheme, rest)) = text.split_once(':') else {
+        let Some((scheme, rest)) = scheme(text) else {
             return Err(error(text, "no scheme"));
         };
         if rest.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
@@ -264,7 +328,7 @@ impl FromStr for Uri {
             }
             Ok(Uri::Tel(TelUri { number: number.to_owned(), params }))
         } else {
-            Err(error(text, "unsupported scheme"))
+            Err(error(text, UNSUPPORTED_SCHEME))
         }
     }
 }
@@ -296,31 +360,92 @@ impl NameAddr {
     pub fn tag(&self) -> Option<&str> {
         self.params.value("tag")
     }
+
+    /// Checks one Contact value (RFC 3261 §20.10): `*`, or a name-addr or addr-spec with
+    /// header parameters, whose URI may be of any scheme (only those this crate reads
+    /// are looked into).
+    pub fn check_contact(text: &str) -> Result<(), UriError> {
+        if text.trim() == "*" {
+            return Ok(());
+        }
+        match Parts::split(text)?.uri.parse::<Uri>() {
+            Err(e) if e.is_unsupported_scheme() => Ok(()),
+            parsed => parsed.map(drop),
+        }
+    }
 }
 
 impl FromStr for NameAddr {
     type Err = UriError;
 
     fn from_str(text: &str) -> Result<NameAddr, UriError> {
+        let Parts { display, uri, params } = Parts::split(text)?;
+        Ok(NameAddr { display: display.map(str::to_owned), uri: uri.parse()?, params })
+    }
+}
+
+/// A name-addr or addr-spec with its header parameters, the URI not yet read.
+struct Parts<'a> {
+    display: Option<&'a str>,
+    uri: &'a str,
+    params: Params,
+}
+
+impl<'a> Parts<'a> {
+    /// `[ display-name ] LAQUOT addr-spec RAQUOT` or an addr-spec, then
+    /// `*( SEMI generic-param )` (RFC 3261 §20.10, §25.1).
+    fn split(text: &'a str) -> Result<Parts<'a>, UriError> {
         let text = text.trim();
-        if let Some(open) = find_unquoted(text, '<') {
+        let (display, uri, params) = if let Some(open) = find_unquoted(text, '<') {
             let close = text[open..].find('>').ok_or_else(|| error(text, "no closing >"))? + open;
             let display = text[..open].trim();
-            Ok(NameAddr {
-                display: (!display.is_empty()).then(|| display.to_owned()),
-                uri: text[open + 1..close].parse()?,
-                params: Params::parse(&text[close + 1..]),
-            })
+            if !display.is_empty() && !is_display_name(display) {
+                return Err(error(text, "a bad display name"));
+            }
+            let uri = &text[open + 1..close];
+            // LAQUOT and RAQUOT take whitespace outside the brackets, never inside.
+            if uri.trim() != uri {
+                return Err(error(text, "whitespace inside <>"));
+            }
+            ((!display.is_empty()).then_some(display), uri, &text[close + 1..])
         } else {
-            // Without angle brackets, parameters after the URI are the header's
-            // (RFC 3261 §20.10), and the URI can carry none of its own.
-            let (uri, params) = match text.split_once(';') {
-                Some((uri, params)) => (uri, Params::parse(params)),
-                None => (text, Params::default()),
-            };
-            Ok(NameAddr { display: None, uri: uri.parse()?, params })
+            // Without angle brackets, parameters after the URI are the header's, and the
+            // URI can carry none of its own, nor headers nor commas (RFC 3261 §20.10).
+            let (uri, params) = text.split_at(text.find(';').unwrap_or(text.len()));
+            if uri.contains(['?', ',']) {
+                return Err(error(text, "a URI with headers or commas outside <>"));
+            }
+            (None, uri, params)
+        };
+        let params = Params::strict(params).ok_or_else(|| error(text, "bad parameters"))?;
+        Ok(Parts { display, uri, params })
+    }
+}
+
+/// `display-name = *(token LWS) / quoted-string` (RFC 3261 §25.1).
+fn is_display_name(text: &str) -> bool {
+    if text.starts_with('"') {
+        quoted_string_end(text) == Some(text.len())
+    } else {
+        text.split_ascii_whitespace().all(|word| word.bytes().all(is_token))
+    }
+}
+
+/// Where the quoted-string that `text` starts with ends (after its closing quote): its
+/// characters are any but controls, or any but CR and LF after a backslash.
+fn quoted_string_end(text: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices().skip(1) {
+        match c {
+            '\r' | '\n' => return None,
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return Some(i + 1),
+            c if c.is_ascii_control() && c != '\t' => return None,
+            _ => {}
         }
     }
+    None
 }
 
 /// The first `wanted` outside a quoted string.
@@ -367,6 +492,11 @@ mod tests {
         assert_eq!(uri.transport().as_deref(), Some("tcp"));
         assert_eq!(uri.to_string(), "sip:+15550100@[2001:db8::1]:5070;transport=TCP");
         assert!("sip:u@2001:db8::1".parse::<Uri>().is_err());
+        // RFC 3261's grammar lets a dotted quad follow "::" after a colon of its own.
+        assert_eq!(
+            sip("sip:u@[2001:db8:::192.0.2.1]").host,
+            sip("sip:u@[2001:db8::c000:201]").host
+        );
     }
 
     #[test]
@@ -399,6 +529,11 @@ mod tests {
             "\"A <b>\" <sip:alice@example.com;transport=tcp>;tag=abc".parse().unwrap();
         assert_eq!(addr.display.as_deref(), Some("\"A <b>\""));
         assert_eq!(addr.tag(), Some("abc"));
+        for bad in
+            ["Bell, Alexander <sip:a@b>", "\"Mr. J. User <sip:a@b>", "< sip:a@b >", "<sip:a@b>;;"]
+        {
+            assert!(bad.parse::<NameAddr>().is_err(), "{bad}");
+        }
         let bare: NameAddr = "sip:bob@[::1]:5060;tag=9".parse().unwrap();
         assert_eq!(bare.tag(), Some("9"));
         assert_eq!(bare.to_string(), "<sip:bob@[::1]:5060>;tag=9");
