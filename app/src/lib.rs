@@ -17,7 +17,7 @@ pub mod errors;
 pub mod members;
 pub mod network;
 mod pages;
-pub mod roles;
+pub use bidline_model::roles;
 pub mod settings;
 pub mod status;
 pub mod webhooks;

@@ -126,46 +126,7 @@ pub struct RingTreeData {
     pub targets: Vec<Value>,
 }
 
-/// A test ping of an RTB target: what was sent, what came back, how long it took, and
-/// the bid read from the answer.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PingReport {
-    pub request: PingRequest,
-    /// `None` when no answer came (refused destination, timeout, connection error).
-    pub response: Option<PingResponse>,
-    pub latency_ms: u64,
-    pub bid: Option<ParsedBid>,
-    /// Why the ping failed or the answer could not be read.
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PingRequest {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PingResponse {
-    pub status: u16,
-    /// The first 8 KiB.
-    pub body: String,
-}
-
-/// The answer as the target's JSONPaths read it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ParsedBid {
-    pub accepted: bool,
-    pub bid_cents: Option<i64>,
-    pub destination: Option<String>,
-    pub min_duration_seconds: Option<i64>,
-    /// The buyer's own id for the bid.
-    pub bid_id: Option<String>,
-    /// How long the bid stands for the same caller (the ping shield reuses it).
-    pub expires_in_seconds: Option<i64>,
-}
+pub use bidline_model::ping::{ParsedBid, PingReport, PingRequest, PingResponse};
 
 /// What an import did (or, previewed, would do).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

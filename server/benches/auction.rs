@@ -14,6 +14,8 @@ use axum::{Router, extract::Path, routing::post};
 use bidline::{
     accounts::OrgId,
     calls::{
+        counters::Counters,
+        recent::Recent,
         recorder::Recorder,
         writer::{Limits, Writer},
     },
@@ -25,8 +27,6 @@ use bidline::{
     },
     ping::Pinger,
     routing::{
-        counters::Counters,
-        recent::Recent,
         router::{CallRouter, TREE_TIMEOUT},
         snapshot::{Owned, Routing, Snapshot, TrunkEntry},
     },

@@ -19,12 +19,13 @@ use bidline::{
     },
     calls::{
         BidRow, CallRow, Outcome, Status,
+        counters::Counters,
+        recent::Recent,
         recorder::{Decided, Leg, Opened, PayoutRule, Recorder},
         writer::Writer,
     },
     db::{DatabaseUrl, Db, nodes::NodeInfo},
     network::{resource::Resource, targets::Target},
-    routing::{counters::Counters, recent::Recent},
     webhooks::EventSet,
 };
 use bidline_telephony::b2bua::{CallEvent, EndCause, EventKind, Side, Stamp};

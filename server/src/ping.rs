@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use bidline_app::network::{ParsedBid, PingReport, PingRequest, PingResponse};
+use bidline_model::ping::{ParsedBid, PingReport, PingRequest, PingResponse};
 use serde_json::{Value, json};
 use serde_json_path::JsonPath;
 

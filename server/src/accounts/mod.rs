@@ -17,7 +17,7 @@ pub mod users;
 
 use uuid::Uuid;
 
-pub use bidline_app::roles::{Permission, Role};
+pub use bidline_model::roles::{Permission, Role};
 
 /// An organization's id: the key every customer row carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize)]

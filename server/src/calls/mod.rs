@@ -3,8 +3,10 @@
 //! [`recorder`] follows the SIP edge's events to the end of the call, settles its money
 //! and hands every change to the batched [`writer`], off the routing path.
 
+pub mod counters;
 pub mod money;
 pub mod query;
+pub mod recent;
 pub mod recorder;
 pub mod recovery;
 pub mod writer;

@@ -20,12 +20,13 @@ use tokio::sync::mpsc;
 
 use super::{
     BidRow, CallRow, Event, LiveFeed, Outcome, Status,
+    counters::Counters,
     money::{self, Terms},
+    recent::Recent,
     writer::{Write, Writer},
 };
 use crate::{
     network::{publishers::Payout, targets::Target},
-    routing::{counters::Counters, recent::Recent},
     webhooks::{self, EventSet, Notice},
 };
 

@@ -17,7 +17,7 @@ use crate::db::{
     batch::{self, Backlog, Batching, Queue},
     with_pool,
 };
-use crate::routing::counters::Period;
+use crate::network::targets::Period;
 use crate::webhooks::Notice;
 
 const MAX_BATCH: usize = 5_000;
@@ -44,7 +44,7 @@ pub enum Write {
     Claim(Claim),
 }
 
-/// A change to `target_claims` (shared counts; see `routing::counters`).
+/// A change to `target_claims` (shared counts; see `calls::counters`).
 #[derive(Debug)]
 pub enum Claim {
     /// The call's claim on the target (or, without a target, all its claims) let go.

@@ -6,12 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use bidline_app::network::PingReport;
+use bidline_model::ping::PingReport;
 use chrono::{DateTime, Utc};
 
-use super::{counters::Counters, fan_out, rules, shield::Shield, snapshot::Snapshot};
+use super::{fan_out, rules, shield::Shield, snapshot::Snapshot};
 use crate::{
-    calls::{BidRow, Outcome},
+    calls::{BidRow, Outcome, counters::Counters},
     network::{
         Status as Active, ring_tree,
         targets::{Target, dynamic, revenue::Revenue},

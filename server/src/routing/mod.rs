@@ -3,11 +3,9 @@
 //! router the SIP edge asks.
 
 pub mod auction;
-pub mod counters;
 pub mod dial;
 pub mod fan_out;
 pub mod rank;
-pub mod recent;
 pub mod router;
 pub mod rules;
 pub mod shield;

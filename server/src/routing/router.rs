@@ -21,10 +21,8 @@ use uuid::Uuid;
 
 use super::{
     auction::{self, Auction, Eligible},
-    counters::Counters,
     dial,
     rank::{self, Candidate},
-    recent::Recent,
     shield::Shield,
     snapshot::{Owned, Routing, Snapshot},
 };
@@ -32,6 +30,8 @@ use crate::{
     caller::{self, Caller},
     calls::{
         BidRow, CallRow, Event, Outcome, Status,
+        counters::Counters,
+        recent::Recent,
         recorder::{Decided, Leg, Opened, PayoutRule, Recorder},
         writer::Headroom,
     },

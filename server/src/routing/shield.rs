@@ -8,7 +8,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bidline_app::network::PingReport;
+use bidline_model::ping::PingReport;
 use uuid::Uuid;
 
 use crate::ping::Call;
@@ -70,7 +70,7 @@ impl Shield {
 
 #[cfg(test)]
 mod tests {
-    use bidline_app::network::{ParsedBid, PingRequest};
+    use bidline_model::ping::{ParsedBid, PingRequest};
 
     use super::*;
 

@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     routing::post,
 };
-use bidline_app::network::PingReport;
+use bidline_model::ping::PingReport;
 use serde_json::json;
 
 use super::{

@@ -18,62 +18,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
     calls::writer::{Claim, Write, Writer},
     db::{Db, with_pool},
-    network::targets::{Caps, Target},
+    network::targets::{Period, Target},
 };
-
-/// A cap window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Period {
-    Hour,
-    Day,
-    Month,
-    Total,
-}
-
-impl Period {
-    pub const ALL: [Period; 4] = [Period::Hour, Period::Day, Period::Month, Period::Total];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hour => "hour",
-            Self::Day => "day",
-            Self::Month => "month",
-            Self::Total => "total",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Period> {
-        Self::ALL.into_iter().find(|period| period.as_str() == text)
-    }
-
-    fn cap(self, caps: &Caps) -> Option<u32> {
-        match self {
-            Self::Hour => caps.hour,
-            Self::Day => caps.day,
-            Self::Month => caps.month,
-            Self::Total => caps.total,
-        }
-    }
-
-    /// The window `at` falls in, as local time text in `zone`.
-    pub fn bucket(self, at: DateTime<Utc>, zone: &str) -> String {
-        let zone: Tz = zone.parse().unwrap_or(Tz::UTC);
-        let local = at.with_timezone(&zone);
-        match self {
-            Self::Hour => local.format("%Y-%m-%dT%H").to_string(),
-            Self::Day => local.format("%Y-%m-%d").to_string(),
-            Self::Month => local.format("%Y-%m").to_string(),
-            Self::Total => "all".to_owned(),
-        }
-    }
-}
 
 /// Why a target cannot take another call now.
 #[derive(Clone, Debug, PartialEq, Eq)]
