@@ -46,12 +46,7 @@ async fn a_session_lives_while_refreshed_and_is_hung_up_when_refreshes_stop() {
     let caller = RawPeer::new(edge.addr()).await;
 
     caller.send(&invite(3)).await;
-    let answer = loop {
-        let response = caller.response().await;
-        if response.status == 200 {
-            break response;
-        }
-    };
+    let answer = caller.response_of(200).await;
     let answered = Instant::now();
     assert_eq!(answer.headers.get("Session-Expires"), Some("3;refresher=uac"));
     assert_eq!(answer.headers.get("Require"), Some("timer"));

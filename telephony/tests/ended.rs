@@ -12,10 +12,26 @@ use bidline_telephony::wire::{Fields, Request, Response};
 use rsip::Method;
 use support::{RawPeer, SDP, TestEdge, Transport, buyer, free_port, in_dialog, timed_invite};
 
-/// A buyer driven by hand at a port of its own.
-async fn buyer_at(port: u16, edge: std::net::SocketAddr) -> RawPeer {
-    let socket = tokio::net::UdpSocket::bind(("127.0.0.1", port)).await.unwrap();
-    RawPeer { socket, edge }
+/// An edge that sends every call to one buyer, and caller and buyer driven by hand.
+struct Parties {
+    edge: TestEdge,
+    caller: RawPeer,
+    buyer: RawPeer,
+    /// The buyer's port.
+    port: u16,
+}
+
+impl Parties {
+    async fn new() -> Parties {
+        let port = free_port();
+        let ring = Duration::from_secs(10);
+        let edge =
+            TestEdge::start(Decision::Connect(vec![buyer(port, Transport::Udp, ring)])).await;
+        let socket = tokio::net::UdpSocket::bind(("127.0.0.1", port)).await.unwrap();
+        let buyer = RawPeer { socket, edge: edge.addr() };
+        let caller = RawPeer::new(edge.addr()).await;
+        Parties { edge, caller, buyer, port }
+    }
 }
 
 async fn send(peer: &RawPeer, response: &Response) {
@@ -54,12 +70,7 @@ async fn answered_call(
     let ok = answer(&invite, port);
     send(buyer, &ok).await;
     assert_eq!(buyer.request(Duration::from_secs(5)).await.method, Method::Ack);
-    let answer = loop {
-        let response = caller.response().await;
-        if response.status == 200 {
-            break response;
-        }
-    };
+    let answer = caller.response_of(200).await;
     let to = answer.headers.get("To").unwrap().to_owned();
     caller.send(&in_dialog("ACK", 1, &to, "")).await;
     (to, invite, ok)
@@ -67,11 +78,7 @@ async fn answered_call(
 
 #[tokio::test]
 async fn after_the_caller_hangs_up_repeats_of_its_bye_invite_and_the_buyers_answer_are_absorbed() {
-    let port = free_port();
-    let decision = Decision::Connect(vec![buyer(port, Transport::Udp, Duration::from_secs(10))]);
-    let mut edge = TestEdge::start(decision).await;
-    let buyer = buyer_at(port, edge.addr()).await;
-    let caller = RawPeer::new(edge.addr()).await;
+    let Parties { mut edge, caller, buyer, port } = Parties::new().await;
     let (to, _, ok) = answered_call(&caller, &buyer, port).await;
 
     let bye = in_dialog("BYE", 2, &to, "");
@@ -102,11 +109,7 @@ async fn after_the_caller_hangs_up_repeats_of_its_bye_invite_and_the_buyers_answ
 
 #[tokio::test]
 async fn after_the_buyer_hangs_up_its_repeated_bye_gets_its_200_again() {
-    let port = free_port();
-    let decision = Decision::Connect(vec![buyer(port, Transport::Udp, Duration::from_secs(10))]);
-    let mut edge = TestEdge::start(decision).await;
-    let buyer = buyer_at(port, edge.addr()).await;
-    let caller = RawPeer::new(edge.addr()).await;
+    let Parties { mut edge, caller, buyer, port } = Parties::new().await;
     let (_, invite, ok) = answered_call(&caller, &buyer, port).await;
 
     // The buyer's BYE inside its dialog: its From is the 200's To, its To our From.
@@ -138,11 +141,7 @@ async fn after_the_buyer_hangs_up_its_repeated_bye_gets_its_200_again() {
 
 #[tokio::test]
 async fn after_a_failure_the_caller_hears_it_until_it_acks_and_the_buyer_gets_its_ack_again() {
-    let port = free_port();
-    let decision = Decision::Connect(vec![buyer(port, Transport::Udp, Duration::from_secs(10))]);
-    let mut edge = TestEdge::start(decision).await;
-    let buyer = buyer_at(port, edge.addr()).await;
-    let caller = RawPeer::new(edge.addr()).await;
+    let Parties { mut edge, caller, buyer, .. } = Parties::new().await;
 
     caller.send(&timed_invite(1800)).await;
     let invite = buyer.request(Duration::from_secs(5)).await;
@@ -157,12 +156,7 @@ async fn after_a_failure_the_caller_hears_it_until_it_acks_and_the_buyer_gets_it
     );
 
     // Unacknowledged, our 486 comes again by itself (timer G), and again for a repeat.
-    let first = loop {
-        let response = caller.response().await;
-        if response.status == 486 {
-            break response;
-        }
-    };
+    let first = caller.response_of(486).await;
     assert_eq!(caller.response().await.status, 486);
     caller.send(&timed_invite(1800)).await;
     assert_eq!(caller.response().await.status, 486);

@@ -82,12 +82,7 @@ async fn requests_that_know_a_call_id_but_not_its_dialog_get_481() {
     let uas = Sipp::uas(support::Scenario::Builtin("uas"), port, Transport::Udp, 1);
     let caller = RawPeer::new(edge.addr()).await;
     caller.send(&timed_invite(1800)).await;
-    let answer = loop {
-        let response = caller.response().await;
-        if response.status == 200 {
-            break response;
-        }
-    };
+    let answer = caller.response_of(200).await;
     let to = answer.headers.get("To").unwrap().to_owned();
     caller.send(&in_dialog("ACK", 1, &to, "")).await;
 

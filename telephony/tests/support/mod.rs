@@ -216,6 +216,16 @@ impl RawPeer {
         }
     }
 
+    /// The next response with `status`, skipping any other (provisional ones).
+    pub async fn response_of(&self, status: u16) -> Response {
+        loop {
+            let response = self.response().await;
+            if response.status == status {
+                return response;
+            }
+        }
+    }
+
     /// The next request, within `within`.
     pub async fn request(&self, within: Duration) -> Request {
         match self.message(within).await {
