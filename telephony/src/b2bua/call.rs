@@ -102,8 +102,8 @@ impl Call {
     /// Whether `request` is this call's own INVITE again (a retransmission).
     pub fn is_own_invite(&self, request: &Request) -> bool {
         match &self.0 {
-            Stage::Live(live) => live.is_own_invite(request),
-            Stage::Ended(ended) => ended.is_own_invite(request),
+            Stage::Live(live) => live.caller().is_own_invite(request),
+            Stage::Ended(ended) => ended.caller.is_own_invite(request),
         }
     }
 

@@ -47,7 +47,9 @@ fn scheme(text: &str) -> Option<(&str, &str)> {
 pub struct Params(Vec<(String, Option<String>)>);
 
 impl Params {
-    /// `;a=1;b;c=3` (the leading `;` optional).
+    /// `;a=1;b;c=3` (the leading `;` optional), read leniently: URI parameters, whose
+    /// names and values may hold escapes, and values only looked into (a refresher);
+    /// header parameters held to the grammar are [`strict`](Params::strict).
     pub fn parse(text: &str) -> Params {
         Params(
             text.split(';')

@@ -90,10 +90,6 @@ impl Ended {
         self.reacks.shrink_to_fit();
     }
 
-    pub(super) fn is_own_invite(&self, request: &Request) -> bool {
-        request.call_id() == &*self.caller.call_id && request.branch() == *self.caller.branch
-    }
-
     pub(super) fn on_request(&mut self, request: Request, source: Peer, fx: Effects<'_>) {
         let from_caller = request.call_id() == &*self.caller.call_id;
         let belongs = if from_caller {

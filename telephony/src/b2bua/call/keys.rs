@@ -38,6 +38,11 @@ impl Caller {
         }
     }
 
+    /// Whether `request` is the caller's INVITE again: its Call-ID and branch.
+    pub fn is_own_invite(&self, request: &Request) -> bool {
+        request.call_id() == &*self.call_id && request.branch() == *self.branch
+    }
+
     /// Whether `request`, with the caller's Call-ID, was sent by the caller: from its
     /// address, with its From tag and our To tag, or without a To tag only the INVITE's own
     /// transaction (its repeats, its CANCEL).

@@ -242,9 +242,9 @@ impl Live {
 
     /// A request whose Call-ID is one of this call's.
     /// Whether `request` is this call's own INVITE again (a retransmission).
-    pub(super) fn is_own_invite(&self, request: &Request) -> bool {
-        request.call_id() == self.inbound.invite.call_id()
-            && request.branch() == *self.inbound.caller.branch
+    /// Who called, as their requests must show it.
+    pub(super) fn caller(&self) -> &Caller {
+        &self.inbound.caller
     }
 
     /// Whether `request`, sent from `source` with one of this call's Call-IDs, really
