@@ -98,6 +98,17 @@ pub struct Cli {
     #[arg(long, env = "BIDLINE_RECORDS_MAX_BACKLOG_MIB", default_value_t = 64, global = true, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub records_max_backlog_mib: u64,
 
+    /// Call records: where they wait on this node's disk while PostgreSQL cannot be
+    /// reached (replayed in order once it can, and at the next start). Unused on SQLite.
+    #[arg(
+        long,
+        env = "BIDLINE_RECORDS_SPOOL",
+        default_value = "data/records-spool",
+        global = true,
+        value_name = "DIR"
+    )]
+    pub records_spool: PathBuf,
+
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
     #[arg(
         long = "shutdown-grace",

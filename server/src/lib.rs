@@ -75,6 +75,8 @@ pub enum StartError {
     Released(#[source] sqlx::Error),
     #[error("cannot read the call records: {0}")]
     Calls(#[source] sqlx::Error),
+    #[error("{0} (--records-spool / BIDLINE_RECORDS_SPOOL)")]
+    Spool(#[source] calls::spool::SpoolError),
     #[error("cannot register this node in the database: {0}")]
     Register(#[source] sqlx::Error),
     #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]

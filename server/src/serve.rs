@@ -12,7 +12,14 @@ use crate::{
     StartError,
     accounts::throttle::Throttle,
     billing::{Billing, StripeApi},
-    calls::{counters::Counters, recent::Recent, recorder::Recorder, recovery, writer::Writer},
+    calls::{
+        counters::{self, Counters},
+        recent::Recent,
+        recorder::Recorder,
+        recovery,
+        spool::Spool,
+        writer::{self, Writer},
+    },
     config::Cli,
     db::{self, Backend, Db, nodes::NodeInfo},
     dni::{self, Dni, book::Book},
@@ -180,6 +187,19 @@ struct Routes {
 /// Recovers what a stopped node left, then starts the SIP edge with the call router.
 async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Result<Sip, StartError> {
     let Routes { routing, pinger, live, leases, billing } = routes;
+    let writing = db.for_writer();
+    let spool = match db.backend() {
+        Backend::Postgres => {
+            let spool = Arc::new(Spool::open(&cli.records_spool).map_err(StartError::Spool)?);
+            let replayed = writer::replay_spooled(&spool, &writing).await;
+            if replayed > 0 {
+                tracing::warn!(replayed, "wrote the call records an earlier run left in the spool");
+            }
+            export_spool(spool.clone());
+            Some(spool)
+        }
+        Backend::Sqlite => None,
+    };
     let closed = recovery::close_orphans(db, node.id, chrono::Utc::now())
         .await
         .map_err(StartError::Calls)?;
@@ -187,9 +207,15 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
         tracing::warn!(closed, "closed calls a stopped node left open (status interrupted)");
     }
     recovery::spawn_heartbeat(db.clone(), node.id);
-    let (writer, flushed) = Writer::spawn(db.clone());
+    let (writer, flushed) = Writer::spawn(writing, spool);
     let counters =
         Arc::new(Counters::load(db, node.id, writer.clone()).await.map_err(StartError::Calls)?);
+    let snapshot = routing.clone();
+    counters.keep_leases(move || {
+        let targets = snapshot.current();
+        let limited = targets.targets.values().filter(|t| counters::limited(&t.object));
+        limited.map(|t| t.object.clone()).collect()
+    });
     let since = chrono::Utc::now() - RECENT_CALLERS;
     let recent = Arc::new(Recent::load_since(db, since).await.map_err(StartError::Calls)?);
     let (recorder, inbox) = Recorder::new();
@@ -243,6 +269,17 @@ fn export_edge_stats(stats: Arc<edge::Stats>) {
 }
 
 /// Copies how far behind call records are into `/metrics`, every second.
+/// Copies how many batches of call records wait in the spool into `/metrics`.
+fn export_spool(spool: Arc<Spool>) {
+    metrics::describe_gauge!(
+        "bidline_call_records_spooled_batches",
+        "Batches of call records kept on disk while the database cannot be reached."
+    );
+    every_second(spool, |spool| {
+        metrics::gauge!("bidline_call_records_spooled_batches").set(spool.batches() as f64);
+    });
+}
+
 fn export_backlog(backlog: Arc<crate::db::batch::Backlog>) {
     metrics::describe_gauge!(
         "bidline_call_records_lag_seconds",

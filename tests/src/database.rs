@@ -8,9 +8,23 @@ use std::str::FromStr;
 use sqlx::{Connection, Executor, postgres::PgConnection};
 use tempfile::TempDir;
 
+use crate::cluster::Cluster;
+
 pub enum TestDatabase {
-    Sqlite { _folder: TempDir, url: String },
-    Postgres { admin_url: String, name: String, url: String },
+    Sqlite {
+        _folder: TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+    /// A PostgreSQL server of the test's own, which it may stop and start.
+    Cluster {
+        cluster: Cluster,
+        url: String,
+    },
 }
 
 impl TestDatabase {
@@ -47,6 +61,21 @@ impl TestDatabase {
         Some(Self::Postgres { admin_url, name, url: url.into() })
     }
 
+    /// The `postgres` database of a PostgreSQL server of the test's own.
+    pub fn cluster() -> Self {
+        let cluster = Cluster::start();
+        let url = cluster.url();
+        Self::Cluster { cluster, url }
+    }
+
+    /// The test's own PostgreSQL server, when it has one.
+    pub fn own_cluster(&self) -> Option<&Cluster> {
+        match self {
+            Self::Cluster { cluster, .. } => Some(cluster),
+            _ => None,
+        }
+    }
+
     /// SQLite, and PostgreSQL when configured.
     pub async fn all() -> Vec<Self> {
         let mut databases = vec![Self::sqlite()];
@@ -56,7 +85,9 @@ impl TestDatabase {
 
     pub fn url(&self) -> &str {
         match self {
-            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } | Self::Cluster { url, .. } => {
+                url
+            }
         }
     }
 
@@ -69,7 +100,7 @@ impl TestDatabase {
                     sqlx::query(sql).execute(&mut db).await.unwrap();
                 }
             }
-            Self::Postgres { url, .. } => {
+            Self::Postgres { url, .. } | Self::Cluster { url, .. } => {
                 let mut db = PgConnection::connect(url).await.unwrap();
                 for sql in statements {
                     sqlx::query(sql).execute(&mut db).await.unwrap();
@@ -85,7 +116,7 @@ impl TestDatabase {
                 let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
                 sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
             }
-            Self::Postgres { url, .. } => {
+            Self::Postgres { url, .. } | Self::Cluster { url, .. } => {
                 let mut db = PgConnection::connect(url).await.unwrap();
                 sqlx::query_scalar(sql).fetch_one(&mut db).await.unwrap()
             }
@@ -95,7 +126,7 @@ impl TestDatabase {
     pub fn backend(&self) -> &'static str {
         match self {
             Self::Sqlite { .. } => "sqlite",
-            Self::Postgres { .. } => "postgres",
+            Self::Postgres { .. } | Self::Cluster { .. } => "postgres",
         }
     }
 }

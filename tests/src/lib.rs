@@ -7,6 +7,7 @@
 
 mod api;
 mod browser;
+mod cluster;
 mod database;
 mod fake_buyer;
 pub mod fake_stripe;
@@ -17,6 +18,7 @@ mod session;
 
 pub use api::Api;
 pub use browser::Browser;
+pub use cluster::Cluster;
 pub use database::TestDatabase;
 pub use fake_buyer::{FakeBuyer, ReceivedPing, Reply};
 pub use fake_stripe::FakeStripe;

@@ -91,6 +91,8 @@ pub struct Server {
     sip_addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
     database: TestDatabase,
+    /// The node's own call records spool (nodes of one host must not share one).
+    _spool: tempfile::TempDir,
 }
 
 impl Server {
@@ -101,6 +103,7 @@ impl Server {
 
     pub async fn start_with(options: ServerOptions) -> Self {
         let database = options.database.unwrap_or_else(TestDatabase::sqlite);
+        let spool = tempfile::tempdir().expect("a spool folder");
         let mut command = Command::new(bidline_binary());
         // As an operator runs it: from the repository root, where the default site root
         // (`site`) is, with the database in `DATABASE_URL`.
@@ -108,6 +111,8 @@ impl Server {
             .current_dir(workspace_root())
             .arg("serve")
             .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--log-format", "json"])
+            .arg("--records-spool")
+            .arg(spool.path())
             .args(&options.args)
             .env_remove("BIDLINE_HTTP_ADDR")
             .env_remove("BIDLINE_SIP_ADDR")
@@ -139,7 +144,7 @@ impl Server {
             Ok(Ok(addrs)) => addrs,
             _ => panic!("bidline did not start listening:\n{}", log.lock().unwrap().join("\n")),
         };
-        Self { child, addr, sip_addr, log, database }
+        Self { child, addr, sip_addr, log, database, _spool: spool }
     }
 
     pub fn addr(&self) -> SocketAddr {

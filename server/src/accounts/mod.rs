@@ -20,7 +20,9 @@ use uuid::Uuid;
 pub use bidline_model::roles::{Permission, Role};
 
 /// An organization's id: the key every customer row carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
+)]
 #[sqlx(transparent)]
 #[serde(transparent)]
 pub struct OrgId(pub Uuid);

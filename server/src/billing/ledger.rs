@@ -38,7 +38,7 @@ pub fn call_minutes(row: &CallRow) -> i64 {
 }
 
 /// One usage record of a finished call.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     pub id: Uuid,
     pub org: OrgId,

@@ -25,7 +25,7 @@ use crate::db::Db;
 pub use gate::Gate;
 
 /// What is metered: each is a Stripe meter whose event name is [`Meter::event_name`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Meter {
     /// Answered minutes of a call, rounded up to the whole minute.

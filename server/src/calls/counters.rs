@@ -9,20 +9,18 @@
 //!
 //! Caps count calls a target took (connected), per hour, day and month of the target's
 //! time zone and in all. One node (SQLite) counts in memory and keeps what was taken in
-//! `target_counts`, read back at start. Nodes sharing PostgreSQL count in the database:
-//! claims are rows of `target_claims` taken under a per-target advisory lock, so every
-//! node sees every other's calls; a node that dies has its claims removed by the others
-//! (see `calls::recovery`). Releases go through the batched writer, off the call's path.
+//! `target_counts`, read back at start. Nodes sharing PostgreSQL claim from leases they
+//! hold on each target's caps (see `calls::leases`), so no claim waits on the database.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    calls::writer::{Claim, Write, Writer},
+    calls::leases::Leases,
+    calls::writer::{Write, Writer},
     db::{Db, with_pool},
     network::targets::{Period, Target},
 };
@@ -76,7 +74,8 @@ fn fits(
     Ok(())
 }
 
-fn limited(target: &Target) -> bool {
+/// Whether `target` has anything to count: a cap or a concurrency cap.
+pub fn limited(target: &Target) -> bool {
     target.concurrency_cap.is_some() || Period::ALL.iter().any(|p| p.cap(&target.caps).is_some())
 }
 
@@ -103,25 +102,12 @@ impl Counts {
     }
 }
 
-/// The database's counts, shared by the nodes of one PostgreSQL database.
-#[derive(Debug)]
-struct Shared {
-    pool: PgPool,
-    node: Uuid,
-}
-
-/// Counts per target: in memory for one node, in the database for several.
+/// Counts per target: in memory for one node, from leases for several.
 #[derive(Debug)]
 pub struct Counters {
     local: Mutex<HashMap<Uuid, Counts>>,
-    shared: Option<Shared>,
+    shared: Option<Arc<Leases>>,
     writer: Writer,
-}
-
-/// The advisory lock that serialises claims on one target.
-fn lock_key(target: Uuid) -> i64 {
-    let bytes = target.as_bytes();
-    i64::from_be_bytes(bytes[8..16].try_into().expect("eight bytes"))
 }
 
 impl Counters {
@@ -136,13 +122,14 @@ impl Counters {
         Counters { local: Mutex::new(targets), shared: None, writer }
     }
 
-    /// The counters for `db`: shared in the database on PostgreSQL; on SQLite in memory,
-    /// starting from the calls `target_counts` says targets took.
+    /// The counters for `db`: leased from the database on PostgreSQL; on SQLite in
+    /// memory, starting from the calls `target_counts` says targets took.
     pub async fn load(db: &Db, node: Uuid, writer: Writer) -> Result<Counters, sqlx::Error> {
         if let Db::Postgres(pool) = db {
+            let leases = Leases::new(pool.clone(), node);
             return Ok(Counters {
                 local: Mutex::default(),
-                shared: Some(Shared { pool: pool.clone(), node }),
+                shared: Some(Arc::new(leases)),
                 writer,
             });
         }
@@ -156,108 +143,86 @@ impl Counters {
         self.local.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The targets among `targets` that cannot take a call now, and why (a claim may
-    /// still lose a race). A failure to read shared counts lets them through: the claim
-    /// decides.
-    pub async fn full(&self, targets: &[&Target], now: DateTime<Utc>) -> HashMap<Uuid, Full> {
-        let limited: Vec<&Target> = targets.iter().copied().filter(|t| limited(t)).collect();
-        if limited.is_empty() {
-            return HashMap::new();
-        }
-        let Some(shared) = &self.shared else {
-            let local = self.lock();
-            return limited
-                .iter()
-                .filter_map(|t| {
-                    let full = local.get(&t.id).map_or(Ok(()), |c| c.fits(t, now)).err()?;
-                    Some((t.id, full))
-                })
-                .collect();
-        };
-        let ids: Vec<Uuid> = limited.iter().map(|t| t.id).collect();
-        match shared.counts(&ids).await {
-            Ok(counts) => limited
-                .iter()
-                .filter_map(|t| {
-                    let full = counts.get(&t.id).map_or(Ok(()), |c| c.fits(t, now)).err()?;
-                    Some((t.id, full))
-                })
-                .collect(),
-            Err(error) => {
-                tracing::warn!(%error, "cannot read the shared call counts; claims will decide");
-                HashMap::new()
-            }
+    /// Keeps this node's leases on the targets `limited` names (on PostgreSQL; one node
+    /// needs none).
+    pub fn keep_leases(
+        &self,
+        limited: impl Fn() -> Vec<Target> + Send + 'static,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.shared.clone().map(|leases| leases.spawn_keeper(limited))
+    }
+
+    /// This node's leases, when it shares caps with other nodes.
+    #[cfg(test)]
+    pub(crate) fn leases(&self) -> Option<&Arc<Leases>> {
+        self.shared.as_ref()
+    }
+
+    /// Waits (briefly: see `calls::leases`) for this node's leases on `targets` to hold a
+    /// call where they are short and the database may grant more; at once on one node.
+    pub async fn ready(&self, targets: &[&Target], now: DateTime<Utc>) {
+        if let Some(leases) = &self.shared {
+            leases.ready(targets.iter().copied().filter(|t| limited(t)), now).await;
         }
     }
 
+    /// The targets among `targets` that cannot take a call now, and why (a claim may
+    /// still lose a race).
+    pub fn full(&self, targets: &[&Target], now: DateTime<Utc>) -> HashMap<Uuid, Full> {
+        let limited = targets.iter().copied().filter(|t| limited(t));
+        if let Some(leases) = &self.shared {
+            return limited.filter_map(|t| Some((t.id, leases.check(t, now).err()?))).collect();
+        }
+        let local = self.lock();
+        limited
+            .filter_map(|t| {
+                let full = local.get(&t.id).map_or(Ok(()), |c| c.fits(t, now)).err()?;
+                Some((t.id, full))
+            })
+            .collect()
+    }
+
     /// Claims a place for `call` at each of `targets`; each answer says whether it got one.
-    pub async fn claim(
+    pub fn claim(
         &self,
         targets: &[&Target],
         call: Uuid,
         now: DateTime<Utc>,
     ) -> Vec<Result<(), Full>> {
-        let Some(shared) = &self.shared else {
-            let mut local = self.lock();
+        if let Some(leases) = &self.shared {
+            // A target without caps or a concurrency cap has nothing to count.
             return targets
                 .iter()
-                .map(|target| {
-                    let counts = local.entry(target.id).or_default();
-                    counts.fits(target, now)?;
-                    counts.pending += 1;
-                    Ok(())
-                })
+                .map(|t| if limited(t) { leases.claim(t, call, now) } else { Ok(()) })
                 .collect();
-        };
-        // A target without caps or a concurrency cap has nothing to count: it takes the
-        // call without a claim, so its calls never wait on the database.
-        let counted: Vec<&Target> = targets.iter().copied().filter(|t| limited(t)).collect();
-        let mut answers = match counted.as_slice() {
-            [] => Vec::new(),
-            counted => match shared.claim(counted, call, now).await {
-                Ok(answers) => answers,
-                Err(error) => {
-                    tracing::error!(%error, "cannot claim targets in the shared call counts");
-                    counted.iter().map(|_| Err(Full::Unknown(error.to_string()))).collect()
-                }
-            },
         }
-        .into_iter();
+        let mut local = self.lock();
         targets
             .iter()
-            .map(|t| {
-                if !limited(t) {
-                    return Ok(());
-                }
-                // One answer per counted target; were one missing, the target stays shut.
-                answers.next().unwrap_or_else(|| Err(Full::Unknown("no claim answered".into())))
+            .map(|target| {
+                let counts = local.entry(target.id).or_default();
+                counts.fits(target, now)?;
+                counts.pending += 1;
+                Ok(())
             })
             .collect()
     }
 
     /// `call`'s claim on `target` let go without the call being connected there.
     pub fn release(&self, target: Uuid, call: Uuid) {
-        if self.shared.is_some() {
-            self.writer.send(Write::Claim(Claim::Release { call, target: Some(target) }));
+        if let Some(leases) = &self.shared {
+            leases.release(target, call);
         } else if let Some(counts) = self.lock().get_mut(&target) {
             counts.pending = counts.pending.saturating_sub(1);
-        }
-    }
-
-    /// Every claim `call` may hold (shared counts: a routing task stopped by the caller
-    /// hanging up may have claimed just before).
-    pub fn release_call(&self, call: Uuid) {
-        if self.shared.is_some() {
-            self.writer.send(Write::Claim(Claim::Release { call, target: None }));
         }
     }
 
     /// `call` was connected to `target`: it is counted in every window, and stays live
     /// until [`Counters::hang_up`].
     pub fn connect(&self, target: &Target, call: Uuid, at: DateTime<Utc>) {
-        if self.shared.is_some() {
-            if limited(target) {
-                self.writer.send(Write::Claim(Claim::Connected { call, target: target.id }));
+        if let Some(leases) = &self.shared {
+            if let Some(used) = leases.connect(target, call) {
+                self.writer.send(used);
             }
         } else {
             let mut local = self.lock();
@@ -280,41 +245,13 @@ impl Counters {
     }
 
     /// `call`, connected to `target`, ended.
-    pub fn hang_up(&self, target: Uuid, call: Uuid) {
-        if self.shared.is_some() {
-            self.writer.send(Write::Claim(Claim::Release { call, target: Some(target) }));
+    pub fn hang_up(&self, target: Uuid) {
+        if let Some(leases) = &self.shared {
+            leases.hang_up(target);
         } else if let Some(counts) = self.lock().get_mut(&target) {
             counts.connected = counts.connected.saturating_sub(1);
         }
     }
-}
-
-/// Claims (ringing and connected) and calls taken of `targets`, as the database has them.
-async fn read_counts(
-    db: &mut sqlx::PgConnection,
-    targets: &[Uuid],
-) -> Result<HashMap<Uuid, Counts>, sqlx::Error> {
-    let live: Vec<(Uuid, i64, i64)> = sqlx::query_as(
-        "SELECT target_id, COUNT(*) FILTER (WHERE NOT connected), COUNT(*) FILTER (WHERE connected) \
-         FROM target_claims WHERE target_id = ANY($1) GROUP BY target_id",
-    )
-    .bind(targets)
-    .fetch_all(&mut *db)
-    .await?;
-    let taken: Vec<TakenRow> = sqlx::query_as(
-        "SELECT target_id, period, bucket, calls FROM target_counts WHERE target_id = ANY($1)",
-    )
-    .bind(targets)
-    .fetch_all(&mut *db)
-    .await?;
-    let mut counts: HashMap<Uuid, Counts> = HashMap::new();
-    for (target, pending, connected) in live {
-        let c = counts.entry(target).or_default();
-        c.pending = u32::try_from(pending).unwrap_or(u32::MAX);
-        c.connected = u32::try_from(connected).unwrap_or(u32::MAX);
-    }
-    add_taken(&mut counts, typed(taken));
-    Ok(counts)
 }
 
 /// A `target_counts` row: target, period, bucket, calls.
@@ -339,53 +276,6 @@ fn add_taken(
     }
 }
 
-impl Shared {
-    /// The counts of `targets` in the database.
-    async fn counts(&self, targets: &[Uuid]) -> Result<HashMap<Uuid, Counts>, sqlx::Error> {
-        read_counts(&mut *self.pool.acquire().await?, targets).await
-    }
-
-    /// Claims in one transaction, the targets locked in one order (so two calls claiming
-    /// the same targets never wait on each other in a circle).
-    async fn claim(
-        &self,
-        targets: &[&Target],
-        call: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Result<(), Full>>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let locked: BTreeSet<Uuid> = targets.iter().filter(|t| limited(t)).map(|t| t.id).collect();
-        for target in &locked {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(lock_key(*target))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let ids: Vec<Uuid> = locked.iter().copied().collect();
-        let mut counts = read_counts(&mut tx, &ids).await?;
-        let mut answers = Vec::with_capacity(targets.len());
-        for target in targets {
-            let answer = counts.entry(target.id).or_default().fits(target, now);
-            if answer.is_ok() {
-                sqlx::query(
-                    "INSERT INTO target_claims (call_id, target_id, node_id, connected, claimed_at) \
-                     VALUES ($1, $2, $3, FALSE, $4) ON CONFLICT (call_id, target_id) DO NOTHING",
-                )
-                .bind(call)
-                .bind(target.id)
-                .bind(self.node)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                counts.entry(target.id).or_default().pending += 1;
-            }
-            answers.push(answer);
-        }
-        tx.commit().await?;
-        Ok(answers)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -398,49 +288,49 @@ mod tests {
         Counters::with_taken(taken, Writer::detached())
     }
 
-    async fn claim(counters: &Counters, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
-        counters.claim(&[target], Uuid::now_v7(), now).await.remove(0)
+    fn claim(counters: &Counters, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
+        counters.claim(&[target], Uuid::now_v7(), now).remove(0)
     }
 
     #[tokio::test]
     async fn on_a_shared_database_only_targets_with_limits_are_claimed_there() {
-        // A database nobody answers: a claim that needed it fails.
+        // A database nobody answers, so no lease: only a target with caps is refused.
         let pool = sqlx::postgres::PgPoolOptions::new()
             .acquire_timeout(std::time::Duration::from_millis(200))
             .connect_lazy("postgres://postgres@127.0.0.1:1/nowhere")
             .unwrap();
         let counters = Counters {
             local: Mutex::default(),
-            shared: Some(Shared { pool, node: Uuid::now_v7() }),
+            shared: Some(Arc::new(Leases::new(pool, Uuid::now_v7()))),
             writer: Writer::detached(),
         };
         let (open, other) = (target(), target());
         let mut capped = target();
         capped.caps.day = Some(10);
-        let answers = counters.claim(&[&open, &capped, &other], Uuid::now_v7(), Utc::now()).await;
+        let answers = counters.claim(&[&open, &capped, &other], Uuid::now_v7(), Utc::now());
         assert_eq!(answers[0], Ok(()));
         assert!(matches!(answers[1], Err(Full::Unknown(_))), "{:?}", answers[1]);
         assert_eq!(answers[2], Ok(()));
     }
 
-    #[tokio::test]
-    async fn the_last_place_goes_to_one_claim_only() {
+    #[test]
+    fn the_last_place_goes_to_one_claim_only() {
         let mut t = target();
         t.concurrency_cap = Some(1);
         let counters = counters(Vec::new());
         let (now, call) = (Utc::now(), Uuid::now_v7());
-        assert_eq!(claim(&counters, &t, now).await, Ok(()));
-        assert_eq!(claim(&counters, &t, now).await, Err(Full::Concurrency(1)));
+        assert_eq!(claim(&counters, &t, now), Ok(()));
+        assert_eq!(claim(&counters, &t, now), Err(Full::Concurrency(1)));
         counters.connect(&t, call, now);
-        assert_eq!(counters.full(&[&t], now).await.get(&t.id), Some(&Full::Concurrency(1)));
-        counters.hang_up(t.id, call);
-        assert_eq!(claim(&counters, &t, now).await, Ok(()));
+        assert_eq!(counters.full(&[&t], now).get(&t.id), Some(&Full::Concurrency(1)));
+        counters.hang_up(t.id);
+        assert_eq!(claim(&counters, &t, now), Ok(()));
         counters.release(t.id, call);
-        assert!(counters.full(&[&t], now).await.is_empty());
+        assert!(counters.full(&[&t], now).is_empty());
     }
 
-    #[tokio::test]
-    async fn caps_count_taken_calls_per_window_in_the_targets_zone() {
+    #[test]
+    fn caps_count_taken_calls_per_window_in_the_targets_zone() {
         let mut t = target();
         t.time_zone = "America/New_York".into();
         t.caps.day = Some(2);
@@ -449,27 +339,24 @@ mod tests {
         // 04:30 UTC on the 2nd is still the 1st in New York.
         let late_first = Utc.with_ymd_and_hms(2026, 12, 2, 4, 30, 0).unwrap();
         assert_eq!(Period::Day.bucket(late_first, &t.time_zone), "2026-12-01");
-        claim(&counters, &t, late_first).await.unwrap();
+        claim(&counters, &t, late_first).unwrap();
         counters.connect(&t, call, late_first);
-        claim(&counters, &t, late_first).await.unwrap();
+        claim(&counters, &t, late_first).unwrap();
         // One taken and one pending: the cap of two is reached until the pending one goes.
-        assert_eq!(claim(&counters, &t, late_first).await, Err(Full::Cap(Period::Day, 2)));
+        assert_eq!(claim(&counters, &t, late_first), Err(Full::Cap(Period::Day, 2)));
         counters.release(t.id, call);
         counters.connect(&t, call, late_first);
-        claim(&counters, &t, late_first).await.unwrap_err();
+        claim(&counters, &t, late_first).unwrap_err();
         // A new day in New York: the cap is free again.
         let second = Utc.with_ymd_and_hms(2026, 12, 2, 5, 30, 0).unwrap();
-        assert_eq!(claim(&counters, &t, second).await, Ok(()));
+        assert_eq!(claim(&counters, &t, second), Ok(()));
     }
 
-    #[tokio::test]
-    async fn taken_calls_are_read_back_at_start() {
+    #[test]
+    fn taken_calls_are_read_back_at_start() {
         let mut t = target();
         t.caps.total = Some(3);
         let counters = counters(vec![(t.id, Period::Total, "all".to_owned(), 3)]);
-        assert_eq!(
-            counters.full(&[&t], Utc::now()).await.get(&t.id),
-            Some(&Full::Cap(Period::Total, 3))
-        );
+        assert_eq!(counters.full(&[&t], Utc::now()).get(&t.id), Some(&Full::Cap(Period::Total, 3)));
     }
 }

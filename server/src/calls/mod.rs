@@ -4,24 +4,26 @@
 //! and hands every change to the batched [`writer`], off the routing path.
 
 pub mod counters;
+pub mod leases;
 pub mod money;
 pub mod query;
 pub mod recent;
 pub mod recorder;
 pub mod recovery;
+pub mod spool;
 pub mod writer;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::accounts::OrgId;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "CallStatus")]
 pub enum Status {
@@ -73,7 +75,7 @@ impl Status {
 }
 
 /// What became of one ring-tree target in a call's auction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "BidOutcome")]
 pub enum Outcome {
@@ -124,7 +126,7 @@ impl Outcome {
 pub type LiveFeed = tokio::sync::broadcast::Sender<Arc<CallRow>>;
 
 /// A `calls` row.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallRow {
     pub id: Uuid,
     pub org: OrgId,
@@ -157,7 +159,7 @@ pub struct CallRow {
 }
 
 /// A `bids` row: one ring-tree target in one call's auction (as the API shows it, too).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[schemars(rename = "Bid")]
 pub struct BidRow {
     pub target_id: Uuid,
@@ -206,15 +208,16 @@ impl BidRow {
 }
 
 /// One step in a call's timeline.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: DateTime<Utc>,
-    pub kind: &'static str,
+    /// Named by the code that made it; owned only when read back from a spool.
+    pub kind: std::borrow::Cow<'static, str>,
     pub detail: Value,
 }
 
 impl Event {
     pub fn now(kind: &'static str, detail: Value) -> Event {
-        Event { at: Utc::now(), kind, detail }
+        Event { at: Utc::now(), kind: kind.into(), detail }
     }
 }

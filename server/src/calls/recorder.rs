@@ -383,7 +383,7 @@ impl State {
             }
         };
         let ended = matches!(event.kind, EventKind::Ended { .. });
-        self.timeline(event.call, vec![Event { at, kind, detail }]);
+        self.timeline(event.call, vec![Event { at, kind: kind.into(), detail }]);
         if ended {
             self.finish(event.call);
         }
@@ -401,7 +401,7 @@ impl State {
             }
         }
         if let Some(leg) = live.connected.and_then(|leg| live.legs.get(leg)) {
-            self.counters.hang_up(leg.target.id, live.row.id);
+            self.counters.hang_up(leg.target.id);
             let terms = Terms {
                 bid_cents: leg.bid_cents,
                 buffer_seconds: leg.buffer_seconds,
@@ -415,9 +415,6 @@ impl State {
             live.row.revenue_cents = settled.revenue_cents;
             live.row.payout_cents = settled.payout_cents;
         }
-        // Shared counts: a routing task the caller's hang-up stopped may have claimed
-        // targets that no leg names.
-        self.counters.release_call(live.row.id);
         self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
         let events: &[webhooks::Event] = if live.row.converted {
             &[webhooks::Event::CallCompleted, webhooks::Event::CallConverted]

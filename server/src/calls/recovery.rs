@@ -1,6 +1,6 @@
 //! Calls left open by a node that died. Every node says it is alive every
 //! [`HEARTBEAT`]; a node silent for [`PRESUMED_DEAD`] (or one that stopped) holds no
-//! calls any more, so its open calls are closed as `interrupted` and its claims on
+//! calls any more, so its open calls are closed as `interrupted` and its leases on
 //! targets dropped — by whichever node notices first. SQLite serves one node only, so
 //! there every other node is gone when this one starts.
 
@@ -53,7 +53,7 @@ pub async fn close_orphans(
          WHERE ended_at IS NULL AND node_id = $1 AND node_id IN ({dead}) RETURNING *",
         dead = DEAD.replace("$1", "$3").replace("$2", "$4"),
     );
-    let claims = format!("DELETE FROM target_claims WHERE node_id IN ({DEAD})");
+    let leases = format!("DELETE FROM target_leases WHERE node_id IN ({DEAD})");
     let heartbeat = chrono::Duration::from_std(HEARTBEAT).unwrap_or_default();
     with_pool!(db, pool => {
         // Read before the transaction: on SQLite a transaction that starts by reading
@@ -74,7 +74,7 @@ pub async fn close_orphans(
                     .await?,
             );
         }
-        sqlx::query(&claims).bind(this_node).bind(silent_since).execute(&mut *tx).await?;
+        sqlx::query(&leases).bind(this_node).bind(silent_since).execute(&mut *tx).await?;
         let count = records.len() as u64;
         for record in records {
             let row = CallRow::from(record);

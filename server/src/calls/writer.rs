@@ -1,8 +1,9 @@
 //! The batched writer: every change to call records goes through one task
 //! ([`crate::db::batch`]) that writes what has gathered in one transaction, at most
 //! [`WINDOW`](crate::db::batch::WINDOW) after the first change arrived. Routing never
-//! waits on it. A failed write keeps its batch and tries again; on shutdown the queue
-//! is written out before the process ends.
+//! waits on it. A failed write keeps its batch and tries again; a database that cannot be
+//! reached gets the batch kept in the [`Spool`] instead; on shutdown the queue is written
+//! out before the process ends.
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,10 @@ use std::time::Duration;
 use sqlx::{QueryBuilder, types::Json};
 use uuid::Uuid;
 
-use super::{BidRow, CallRow, Event};
+use serde::{Deserialize, Serialize};
+
+use super::leases::Windows;
+use super::{BidRow, CallRow, Event, spool::Spool};
 use crate::billing::ledger::{Usage, call_usage};
 use crate::db::{
     Db,
@@ -40,17 +44,9 @@ pub enum Write {
     Events { call: Uuid, first_seq: i64, events: Vec<Event> },
     /// The target took a call in this window.
     Taken { target: Uuid, period: Period, bucket: String },
-    /// A change to the shared claims on targets.
-    Claim(Claim),
-}
-
-/// A change to `target_claims` (shared counts; see `calls::counters`).
-#[derive(Debug)]
-pub enum Claim {
-    /// The call's claim on the target (or, without a target, all its claims) let go.
-    Release { call: Uuid, target: Option<Uuid> },
-    /// The call's claim on the target became a connected call.
-    Connected { call: Uuid, target: Uuid },
+    /// The call the target took came from `node`'s lease for `windows` (shared caps; see
+    /// `calls::leases`).
+    LeaseUsed { target: Uuid, node: Uuid, windows: Windows },
 }
 
 /// Hands changes to the writer task.
@@ -62,10 +58,17 @@ pub struct Writer {
 pub use crate::db::batch::Flushed;
 
 impl Writer {
-    pub fn spawn(db: Db) -> (Writer, Flushed) {
+    /// The writer, with `spool` (on PostgreSQL) for when the database cannot be reached,
+    /// and the task that replays the spool.
+    pub fn spawn(db: Db, spool: Option<Arc<Spool>>) -> (Writer, Flushed) {
         let batching = Batching { what: "call records", max: MAX_BATCH };
-        let (queue, flushed) =
-            batch::spawn(db, batching, Batch::of, |db, batch: &Batch| Box::pin(batch.write(db)));
+        if let Some(spool) = &spool {
+            tokio::spawn(replay(spool.clone(), db.clone()));
+        }
+        let (queue, flushed) = batch::spawn(db, batching, Batch::of, move |db, batch: &Batch| {
+            let spool = spool.clone();
+            Box::pin(async move { write_or_keep(db, batch, spool.as_deref()).await })
+        });
         (Writer { queue }, flushed)
     }
 
@@ -133,27 +136,93 @@ impl Write {
             Write::Bids(_, bids) => bids.len() * (std::mem::size_of::<BidRow>() + 64),
             Write::Events { events, .. } => events.len() * (std::mem::size_of::<Event>() + 256),
             Write::Taken { bucket, .. } => bucket.len(),
-            Write::Claim(_) => 0,
+            Write::LeaseUsed { .. } => 48,
         };
         std::mem::size_of::<Write>() + heap
     }
 }
 
+/// Writes `batch`, or keeps it in `spool` when the database cannot be reached or batches
+/// wait there already (they go first).
+async fn write_or_keep(db: &Db, batch: &Batch, spool: Option<&Spool>) -> Result<(), sqlx::Error> {
+    let Some(spool) = spool else { return batch.write(db).await };
+    if !spool.holding() {
+        match batch.write(db).await {
+            Err(error) if unreachable(&error) => tracing::warn!(
+                %error,
+                "the database cannot be reached; keeping call records in the spool until it can"
+            ),
+            written => return written,
+        }
+    }
+    spool.keep(batch).await.map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))
+}
+
+/// Whether `error` says the database is out of reach (rather than refusing a statement).
+fn unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08: connection exceptions; 57P: the server shutting down or starting.
+        sqlx::Error::Database(error) => {
+            error.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+        }
+        _ => false,
+    }
+}
+
+/// Writes what is in the spool to the database, oldest first, as it can, forever.
+async fn replay(spool: Arc<Spool>, db: Db) {
+    loop {
+        replay_oldest(&spool, &db).await;
+    }
+}
+
+/// Replays every batch an earlier run left in `spool`, before this node takes calls.
+pub async fn replay_spooled(spool: &Spool, db: &Db) -> usize {
+    let mut replayed = 0;
+    while spool.holding() {
+        replay_oldest(spool, db).await;
+        replayed += 1;
+    }
+    replayed
+}
+
+async fn replay_oldest(spool: &Spool, db: &Db) {
+    let (path, batch) = spool.oldest::<Batch>().await;
+    let batch = match batch {
+        Ok(batch) => batch,
+        Err(error) => {
+            tracing::error!(%error, "a spooled batch of call records cannot be read; set aside as *.bad");
+            spool.done(&path, false);
+            return;
+        }
+    };
+    while let Err(error) = batch.write(db).await {
+        tracing::warn!(%error, waiting = spool.batches(), "cannot write spooled call records yet; trying again");
+        tokio::time::sleep(REPLAY_PAUSE).await;
+    }
+    spool.done(&path, true);
+}
+
+const REPLAY_PAUSE: Duration = Duration::from_millis(500);
+
 /// Changes in order, with rows written twice in a batch kept once (the last).
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Batch {
     calls: Vec<CallRow>,
     notices: Vec<Notice>,
     usage: Vec<Usage>,
     bids: Vec<(Uuid, Vec<BidRow>)>,
     events: Vec<(Uuid, i64, Event)>,
-    /// Calls taken per target and window, summed.
-    taken: HashMap<(Uuid, Period, String), i64>,
-    /// Shared claims that became connected calls, and those let go (a claim let go is
-    /// gone, whatever happened to it before, so the order between the two is moot).
-    connected: Vec<(Uuid, Uuid)>,
-    released: Vec<(Uuid, Uuid)>,
-    released_calls: Vec<Uuid>,
+    /// Calls taken per target and window, summed, in one order on every node (so nodes
+    /// adding to the same counts take their row locks in the same order).
+    taken: Vec<((Uuid, Period, String), i64)>,
+    /// Calls taken from leases, summed per lease, in one order likewise.
+    leased: Vec<((Uuid, Uuid, Windows), i64)>,
 }
 
 impl Batch {
@@ -161,6 +230,8 @@ impl Batch {
         let mut batch = Batch::default();
         let mut call_at: HashMap<Uuid, usize> = HashMap::new();
         let mut bids_at: HashMap<Uuid, usize> = HashMap::new();
+        let mut taken: HashMap<(Uuid, Period, String), i64> = HashMap::new();
+        let mut leased: HashMap<(Uuid, Uuid, Windows), i64> = HashMap::new();
         for write in writes {
             match write {
                 Write::Call { row, notices, pings } => {
@@ -190,19 +261,19 @@ impl Batch {
                         .map(|(i, event)| (call, first_seq + i as i64, event)),
                 ),
                 Write::Taken { target, period, bucket } => {
-                    *batch.taken.entry((target, period, bucket)).or_default() += 1;
+                    *taken.entry((target, period, bucket)).or_default() += 1;
                 }
-                Write::Claim(Claim::Connected { call, target }) => {
-                    batch.connected.push((call, target))
-                }
-                Write::Claim(Claim::Release { call, target: Some(target) }) => {
-                    batch.released.push((call, target))
-                }
-                Write::Claim(Claim::Release { call, target: None }) => {
-                    batch.released_calls.push(call)
+                Write::LeaseUsed { target, node, windows } => {
+                    *leased.entry((target, node, windows)).or_default() += 1;
                 }
             }
         }
+        batch.taken = taken.into_iter().collect();
+        batch
+            .taken
+            .sort_by(|(a, _), (b, _)| (a.0, a.1.as_str(), &a.2).cmp(&(b.0, b.1.as_str(), &b.2)));
+        batch.leased = leased.into_iter().collect();
+        batch.leased.sort_by(|(a, _), (b, _)| (a.0, a.1, &a.2.hour).cmp(&(b.0, b.1, &b.2.hour)));
         batch
     }
 
@@ -216,10 +287,6 @@ impl Batch {
             .iter()
             .flat_map(|(call, bids)| bids.iter().map(move |bid| (*call, bid)))
             .collect();
-        // In one order on every node, so nodes adding to the same counts take their row
-        // locks in the same order and never deadlock.
-        let mut taken: Vec<_> = self.taken.iter().collect();
-        taken.sort_by(|(a, _), (b, _)| (a.0, a.1.as_str(), &a.2).cmp(&(b.0, b.1.as_str(), &b.2)));
         with_pool!(db, pool => {
             let mut tx = pool.begin().await?;
             for chunk in self.calls.chunks(ROWS) {
@@ -304,7 +371,7 @@ impl Batch {
                     row.push_bind(*call)
                         .push_bind(*seq)
                         .push_bind(event.at)
-                        .push_bind(event.kind)
+                        .push_bind(event.kind.as_ref())
                         .push_bind(Json(&event.detail));
                 });
                 query.push(" ON CONFLICT (call_id, seq) DO NOTHING");
@@ -329,33 +396,31 @@ impl Batch {
                 query.push(" ON CONFLICT (meter, source) DO NOTHING");
                 query.build().execute(&mut *tx).await?;
             }
-            for chunk in taken.chunks(ROWS) {
+            for chunk in self.taken.chunks(ROWS) {
                 let mut query =
                     QueryBuilder::new("INSERT INTO target_counts (target_id, period, bucket, calls) ");
                 query.push_values(chunk, |mut row, ((target, period, bucket), calls)| {
-                    row.push_bind(*target).push_bind(period.as_str()).push_bind(bucket).push_bind(**calls);
+                    row.push_bind(*target).push_bind(period.as_str()).push_bind(bucket).push_bind(*calls);
                 });
                 query.push(
                     " ON CONFLICT (target_id, period, bucket) DO UPDATE SET calls = target_counts.calls + excluded.calls",
                 );
                 query.build().execute(&mut *tx).await?;
             }
-            for chunk in self.connected.chunks(ROWS) {
-                let mut query = QueryBuilder::new("UPDATE target_claims SET connected = TRUE WHERE ");
-                claims(&mut query, chunk);
-                query.build().execute(&mut *tx).await?;
-            }
-            for chunk in self.released.chunks(ROWS) {
-                let mut query = QueryBuilder::new("DELETE FROM target_claims WHERE ");
-                claims(&mut query, chunk);
-                query.build().execute(&mut *tx).await?;
-            }
-            for chunk in self.released_calls.chunks(ROWS) {
-                let mut query = QueryBuilder::new("DELETE FROM target_claims WHERE call_id IN ");
-                query.push_tuples(chunk, |mut row, call| {
-                    row.push_bind(*call);
-                });
-                query.build().execute(&mut *tx).await?;
+            // After the counts, in the same order: the call moves from lease to count.
+            for ((target, node, windows), calls) in &self.leased {
+                sqlx::query(
+                    "UPDATE target_leases SET calls = calls - $3 WHERE target_id = $1 AND node_id = $2 \
+                     AND hour_bucket = $4 AND day_bucket = $5 AND month_bucket = $6",
+                )
+                .bind(*target)
+                .bind(*node)
+                .bind(*calls)
+                .bind(&windows.hour)
+                .bind(&windows.day)
+                .bind(&windows.month)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await
         })
@@ -365,20 +430,6 @@ impl Batch {
 /// Rows per statement: the largest (calls) binds 28 parameters a row, well within
 /// both backends' limits, and building a statement stays short work for the runtime.
 const ROWS: usize = 100;
-
-/// `(call_id = $ AND target_id = $) OR …` for each claim.
-fn claims<DB: sqlx::Database>(query: &mut QueryBuilder<'_, DB>, claims: &[(Uuid, Uuid)])
-where
-    Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    let mut or = query.separated(" OR ");
-    for (call, target) in claims {
-        or.push("(call_id = ").push_bind_unseparated(*call);
-        or.push_unseparated(" AND target_id = ")
-            .push_bind_unseparated(*target)
-            .push_unseparated(")");
-    }
-}
 
 const INSERT_CALLS: &str = "INSERT INTO calls (id, organization_id, node_id, campaign_id, publisher_id, \
     number_id, inbound_trunk_id, buyer_id, target_id, caller, caller_anonymous, dialed, sip_call_id, \

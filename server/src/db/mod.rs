@@ -27,6 +27,8 @@ pub use self::url::DatabaseUrl;
 
 /// How long a query may wait for a free connection before it fails.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a writer's try waits for a connection to PostgreSQL (see [`Db::for_writer`]).
+const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
 /// How long SQLite waits on a lock held by another writer.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Statements slower than this are logged as warnings. sqlx's default (1 s) flags
@@ -152,6 +154,21 @@ impl Db {
                     .map_err(connect_error(Backend::Postgres))?;
                 Ok(Self::Postgres(pool))
             }
+        }
+    }
+
+    /// A pool of its own for a writer that must notice at once that PostgreSQL cannot be
+    /// reached (rather than wait [`ACQUIRE_TIMEOUT`] per try) and that requests must not
+    /// starve; SQLite's one file shares the pool.
+    pub fn for_writer(&self) -> Db {
+        match self {
+            Self::Sqlite(_) => self.clone(),
+            Self::Postgres(pool) => Self::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
+                    .connect_lazy_with((*pool.connect_options()).clone()),
+            ),
         }
     }
 

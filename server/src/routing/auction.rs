@@ -64,7 +64,8 @@ pub async fn run<'s>(
         .filter_map(|entry| snapshot.targets.get(&entry.target_id))
         .map(|t| &t.object)
         .collect();
-    let full = auctioneer.counters.full(&in_tree, now).await;
+    auctioneer.counters.ready(&in_tree, now).await;
+    let full = auctioneer.counters.full(&in_tree, now);
     for entry in tree {
         let Some(target) = snapshot.targets.get(&entry.target_id).map(|t| &t.object) else {
             continue;

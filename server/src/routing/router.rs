@@ -370,7 +370,7 @@ impl Routing1<'_> {
         // The claims, then no await until the recorder has them: a caller hanging up
         // stops this task only at an await.
         let wanted: Vec<&Target> = dialable.iter().map(|(e, _)| e.target).collect();
-        let claims = self.router.counters.claim(&wanted, decided.call, now).await;
+        let claims = self.router.counters.claim(&wanted, decided.call, now);
         let mut destinations = Vec::new();
         for ((e, destination), claim) in dialable.into_iter().zip(claims) {
             if let Err(full) = claim {

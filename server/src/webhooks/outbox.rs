@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// One event about one call, with the call as it was then.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Notice {
     pub id: Uuid,
     pub org: OrgId,

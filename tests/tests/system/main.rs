@@ -21,6 +21,7 @@ mod members;
 mod migrations;
 mod numbers;
 mod openapi;
+mod outage;
 mod pages;
 mod pings;
 mod postbacks;

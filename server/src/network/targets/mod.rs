@@ -40,7 +40,8 @@ pub struct Caps {
 }
 
 /// A cap window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Period {
     Hour,
     Day,
