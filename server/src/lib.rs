@@ -26,6 +26,7 @@ pub mod routing;
 pub mod secrets;
 mod serve;
 mod shutdown;
+pub mod tasks;
 mod telemetry;
 pub mod time;
 pub mod webhooks;

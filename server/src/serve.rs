@@ -29,12 +29,14 @@ use crate::{
     routing::{router::CallRouter, snapshot::Routing},
     secrets::{self, SecretKey},
     shutdown::Signals,
+    tasks::Tasks,
     webhooks,
 };
 
 pub async fn run(cli: &Cli) -> Result<(), StartError> {
     let signals = Signals::install().map_err(StartError::Signals)?;
-    let metrics = Metrics::install().map_err(StartError::Metrics)?;
+    let tasks = Tasks::default();
+    let metrics = Metrics::install(&tasks).map_err(StartError::Metrics)?;
     // Before anything is created: a wrong path or address must not leave a database behind.
     if cli.sip_addr.ip().is_unspecified() && cli.sip_advertise.is_none() {
         return Err(StartError::SipAdvertise(cli.sip_addr));
@@ -82,20 +84,21 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         .build();
     let routing = Routing::load(&db).await.map_err(StartError::Routing)?;
     let pinger = Pinger::new(cli.allow_private_targets).map_err(StartError::Pinger)?;
-    routing.spawn_refresh(db.clone());
-    start_webhooks(cli, &db, node.id)?;
+    routing.spawn_refresh(db.clone(), &tasks);
+    start_webhooks(cli, &db, node.id, &tasks)?;
     if billing.enabled() {
         billing.gate.refresh(&db, grace).await.map_err(StartError::Calls)?;
     }
-    billing.spawn(&db, node.id);
+    billing.spawn(&db, node.id, &tasks);
     crate::invoicing::run::spawn(
         db.clone(),
         billing.api.clone(),
         billing.public_url.clone(),
         crate::invoicing::run::Delay(invoice_delay),
+        &tasks,
     );
     let live = tokio::sync::broadcast::channel(LIVE_BACKLOG).0;
-    let (dni, dni_writer) = start_dni(cli, &db, &routing, node.id, geo).await?;
+    let (dni, dni_writer) = start_dni(cli, &db, &routing, node.id, geo, &tasks).await?;
     let routes = Routes {
         routing: routing.clone(),
         pinger: pinger.clone(),
@@ -103,14 +106,14 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         leases: dni.book.clone(),
         billing: billing.gate.clone(),
     };
-    let sip = start_sip(cli, &db, &node, routes).await?;
+    let sip = start_sip(cli, &db, &node, routes, &tasks).await?;
     let throttle = Arc::new(Throttle::default());
     let trusted_proxies = TrustedProxies::new(cli.trusted_proxies.clone());
     let postback_limits =
         crate::limits::Limits::new(cli.postback_requests_per_minute, trusted_proxies.clone());
-    spawn_forgetting(throttle.clone(), postback_limits.clone());
+    spawn_forgetting(throttle.clone(), postback_limits.clone(), &tasks);
     let sessions = session::Store::new(&db);
-    sessions.spawn_cleanup();
+    sessions.spawn_cleanup(&tasks);
     let app = http::router(AppState {
         db: db.clone(),
         node: node.clone(),
@@ -145,6 +148,8 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
     if tokio::time::timeout(Duration::from_secs(5), dni_writer.done()).await.is_err() {
         tracing::warn!("DNI lease changes still queued at shutdown were not written");
     }
+    // Then the background work (its last rounds may still need the database).
+    tasks.stop().await;
 
     if let Err(error) = db::nodes::mark_stopped(&db, node.id, chrono::Utc::now()).await {
         tracing::warn!(%error, "could not record this node's stop");
@@ -185,7 +190,13 @@ struct Routes {
 }
 
 /// Recovers what a stopped node left, then starts the SIP edge with the call router.
-async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Result<Sip, StartError> {
+async fn start_sip(
+    cli: &Cli,
+    db: &Db,
+    node: &NodeInfo,
+    routes: Routes,
+    tasks: &Tasks,
+) -> Result<Sip, StartError> {
     let Routes { routing, pinger, live, leases, billing } = routes;
     let writing = db.for_writer();
     let spool = match db.backend() {
@@ -195,7 +206,8 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
             if replayed > 0 {
                 tracing::warn!(replayed, "wrote the call records an earlier run left in the spool");
             }
-            export_spool(spool.clone());
+            export_spool(spool.clone(), tasks);
+            tasks.spawn("records spool replay", writer::replay(spool.clone(), writing.clone()));
             Some(spool)
         }
         Backend::Sqlite => None,
@@ -206,16 +218,19 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
     if closed > 0 {
         tracing::warn!(closed, "closed calls a stopped node left open (status interrupted)");
     }
-    recovery::spawn_heartbeat(db.clone(), node.id);
+    recovery::spawn_heartbeat(db.clone(), node.id, tasks);
     let (writer, flushed) = Writer::spawn(writing, spool);
     let counters =
         Arc::new(Counters::load(db, node.id, writer.clone()).await.map_err(StartError::Calls)?);
     let snapshot = routing.clone();
-    counters.keep_leases(move || {
-        let targets = snapshot.current();
-        let limited = targets.targets.values().filter(|t| counters::limited(&t.object));
-        limited.map(|t| t.object.clone()).collect()
-    });
+    counters.keep_leases(
+        move || {
+            let targets = snapshot.current();
+            let limited = targets.targets.values().filter(|t| counters::limited(&t.object));
+            limited.map(|t| t.object.clone()).collect()
+        },
+        tasks,
+    );
     let since = chrono::Utc::now() - RECENT_CALLERS;
     let recent = Arc::new(Recent::load_since(db, since).await.map_err(StartError::Calls)?);
     let (recorder, inbox) = Recorder::new();
@@ -242,15 +257,15 @@ async fn start_sip(cli: &Cli, db: &Db, node: &NodeInfo, routes: Routes) -> Resul
     let (edge, events) = Edge::start(config, router)
         .await
         .map_err(|source| StartError::Sip { addr: cli.sip_addr, source })?;
-    export_edge_stats(edge.stats().clone());
-    export_backlog(writer.backlog().clone());
+    export_edge_stats(edge.stats().clone(), tasks);
+    export_backlog(writer.backlog().clone(), tasks);
     let recording = inbox.spawn(events, writer, live, counters, recent.clone());
-    spawn_forgetting_callers(recent);
+    spawn_forgetting_callers(recent, tasks);
     Ok(Sip { edge, recording, flushed })
 }
 
 /// Copies what the SIP edge refused for lack of room into `/metrics`, every second.
-fn export_edge_stats(stats: Arc<edge::Stats>) {
+fn export_edge_stats(stats: Arc<edge::Stats>, tasks: &Tasks) {
     use std::sync::atomic::Ordering;
     metrics::describe_counter!(
         "bidline_sip_invites_overloaded_total",
@@ -260,7 +275,7 @@ fn export_edge_stats(stats: Arc<edge::Stats>) {
         "bidline_sip_messages_dropped_total",
         "SIP messages dropped because the SIP edge's queue was full."
     );
-    every_second(stats, |stats| {
+    every_second(tasks, stats, |stats| {
         metrics::counter!("bidline_sip_invites_overloaded_total")
             .absolute(stats.overloaded.load(Ordering::Relaxed));
         metrics::counter!("bidline_sip_messages_dropped_total")
@@ -270,17 +285,17 @@ fn export_edge_stats(stats: Arc<edge::Stats>) {
 
 /// Copies how far behind call records are into `/metrics`, every second.
 /// Copies how many batches of call records wait in the spool into `/metrics`.
-fn export_spool(spool: Arc<Spool>) {
+fn export_spool(spool: Arc<Spool>, tasks: &Tasks) {
     metrics::describe_gauge!(
         "bidline_call_records_spooled_batches",
         "Batches of call records kept on disk while the database cannot be reached."
     );
-    every_second(spool, |spool| {
+    every_second(tasks, spool, |spool| {
         metrics::gauge!("bidline_call_records_spooled_batches").set(spool.batches() as f64);
     });
 }
 
-fn export_backlog(backlog: Arc<crate::db::batch::Backlog>) {
+fn export_backlog(backlog: Arc<crate::db::batch::Backlog>, tasks: &Tasks) {
     metrics::describe_gauge!(
         "bidline_call_records_lag_seconds",
         metrics::Unit::Seconds,
@@ -303,7 +318,7 @@ fn export_backlog(backlog: Arc<crate::db::batch::Backlog>) {
         crate::routing::router::REFUSED_RECORDS_BEHIND,
         "New INVITEs answered 503 (Retry-After) because call records were too far behind."
     );
-    every_second(backlog, |backlog| {
+    every_second(tasks, backlog, |backlog| {
         metrics::gauge!("bidline_call_records_lag_seconds").set(backlog.lag().as_secs_f64());
         metrics::gauge!("bidline_call_records_queued").set(backlog.changes() as f64);
         metrics::gauge!("bidline_call_records_queued_bytes").set(backlog.bytes() as f64);
@@ -312,10 +327,14 @@ fn export_backlog(backlog: Arc<crate::db::batch::Backlog>) {
 }
 
 /// Runs `export` on `what` every second for as long as something else holds it.
-fn every_second<T: Send + Sync + 'static>(what: Arc<T>, export: impl Fn(&T) + Send + 'static) {
+fn every_second<T: Send + Sync + 'static>(
+    tasks: &Tasks,
+    what: Arc<T>,
+    export: impl Fn(&T) + Send + 'static,
+) {
     let weak = Arc::downgrade(&what);
     drop(what);
-    tokio::spawn(async move {
+    tasks.spawn("metrics export", async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
@@ -333,6 +352,7 @@ async fn start_dni(
     routing: &Routing,
     node: uuid::Uuid,
     geo: Option<dni::geo::Geo>,
+    tasks: &Tasks,
 ) -> Result<(Dni, crate::db::batch::Flushed), StartError> {
     let now = chrono::Utc::now();
     let grace = chrono::Duration::minutes(cli.dni_grace_minutes.into());
@@ -342,7 +362,7 @@ async fn start_dni(
     let book = Arc::new(Book::new(Box::new(writer), grace).with_client_cap(cap));
     book.restore(&routing.current(), leases, now);
     if db.backend() == Backend::Postgres {
-        dni::share::spawn(db.clone(), node, routing.clone(), Arc::downgrade(&book));
+        dni::share::spawn(db.clone(), node, routing.clone(), Arc::downgrade(&book), tasks);
     }
     let service = Dni::new(
         book.clone(),
@@ -353,7 +373,7 @@ async fn start_dni(
     );
     let weak = Arc::downgrade(&book);
     let limits = service.limits.clone();
-    tokio::spawn(async move {
+    tasks.spawn("DNI sweep", async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut ticks = 0u64;
         loop {
@@ -367,13 +387,13 @@ async fn start_dni(
         }
     });
     let retention = chrono::Duration::days(cli.dni_lease_retention_days.into());
-    spawn_lease_pruning(db.clone(), retention);
+    spawn_lease_pruning(db.clone(), retention, tasks);
     Ok((service, written))
 }
 
 /// Deletes ended DNI leases older than `retention`, at start and then hourly.
-fn spawn_lease_pruning(db: Db, retention: chrono::Duration) {
-    tokio::spawn(async move {
+fn spawn_lease_pruning(db: Db, retention: chrono::Duration, tasks: &Tasks) {
+    tasks.spawn("DNI lease pruning", async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
@@ -387,15 +407,15 @@ fn spawn_lease_pruning(db: Db, retention: chrono::Duration) {
 }
 
 /// Turns the outbox into deliveries and sends them.
-fn start_webhooks(cli: &Cli, db: &Db, node: uuid::Uuid) -> Result<(), StartError> {
-    webhooks::dispatch::spawn(db.clone());
+fn start_webhooks(cli: &Cli, db: &Db, node: uuid::Uuid, tasks: &Tasks) -> Result<(), StartError> {
+    webhooks::dispatch::spawn(db.clone(), tasks);
     let settings = webhooks::deliver::Settings {
         retry_base: Duration::from_millis(cli.webhook_retry_base_ms),
         give_up_after: Duration::from_secs(cli.webhook_give_up_seconds),
         timeout: Duration::from_millis(cli.webhook_timeout_ms),
         allow_private: cli.allow_private_targets,
     };
-    webhooks::deliver::spawn(db.clone(), node, settings).map_err(StartError::Webhooks)
+    webhooks::deliver::spawn(db.clone(), node, settings, tasks).map_err(StartError::Webhooks)
 }
 
 /// Changes to calls a slow live view may fall behind by before it skips some.
@@ -404,8 +424,8 @@ const LIVE_BACKLOG: usize = 1024;
 /// How far back duplicate screening and repeat-caller routing remember callers.
 const RECENT_CALLERS: chrono::Duration = chrono::Duration::days(30);
 
-fn spawn_forgetting_callers(recent: Arc<Recent>) {
-    tokio::spawn(async move {
+fn spawn_forgetting_callers(recent: Arc<Recent>, tasks: &Tasks) {
+    tasks.spawn("forgetting callers", async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
@@ -467,8 +487,8 @@ async fn serve_until_signalled(
 
 /// Lets the sign-in and postback limits forget addresses and emails that have been quiet
 /// a while.
-fn spawn_forgetting(throttle: Arc<Throttle>, postbacks: crate::limits::Limits) {
-    tokio::spawn(async move {
+fn spawn_forgetting(throttle: Arc<Throttle>, postbacks: crate::limits::Limits, tasks: &Tasks) {
+    tasks.spawn("forgetting limits", async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;

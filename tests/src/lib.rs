@@ -29,7 +29,7 @@ pub use session::SessionClient;
 use std::time::{Duration, Instant};
 
 /// Waits until `check` holds, for up to 3 s (nodes hear from each other within 200 ms;
-/// writes batch within 20 ms); panics naming `what` if it never does.
+/// writes batch within 10 ms); panics naming `what` if it never does.
 pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
     while !check().await {

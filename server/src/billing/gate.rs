@@ -31,8 +31,13 @@ impl Gate {
 /// How stale another node's view of a Stripe event may be.
 const REFRESH_EVERY: Duration = Duration::from_secs(5);
 
-pub fn spawn_refresh(db: Db, gate: Arc<Gate>, grace: chrono::Duration) {
-    tokio::spawn(async move {
+pub fn spawn_refresh(
+    db: Db,
+    gate: Arc<Gate>,
+    grace: chrono::Duration,
+    tasks: &crate::tasks::Tasks,
+) {
+    tasks.spawn("billing gate refresh", async move {
         let mut tick = tokio::time::interval(REFRESH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

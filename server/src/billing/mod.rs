@@ -157,8 +157,8 @@ impl Billing {
 
     /// Starts the work billing does in the background: the hourly number-days count
     /// always; with Stripe, the reporter and the gate's refresh.
-    pub fn spawn(&self, db: &Db, node: uuid::Uuid) {
-        ledger::spawn_number_days(db.clone());
+    pub fn spawn(&self, db: &Db, node: uuid::Uuid, tasks: &crate::tasks::Tasks) {
+        ledger::spawn_number_days(db.clone(), tasks);
         if let Some(enabled) = &self.stripe {
             let settings = &enabled.settings;
             reporter::spawn(
@@ -167,8 +167,9 @@ impl Billing {
                 enabled.client.clone(),
                 settings.retry_base,
                 self.api.timeout,
+                tasks,
             );
-            gate::spawn_refresh(db.clone(), self.gate.clone(), self.grace);
+            gate::spawn_refresh(db.clone(), self.gate.clone(), self.grace, tasks);
         }
     }
 }

@@ -74,12 +74,19 @@ enum Outcome {
     Refused(String),
 }
 
-pub fn spawn(db: Db, node: Uuid, stripe: Stripe, retry_base: Duration, timeout: Duration) {
+pub fn spawn(
+    db: Db,
+    node: Uuid,
+    stripe: Stripe,
+    retry_base: Duration,
+    timeout: Duration,
+    tasks: &crate::tasks::Tasks,
+) {
     // Every wave of a round may take the whole timeout, and so may finding a customer.
     let hold = chrono::Duration::from_std(timeout * (WAVES + 1) + Duration::from_secs(5))
         .unwrap_or(chrono::Duration::minutes(10));
     let mut reporter = Reporter { db, node, stripe, retry_base, hold, customers: HashMap::new() };
-    tokio::spawn(async move {
+    tasks.spawn("usage reporter", async move {
         let mut pause = Duration::ZERO;
         loop {
             tokio::time::sleep(pause).await;

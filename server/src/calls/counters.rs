@@ -148,8 +148,11 @@ impl Counters {
     pub fn keep_leases(
         &self,
         limited: impl Fn() -> Vec<Target> + Send + 'static,
-    ) -> Option<tokio::task::JoinHandle<()>> {
-        self.shared.clone().map(|leases| leases.spawn_keeper(limited))
+        tasks: &crate::tasks::Tasks,
+    ) {
+        if let Some(leases) = &self.shared {
+            leases.clone().spawn_keeper(limited, tasks);
+        }
     }
 
     /// This node's leases, when it shares caps with other nodes.

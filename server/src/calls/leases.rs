@@ -100,8 +100,6 @@ struct Lease {
     confirmed: Option<Instant>,
     /// The window whose cap the last grant found reached.
     reached: Option<(Period, u32)>,
-    /// Whether the last grant left places for live calls this node could still get.
-    more_slots: bool,
 }
 
 impl Lease {
@@ -118,7 +116,6 @@ impl Lease {
             pace: 0.0,
             confirmed: None,
             reached: None,
-            more_slots: true,
         }
     }
 
@@ -162,7 +159,9 @@ impl Lease {
     fn short(&self, now: DateTime<Utc>) -> bool {
         match self.fits(now) {
             Ok(()) | Err(Full::Cap(..)) => false,
-            Err(Full::Concurrency(_)) => self.more_slots,
+            // Places other nodes hold may have been handed back (or their node declared
+            // dead) since the last round.
+            Err(Full::Concurrency(cap)) => self.slots < cap,
             Err(Full::Unknown(_)) => true,
         }
     }
@@ -297,8 +296,9 @@ impl Leases {
     pub fn spawn_keeper(
         self: Arc<Self>,
         limited: impl Fn() -> Vec<Target> + Send + 'static,
-    ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
+        tasks: &crate::tasks::Tasks,
+    ) {
+        tasks.spawn("lease keeper", async move {
             loop {
                 let mut targets: BTreeMap<Uuid, Target> =
                     limited().into_iter().map(|t| (t.id, t)).collect();
@@ -393,7 +393,6 @@ impl Leases {
                     lease.slots = plan.slots;
                     lease.confirmed = Some(confirmed);
                     lease.reached = plan.reached;
-                    lease.more_slots = plan.more_slots;
                 }
                 Err(_) => lease.slots = lease.slots.max(plan.slots_before),
             }
@@ -451,7 +450,6 @@ struct Plan {
     slots: u32,
     slots_before: u32,
     reached: Option<(Period, u32)>,
-    more_slots: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -529,16 +527,14 @@ fn plan(
         Calls::Grant(want.min(room).max(0) as u32)
     };
     let slots_before = lease.slots;
-    let (slots, more_slots) = match target.concurrency_cap {
+    let slots = match target.concurrency_cap {
         Some(cap) => {
-            let most = i64::from(cap) - others_slots;
-            let slots = (i64::from(lease.live()) + want).min(most).max(0);
-            (slots as u32, slots < most)
+            (i64::from(lease.live()) + want).min(i64::from(cap) - others_slots).max(0) as u32
         }
-        None => (0, false),
+        None => 0,
     };
     lease.slots = lease.slots.min(slots);
-    Plan { calls, slots, slots_before, reached, more_slots }
+    Plan { calls, slots, slots_before, reached }
 }
 
 /// The advisory lock that serialises leases on one target.

@@ -6,11 +6,13 @@
 pub mod counters;
 pub mod leases;
 pub mod money;
+pub mod outbox;
 pub mod query;
 pub mod recent;
 pub mod recorder;
 pub mod recovery;
 pub mod spool;
+pub mod usage;
 pub mod writer;
 
 use std::collections::BTreeMap;

@@ -22,12 +22,13 @@ use super::{
     BidRow, CallRow, Event, LiveFeed, Outcome, Status,
     counters::Counters,
     money::{self, Terms},
+    outbox::Notice,
     recent::Recent,
     writer::{Write, Writer},
 };
 use crate::{
     network::{publishers::Payout, targets::Target},
-    webhooks::{self, EventSet, Notice},
+    webhooks::{self, EventSet},
 };
 
 /// Edge events of a call the router has not opened are kept this long.

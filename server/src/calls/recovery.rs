@@ -9,14 +9,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::outbox::{self, Notice, insert_notice};
+use super::usage::record_call_usage;
 use super::{CallRow, query::CallRecord};
-use crate::billing::ledger::record_call_usage;
 use crate::{
     db::{Backend, Db, with_pool},
-    webhooks::{
-        Event, Notice,
-        outbox::{self, insert_notice},
-    },
+    webhooks::Event,
 };
 
 pub const HEARTBEAT: Duration = Duration::from_secs(5);
@@ -106,8 +104,8 @@ pub async fn live_nodes(db: &Db, now: DateTime<Utc>) -> Result<Vec<Uuid>, sqlx::
 
 /// Says this node is alive, and closes the calls of nodes that are not, every
 /// [`HEARTBEAT`].
-pub fn spawn_heartbeat(db: Db, node: Uuid) {
-    tokio::spawn(async move {
+pub fn spawn_heartbeat(db: Db, node: Uuid, tasks: &crate::tasks::Tasks) {
+    tasks.spawn("heartbeat", async move {
         let mut tick = tokio::time::interval(HEARTBEAT);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

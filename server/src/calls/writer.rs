@@ -14,15 +14,15 @@ use uuid::Uuid;
 use serde::{Deserialize, Serialize};
 
 use super::leases::Windows;
+use super::outbox::Notice;
+use super::usage::{Usage, call_usage};
 use super::{BidRow, CallRow, Event, spool::Spool};
-use crate::billing::ledger::{Usage, call_usage};
 use crate::db::{
     Db,
     batch::{self, Backlog, Batching, Queue},
     with_pool,
 };
 use crate::network::targets::Period;
-use crate::webhooks::Notice;
 
 const MAX_BATCH: usize = 5_000;
 
@@ -58,13 +58,10 @@ pub struct Writer {
 pub use crate::db::batch::Flushed;
 
 impl Writer {
-    /// The writer, with `spool` (on PostgreSQL) for when the database cannot be reached,
-    /// and the task that replays the spool.
+    /// The writer, with `spool` (on PostgreSQL) for when the database cannot be reached
+    /// ([`replay`] writes it out).
     pub fn spawn(db: Db, spool: Option<Arc<Spool>>) -> (Writer, Flushed) {
         let batching = Batching { what: "call records", max: MAX_BATCH };
-        if let Some(spool) = &spool {
-            tokio::spawn(replay(spool.clone(), db.clone()));
-        }
         let (queue, flushed) = batch::spawn(db, batching, Batch::of, move |db, batch: &Batch| {
             let spool = spool.clone();
             Box::pin(async move { write_or_keep(db, batch, spool.as_deref()).await })
@@ -175,7 +172,7 @@ fn unreachable(error: &sqlx::Error) -> bool {
 }
 
 /// Writes what is in the spool to the database, oldest first, as it can, forever.
-async fn replay(spool: Arc<Spool>, db: Db) {
+pub async fn replay(spool: Arc<Spool>, db: Db) {
     loop {
         replay_oldest(&spool, &db).await;
     }

@@ -19,7 +19,7 @@ use super::Db;
 
 /// How long changes gather before they are written: short, since an answered call or
 /// a visitor's lease must not be lost to a crash (see the README's "Call records").
-pub const WINDOW: Duration = Duration::from_millis(20);
+pub const WINDOW: Duration = Duration::from_millis(10);
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// What a writer writes (for its logs) and how much at most in one batch.

@@ -23,8 +23,8 @@ const OVERLAP: chrono::Duration = chrono::Duration::seconds(2);
 const NODES_EVERY: u64 = 25;
 
 /// Runs until the book is gone.
-pub fn spawn(db: Db, node: Uuid, routing: Routing, book: Weak<Book>) {
-    tokio::spawn(async move {
+pub fn spawn(db: Db, node: Uuid, routing: Routing, book: Weak<Book>, tasks: &crate::tasks::Tasks) {
+    tasks.spawn("DNI share", async move {
         let mut since = Utc::now() - OVERLAP;
         let mut tick = tokio::time::interval(POLL_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

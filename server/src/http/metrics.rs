@@ -36,7 +36,9 @@ pub struct Metrics(PrometheusHandle);
 
 impl Metrics {
     /// Installs the global recorder. Call once per process.
-    pub fn install() -> Result<Self, metrics_exporter_prometheus::BuildError> {
+    pub fn install(
+        tasks: &crate::tasks::Tasks,
+    ) -> Result<Self, metrics_exporter_prometheus::BuildError> {
         let handle = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Full(DURATION.to_owned()), DURATION_BUCKETS)?
             .install_recorder()?;
@@ -50,7 +52,7 @@ impl Metrics {
             "Time to answer an HTTP request, by method and route."
         );
         let upkeep = handle.clone();
-        tokio::spawn(async move {
+        tasks.spawn("metrics upkeep", async move {
             let mut tick = tokio::time::interval(UPKEEP_INTERVAL);
             loop {
                 tick.tick().await;

@@ -58,9 +58,9 @@ impl Store {
     }
 
     /// Deletes expired sessions now and every ten minutes.
-    pub fn spawn_cleanup(&self) {
+    pub fn spawn_cleanup(&self, tasks: &crate::tasks::Tasks) {
         let store = self.clone();
-        tokio::spawn(async move {
+        tasks.spawn("session cleanup", async move {
             let mut tick = tokio::time::interval(CLEANUP_INTERVAL);
             loop {
                 tick.tick().await;

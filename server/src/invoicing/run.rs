@@ -398,8 +398,14 @@ pub async fn due(db: &Db) -> Result<Vec<(OrgId, Uuid)>, sqlx::Error> {
 
 /// Visits every due buyer every hour (the first time an hour after start; a finished
 /// cycle changes nothing when run again, so every node may).
-pub fn spawn(db: Db, api: StripeApi, public_url: Option<url::Url>, delay: Delay) {
-    tokio::spawn(async move {
+pub fn spawn(
+    db: Db,
+    api: StripeApi,
+    public_url: Option<url::Url>,
+    delay: Delay,
+    tasks: &crate::tasks::Tasks,
+) {
+    tasks.spawn("invoicing", async move {
         let every = std::time::Duration::from_secs(3600);
         let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

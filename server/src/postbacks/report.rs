@@ -10,6 +10,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::keys::Holder;
+use crate::calls::outbox::{self, Notice, insert_notice};
 use crate::{
     calls::{CallRow, money, query::CallRecord},
     db::{Db, with_pool},
@@ -19,10 +20,7 @@ use crate::{
         publishers::{Payout, Publisher},
         resource,
     },
-    webhooks::{
-        Event, Notice,
-        outbox::{self, insert_notice},
-    },
+    webhooks::Event,
 };
 
 const DEFAULT_WINDOW_MINUTES: i64 = 60;

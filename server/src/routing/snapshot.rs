@@ -341,9 +341,9 @@ impl Routing {
 
     /// Polls the version and rebuilds the snapshot when it moved. A failed poll or
     /// rebuild keeps the last good snapshot and is retried on the next tick.
-    pub fn spawn_refresh(&self, db: Db) {
+    pub fn spawn_refresh(&self, db: Db, tasks: &crate::tasks::Tasks) {
         let routing = self.clone();
-        tokio::spawn(async move {
+        tasks.spawn("routing snapshot refresh", async move {
             let mut tick = tokio::time::interval(POLL_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

@@ -75,7 +75,12 @@ impl Attempt {
 }
 
 /// Starts the worker on this node.
-pub fn spawn(db: Db, node: Uuid, settings: Settings) -> Result<(), reqwest::Error> {
+pub fn spawn(
+    db: Db,
+    node: Uuid,
+    settings: Settings,
+    tasks: &crate::tasks::Tasks,
+) -> Result<(), reqwest::Error> {
     let client = outbound::client(settings.allow_private)
         .redirect(outbound::redirects(5, settings.allow_private))
         .timeout(settings.timeout)
@@ -87,7 +92,7 @@ pub fn spawn(db: Db, node: Uuid, settings: Settings) -> Result<(), reqwest::Erro
         client,
         in_flight: Arc::new(Mutex::new(HashMap::new())),
     };
-    tokio::spawn(worker.run());
+    tasks.spawn("webhook delivery", worker.run());
     Ok(())
 }
 

@@ -60,8 +60,8 @@ struct Delivery {
 }
 
 /// Dispatches what the outbox holds every [`POLL`], for as long as the process runs.
-pub fn spawn(db: Db) {
-    tokio::spawn(async move {
+pub fn spawn(db: Db, tasks: &crate::tasks::Tasks) {
+    tasks.spawn("webhook dispatch", async move {
         let mut tick = tokio::time::interval(POLL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         for polls in 0u64.. {

@@ -2,7 +2,7 @@
 //! configured, signed, and retried until they land or a day has passed.
 //!
 //! The path of an event:
-//! 1. The call recorder describes the change ([`Notice`]) and hands it to the call record
+//! 1. The call recorder describes the change ([`Notice`](crate::calls::outbox::Notice)) and hands it to the call record
 //!    writer with the change itself; both are written in one transaction, into `calls`
 //!    and into the outbox (`webhook_events`). A change that is recorded has its events.
 //! 2. The [`dispatch`]er turns each outbox event into one delivery per matching endpoint
@@ -17,7 +17,6 @@ pub mod deliver;
 pub mod dispatch;
 pub mod endpoint;
 pub mod log;
-pub mod outbox;
 pub mod signature;
 
 use serde::{Deserialize, Serialize};
@@ -81,8 +80,6 @@ impl Event {
         Self::ALL.into_iter().find(|event| event.as_str() == text)
     }
 }
-
-pub use outbox::Notice;
 
 /// The events some endpoint of an organization wants: only those go into the outbox.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,16 +1,14 @@
-//! The outbox: what the call recorder says happened, written in the same transaction as
-//! the change itself (see [`crate::calls::writer`]), so no recorded change loses its
-//! events and no event reports a change that was not recorded.
+//! The outbox: what the call recorder says happened, for webhooks, written in the same
+//! transaction as the change itself (see [`crate::calls::writer`]), so no recorded change
+//! loses its events and no event reports a change that was not recorded. The webhook
+//! dispatcher reads it back (`webhook_events`); the calls write it.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::Event;
-use crate::{
-    accounts::OrgId,
-    calls::{BidRow, CallRow, query::CallView},
-};
+use super::{BidRow, CallRow, query::CallView};
+use crate::{accounts::OrgId, webhooks::Event};
 
 /// One event about one call, with the call as it was then.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -55,7 +53,7 @@ pub const NEXT_SEQ: &str =
 /// kept as it was: the writer may write a batch twice after a failed commit.
 macro_rules! insert_notice {
     ($executor:expr, $notice:expr) => {{
-        let notice: &$crate::webhooks::Notice = $notice;
+        let notice: &$crate::calls::outbox::Notice = $notice;
         sqlx::query(
             "INSERT INTO webhook_events (id, organization_id, call_id, seq, event, at, payload) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (call_id, seq) DO NOTHING",
