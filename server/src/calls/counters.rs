@@ -258,7 +258,7 @@ impl Counters {
 }
 
 /// A `target_counts` row: target, period, bucket, calls.
-type TakenRow = (Uuid, String, String, i64);
+pub(super) type TakenRow = (Uuid, String, String, i64);
 
 fn typed(rows: Vec<TakenRow>) -> impl Iterator<Item = (Uuid, Period, String, u32)> {
     rows.into_iter().filter_map(|(target, period, bucket, calls)| {

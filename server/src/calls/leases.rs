@@ -29,7 +29,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::counters::{Full, limited};
+use super::counters::{Full, TakenRow, limited};
 use super::writer::Write;
 use crate::network::targets::{Period, Target};
 
@@ -174,6 +174,16 @@ impl Lease {
     }
 }
 
+/// This node's lease on `target`, made when there is none, knowing `target` as it is now
+/// (copied only when it was edited: this runs on every call to a target with limits).
+fn lease_of<'a>(held: &'a mut HashMap<Uuid, Lease>, target: &Target) -> &'a mut Lease {
+    let lease = held.entry(target.id).or_insert_with(|| Lease::new(target.clone()));
+    if lease.target.updated_at != target.updated_at {
+        lease.target.clone_from(target);
+    }
+    lease
+}
+
 /// The unused calls (and spare places) to hold at a pace of `pace` claims a round: two
 /// rounds' worth, and none once a node has been idle for a few rounds, so a node without
 /// calls leaves the caps to those with them.
@@ -211,8 +221,7 @@ impl Leases {
         {
             let mut held = self.lock();
             for target in targets {
-                let lease = held.entry(target.id).or_insert_with(|| Lease::new(target.clone()));
-                lease.target.clone_from(target);
+                let lease = lease_of(&mut held, target);
                 if lease.short(now) {
                     lease.demand = lease.demand.saturating_add(1);
                     short = true;
@@ -232,8 +241,7 @@ impl Leases {
     /// Whether `target` (which has limits) could take a call now.
     pub fn check(&self, target: &Target, now: DateTime<Utc>) -> Result<(), Full> {
         let mut held = self.lock();
-        let lease = held.entry(target.id).or_insert_with(|| Lease::new(target.clone()));
-        lease.target.clone_from(target);
+        let lease = lease_of(&mut held, target);
         let fits = lease.fits(now);
         if let Err(Full::Unknown(_)) = fits {
             self.wake.notify_one();
@@ -244,8 +252,7 @@ impl Leases {
     /// Reserves a place for `call` at `target` (which has limits) from the lease.
     pub fn claim(&self, target: &Target, call: Uuid, now: DateTime<Utc>) -> Result<(), Full> {
         let mut held = self.lock();
-        let lease = held.entry(target.id).or_insert_with(|| Lease::new(target.clone()));
-        lease.target.clone_from(target);
+        let lease = lease_of(&mut held, target);
         lease.demand = lease.demand.saturating_add(1);
         let fits = lease.fits(now);
         if fits.is_ok() {
@@ -346,7 +353,7 @@ impl Leases {
         .bind(&ids)
         .fetch_all(&mut *tx)
         .await?;
-        let taken: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
+        let taken: Vec<TakenRow> = sqlx::query_as(
             "SELECT target_id, period, bucket, calls FROM target_counts WHERE target_id = ANY($1)",
         )
         .bind(&ids)
@@ -356,7 +363,7 @@ impl Leases {
         {
             let mut held = self.lock();
             for target in &targets {
-                let lease = held.entry(target.id).or_insert_with(|| Lease::new((*target).clone()));
+                let lease = lease_of(&mut held, target);
                 let windows = Windows::at(now, &target.time_zone);
                 let plan = plan(lease, &windows, self.node, &rows, &taken);
                 plans.push((target.id, windows, plan));
@@ -469,7 +476,7 @@ fn plan(
     windows: &Windows,
     node: Uuid,
     rows: &[LeaseRow],
-    taken: &[(Uuid, String, String, i64)],
+    taken: &[TakenRow],
 ) -> Plan {
     let target = lease.target.clone();
     let demand = std::mem::take(&mut lease.demand);
