@@ -283,7 +283,6 @@ fn export_edge_stats(stats: Arc<edge::Stats>, tasks: &Tasks) {
     });
 }
 
-/// Copies how far behind call records are into `/metrics`, every second.
 /// Copies how many batches of call records wait in the spool into `/metrics`.
 fn export_spool(spool: Arc<Spool>, tasks: &Tasks) {
     metrics::describe_gauge!(
@@ -295,6 +294,7 @@ fn export_spool(spool: Arc<Spool>, tasks: &Tasks) {
     });
 }
 
+/// Copies how far behind call records are into `/metrics`, every second.
 fn export_backlog(backlog: Arc<crate::db::batch::Backlog>, tasks: &Tasks) {
     metrics::describe_gauge!(
         "bidline_call_records_lag_seconds",

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{QueryBuilder, types::Json};
 use uuid::Uuid;
 
 use serde::{Deserialize, Serialize};
@@ -20,9 +19,11 @@ use super::{BidRow, CallRow, Event, spool::Spool};
 use crate::db::{
     Db,
     batch::{self, Backlog, Batching, Queue},
-    with_pool,
 };
 use crate::network::targets::Period;
+
+mod postgres;
+mod sqlite;
 
 const MAX_BATCH: usize = 5_000;
 
@@ -274,160 +275,18 @@ impl Batch {
         batch
     }
 
-    /// Writes the batch in one transaction, each table in multi-row statements: the
-    /// calls' rows with their timelines and auctions, the webhook events of the changes
-    /// and the usage of calls that ended.
+    /// Writes the batch in one transaction: the calls' rows with their timelines and
+    /// auctions, the webhook events of the changes, the usage of calls that ended, and
+    /// what targets took.
     async fn write(&self, db: &Db) -> Result<(), sqlx::Error> {
-        let now = chrono::Utc::now();
-        let bids: Vec<(Uuid, &BidRow)> = self
-            .bids
-            .iter()
-            .flat_map(|(call, bids)| bids.iter().map(move |bid| (*call, bid)))
-            .collect();
-        with_pool!(db, pool => {
-            let mut tx = pool.begin().await?;
-            for chunk in self.calls.chunks(ROWS) {
-                let mut query = QueryBuilder::new(INSERT_CALLS);
-                query.push_values(chunk, |mut row, call| {
-                    row.push_bind(call.id)
-                        .push_bind(call.org)
-                        .push_bind(call.node_id)
-                        .push_bind(call.campaign_id)
-                        .push_bind(call.publisher_id)
-                        .push_bind(call.number_id)
-                        .push_bind(call.inbound_trunk_id)
-                        .push_bind(call.buyer_id)
-                        .push_bind(call.target_id)
-                        .push_bind(&call.caller)
-                        .push_bind(call.caller_anonymous)
-                        .push_bind(&call.dialed)
-                        .push_bind(&call.sip_call_id)
-                        .push_bind(call.status.as_str())
-                        .push_bind(&call.end_reason)
-                        .push_bind(call.sip_status)
-                        .push_bind(call.started_at)
-                        .push_bind(call.answered_at)
-                        .push_bind(call.ended_at)
-                        .push_bind(call.ring_ms)
-                        .push_bind(call.talk_ms)
-                        .push_bind(call.duplicate)
-                        .push_bind(call.bid_cents)
-                        .push_bind(call.buffer_seconds)
-                        .push_bind(call.converted)
-                        .push_bind(call.revenue_cents)
-                        .push_bind(call.payout_cents)
-                        .push_bind(Json(&call.tags));
-                });
-                query.push(UPSERT_CALLS);
-                query.build().execute(&mut *tx).await?;
-            }
-            for chunk in self.notices.chunks(ROWS) {
-                let mut query = QueryBuilder::new(
-                    "INSERT INTO webhook_events (id, organization_id, call_id, seq, event, at, payload) ",
-                );
-                query.push_values(chunk, |mut row, notice| {
-                    row.push_bind(notice.id)
-                        .push_bind(notice.org)
-                        .push_bind(notice.call)
-                        .push_bind(notice.seq)
-                        .push_bind(notice.event.as_str())
-                        .push_bind(notice.at)
-                        .push_bind(Json(&notice.payload));
-                });
-                // Kept as it was: the writer may write a batch twice after a failed commit.
-                query.push(" ON CONFLICT (call_id, seq) DO NOTHING");
-                query.build().execute(&mut *tx).await?;
-            }
-            for chunk in bids.chunks(ROWS) {
-                let mut query = QueryBuilder::new(INSERT_BIDS);
-                query.push_values(chunk, |mut row, (call, bid)| {
-                    row.push_bind(*call)
-                        .push_bind(bid.target_id)
-                        .push_bind(bid.buyer_id)
-                        .push_bind(bid.pinged_at)
-                        .push_bind(bid.latency_ms)
-                        .push_bind(bid.http_status)
-                        .push_bind(bid.bid_cents)
-                        .push_bind(bid.accepted)
-                        .push_bind(bid.outcome.as_str())
-                        .push_bind(&bid.reason)
-                        .push_bind(bid.won)
-                        .push_bind(&bid.bid_id)
-                        .push_bind(&bid.destination)
-                        .push_bind(bid.min_duration_seconds)
-                        .push_bind(bid.rank)
-                        .push_bind(bid.reused);
-                });
-                query.push(UPSERT_BIDS);
-                query.build().execute(&mut *tx).await?;
-            }
-            for chunk in self.events.chunks(ROWS) {
-                let mut query =
-                    QueryBuilder::new("INSERT INTO call_events (call_id, seq, at, kind, detail) ");
-                query.push_values(chunk, |mut row, (call, seq, event)| {
-                    row.push_bind(*call)
-                        .push_bind(*seq)
-                        .push_bind(event.at)
-                        .push_bind(event.kind.as_ref())
-                        .push_bind(Json(&event.detail));
-                });
-                query.push(" ON CONFLICT (call_id, seq) DO NOTHING");
-                query.build().execute(&mut *tx).await?;
-            }
-            for chunk in self.usage.chunks(ROWS) {
-                let mut query = QueryBuilder::new(
-                    "INSERT INTO usage_records (id, organization_id, meter, quantity, source, \
-                     occurred_at, recorded_at, next_attempt_at) ",
-                );
-                query.push_values(chunk, |mut row, usage| {
-                    row.push_bind(usage.id)
-                        .push_bind(usage.org)
-                        .push_bind(usage.meter.as_str())
-                        .push_bind(usage.quantity)
-                        .push_bind(&usage.source)
-                        .push_bind(usage.at)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                // Written once: the writer may write a batch twice after a failed commit.
-                query.push(" ON CONFLICT (meter, source) DO NOTHING");
-                query.build().execute(&mut *tx).await?;
-            }
-            for chunk in self.taken.chunks(ROWS) {
-                let mut query =
-                    QueryBuilder::new("INSERT INTO target_counts (target_id, period, bucket, calls) ");
-                query.push_values(chunk, |mut row, ((target, period, bucket), calls)| {
-                    row.push_bind(*target).push_bind(period.as_str()).push_bind(bucket).push_bind(*calls);
-                });
-                query.push(
-                    " ON CONFLICT (target_id, period, bucket) DO UPDATE SET calls = target_counts.calls + excluded.calls",
-                );
-                query.build().execute(&mut *tx).await?;
-            }
-            // After the counts, in the same order: the call moves from lease to count.
-            for ((target, node, windows), calls) in &self.leased {
-                sqlx::query(
-                    "UPDATE target_leases SET calls = calls - $3 WHERE target_id = $1 AND node_id = $2 \
-                     AND hour_bucket = $4 AND day_bucket = $5 AND month_bucket = $6",
-                )
-                .bind(*target)
-                .bind(*node)
-                .bind(*calls)
-                .bind(&windows.hour)
-                .bind(&windows.day)
-                .bind(&windows.month)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await
-        })
+        match db {
+            Db::Sqlite(pool) => sqlite::write(pool, self).await,
+            Db::Postgres(pool) => postgres::write(pool, self).await,
+        }
     }
 }
 
-/// Rows per statement: the largest (calls) binds 28 parameters a row, well within
-/// both backends' limits, and building a statement stays short work for the runtime.
-const ROWS: usize = 100;
-
+/// The columns of `calls` both backends write, in the order they bind them.
 const INSERT_CALLS: &str = "INSERT INTO calls (id, organization_id, node_id, campaign_id, publisher_id, \
     number_id, inbound_trunk_id, buyer_id, target_id, caller, caller_anonymous, dialed, sip_call_id, \
     status, end_reason, sip_status, started_at, answered_at, ended_at, ring_ms, talk_ms, duplicate, \
