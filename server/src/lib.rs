@@ -22,6 +22,7 @@ pub mod network;
 mod outbound;
 pub mod ping;
 pub mod postbacks;
+pub mod reports;
 pub mod routing;
 pub mod secrets;
 mod serve;

@@ -40,6 +40,20 @@ impl Api {
         (status, body)
     }
 
+    /// `GET /api/v1{path}`: the status, the content type and the body as text.
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String, String) {
+        let url = format!("{}/api/v1{path}", self.base);
+        let response = self.http.get(url).bearer_auth(&self.key).send().await.expect("send");
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (status, kind, response.text().await.expect("read the API response"))
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, None).await
     }

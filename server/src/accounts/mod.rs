@@ -21,7 +21,17 @@ pub use bidline_model::roles::{Permission, Role};
 
 /// An organization's id: the key every customer row carries.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, sqlx::Type, serde::Serialize, serde::Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    sqlx::Type,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[sqlx(transparent)]
 #[serde(transparent)]

@@ -11,6 +11,7 @@ pub mod query;
 pub mod recent;
 pub mod recorder;
 pub mod recovery;
+pub mod rollups;
 pub mod spool;
 pub mod usage;
 pub mod writer;

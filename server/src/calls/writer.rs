@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::leases::Windows;
 use super::outbox::Notice;
+use super::rollups::{self, BidFacts, Deltas};
 use super::usage::{Usage, call_usage};
 use super::{BidRow, CallRow, Event, spool::Spool};
 use crate::db::{
@@ -283,6 +284,48 @@ impl Batch {
             Db::Sqlite(pool) => sqlite::write(pool, self).await,
             Db::Postgres(pool) => postgres::write(pool, self).await,
         }
+    }
+}
+
+impl Batch {
+    /// The calls whose row or auction the batch writes, in id order.
+    fn touched(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> =
+            self.calls.iter().map(|c| c.id).chain(self.bids.iter().map(|(id, _)| *id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The calls whose auction the batch writes.
+    fn auctions(&self) -> Vec<Uuid> {
+        self.bids.iter().map(|(id, _)| *id).collect()
+    }
+
+    /// How writing the batch over `calls` and `bids` (as the database holds them) moves
+    /// the rollups.
+    fn rollups(
+        &self,
+        calls: &HashMap<Uuid, CallRow>,
+        bids: &HashMap<Uuid, Vec<BidFacts>>,
+    ) -> Vec<(rollups::Key, rollups::Sums)> {
+        let mut deltas = Deltas::default();
+        let mut written: HashMap<Uuid, &CallRow> = HashMap::new();
+        for call in &self.calls {
+            if let Some(before) = calls.get(&call.id) {
+                deltas.call(before, -1);
+            }
+            deltas.call(call, 1);
+            written.insert(call.id, call);
+        }
+        for (id, rows) in &self.bids {
+            // The row comes first (the router opens a call before its auction is written).
+            let Some(call) = written.get(id).copied().or_else(|| calls.get(id)) else { continue };
+            let before = bids.get(id).map(Vec::as_slice).unwrap_or_default();
+            deltas.bids(call, before, -1);
+            deltas.bids(call, &rollups::upserted(before, rows), 1);
+        }
+        deltas.into_sorted()
     }
 }
 

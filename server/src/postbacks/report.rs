@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::keys::Holder;
 use crate::calls::outbox::{self, Notice, insert_notice};
 use crate::{
-    calls::{CallRow, money, query::CallRecord},
+    calls::{CallRow, money, query::CallRecord, rollups},
     db::{Db, with_pool},
     e164::E164,
     network::{
@@ -117,6 +117,7 @@ pub async fn apply(db: &Db, holder: &Holder, report: Report) -> Result<Reported,
             .bind(call)
             .execute(&mut *tx)
             .await?;
+        rollups::adjust((&mut *tx).into(), &row, &after).await?;
         let next_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM call_events WHERE call_id = $1")
             .bind(call)
             .fetch_one(&mut *tx)

@@ -349,6 +349,12 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             ("webhooks", b_api.get("/webhooks").await.1),
             ("audit", b_api.get("/audit-events").await.1),
             ("calls", b_api.get("/calls").await.1),
+            ("reports", b_api.get("/reports?group_by=campaign,day").await.1),
+            (
+                "reports by buyer",
+                b_api.get(&format!("/reports?group_by=buyer&buyer_id={buyer_id}")).await.1,
+            ),
+            ("reports by tag", b_api.get("/reports?group_by=campaign,tag.caller.state").await.1),
             ("call log", b_owner.call("list_calls", &[("filter[caller]", "")]).await.1),
             ("live calls", b_owner.call("live_calls", &[]).await.1),
             ("members", b_owner.call("list_members", &[]).await.1),

@@ -21,6 +21,28 @@ async fn postback(server: &Server, key: &str, body: &Value) -> (u16, Value) {
     (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
+/// Every kind of report (from rollups, and from the calls) counts the adjusted call.
+async fn reports_show(api: &bidline_tests::Api, converted: i64, revenue: i64, backend: &str) {
+    for query in ["group_by=campaign,day", "group_by=buyer", "group_by=campaign,publisher"] {
+        let (status, report) = api.get(&format!("/reports?{query}")).await;
+        assert_eq!(status, 200, "{backend} {query}: {report}");
+        assert_eq!(
+            (&report["totals"]["converted"], &report["totals"]["revenue_cents"]),
+            (&json!(converted), &json!(revenue)),
+            "{backend} {query}: {report}"
+        );
+        assert_eq!(report["rows"].as_array().unwrap().len(), 1, "{backend} {query}: {report}");
+    }
+    // The same rows as a file.
+    let (status, kind, csv) = api.get_text("/reports?group_by=campaign,day&format=csv").await;
+    assert_eq!((status.as_u16(), kind.as_str()), (200, "text/csv; charset=utf-8"), "{csv}");
+    let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(&lines[0][..4], ["campaign_id", "campaign_name", "day", "calls"], "{csv}");
+    let revenue_at = lines[0].iter().position(|c| *c == "revenue_cents").unwrap();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert_eq!(lines[1][revenue_at], revenue.to_string(), "{backend}: {csv}");
+}
+
 #[tokio::test]
 async fn a_buyer_reports_a_sale_and_the_call_its_reports_and_webhooks_follow_on_both_backends() {
     for database in TestDatabase::all().await {
@@ -101,6 +123,7 @@ async fn a_buyer_reports_a_sale_and_the_call_its_reports_and_webhooks_follow_on_
             (&json!(1), &json!(2500)),
             "{backend}: {today}"
         );
+        reports_show(&network.api, 1, 2500, backend).await;
 
         // By caller and time, as a URL: the revenue is adjusted.
         let query = [
@@ -121,6 +144,7 @@ async fn a_buyer_reports_a_sale_and_the_call_its_reports_and_webhooks_follow_on_
             (&json!(1800), &json!(true)),
             "{answer}"
         );
+        reports_show(&network.api, 1, 1800, backend).await;
 
         // Webhooks: adjusted and converted, then adjusted again.
         let delivered = receiver.wait_for(3, Duration::from_secs(10)).await;

@@ -7,11 +7,14 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgPool, types::Json};
 use uuid::Uuid;
 
-use super::super::BidRow;
+use super::super::{BidRow, rollups};
 use super::{Batch, INSERT_BIDS, INSERT_CALLS, UPSERT_BIDS, UPSERT_CALLS};
 
 pub(super) async fn write(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    // What the batch replaces, locked, so the rollups move by exactly the difference.
+    let calls_before = rollups::calls_before_postgres(&mut tx, &batch.touched()).await?;
+    let bids_before = rollups::bids_before_postgres(&mut tx, &batch.auctions()).await?;
     if !batch.calls.is_empty() {
         calls(batch).execute(&mut *tx).await?;
     }
@@ -45,6 +48,7 @@ pub(super) async fn write(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Erro
         .execute(&mut *tx)
         .await?;
     }
+    rollups::apply_postgres(&mut tx, &batch.rollups(&calls_before, &bids_before)).await?;
     tx.commit().await
 }
 

@@ -15,6 +15,7 @@ mod numbers;
 mod openapi;
 mod ping;
 mod postback_keys;
+mod reports;
 mod resources;
 mod ring_tree;
 mod routing;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .merge(resources::routes::<BlockedCaller>("blocked-callers", "Blocked callers", spec))
         .merge(routing::router(spec))
         .merge(calls::router(spec))
+        .merge(reports::router(spec))
         .merge(webhooks::router(spec))
         .merge(postback_keys::router(spec))
         .merge(invoicing::router(spec));

@@ -1,0 +1,453 @@
+//! What reports read instead of raw calls: per organization, UTC hour (of the call's
+//! start) and dimension, the sums of the calls. Whoever changes a call — the batched
+//! writer, a postback — moves the rollups in the same transaction by the difference
+//! between what the call added up to before and after, so reports are exact to the cent
+//! and writing the same row twice (a retried batch, a replayed spool) moves nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use uuid::Uuid;
+
+use super::{BidRow, CallRow, Status, query::CallRecord};
+use crate::accounts::OrgId;
+
+/// What a rollup row sums calls by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    /// Every call of the organization (one key, `""`).
+    All,
+    Campaign,
+    Publisher,
+    /// The buyer the call connected to; its bids count for the buyers that made them.
+    Buyer,
+    /// Likewise per target.
+    Target,
+    /// The tracking number dialed.
+    Number,
+    /// The caller's state or province (`caller.state`), from the number's area.
+    CallerState,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 7] = [
+        Dimension::All,
+        Dimension::Campaign,
+        Dimension::Publisher,
+        Dimension::Buyer,
+        Dimension::Target,
+        Dimension::Number,
+        Dimension::CallerState,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::All => "all",
+            Dimension::Campaign => "campaign",
+            Dimension::Publisher => "publisher",
+            Dimension::Buyer => "buyer",
+            Dimension::Target => "target",
+            Dimension::Number => "number",
+            Dimension::CallerState => "caller_state",
+        }
+    }
+}
+
+/// The sums a rollup row keeps; reports derive rates and averages from them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sums {
+    pub calls: i64,
+    /// Answered by a buyer.
+    pub connected: i64,
+    pub converted: i64,
+    pub duplicates: i64,
+    pub rejected: i64,
+    /// Ended without a buyer answering, not rejected (failed or abandoned).
+    pub no_answer: i64,
+    pub revenue_cents: i64,
+    pub payout_cents: i64,
+    pub talk_ms: i64,
+    /// Buyers pinged (RTB).
+    pub pings: i64,
+    /// Pings answered with a bid.
+    pub bids: i64,
+    pub bids_won: i64,
+    /// What those bids offered, summed.
+    pub bid_cents: i64,
+}
+
+impl Sums {
+    pub fn add(&mut self, other: &Sums, sign: i64) {
+        self.calls += sign * other.calls;
+        self.connected += sign * other.connected;
+        self.converted += sign * other.converted;
+        self.duplicates += sign * other.duplicates;
+        self.rejected += sign * other.rejected;
+        self.no_answer += sign * other.no_answer;
+        self.revenue_cents += sign * other.revenue_cents;
+        self.payout_cents += sign * other.payout_cents;
+        self.talk_ms += sign * other.talk_ms;
+        self.pings += sign * other.pings;
+        self.bids += sign * other.bids;
+        self.bids_won += sign * other.bids_won;
+        self.bid_cents += sign * other.bid_cents;
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == Sums::default()
+    }
+
+    /// What the call itself adds (its bids aside).
+    fn of_call(call: &CallRow) -> Sums {
+        Sums {
+            calls: 1,
+            connected: call.answered_at.is_some().into(),
+            converted: call.converted.into(),
+            duplicates: call.duplicate.into(),
+            rejected: (call.status == Status::Rejected).into(),
+            no_answer: matches!(call.status, Status::Failed | Status::Abandoned).into(),
+            revenue_cents: call.revenue_cents,
+            payout_cents: call.payout_cents,
+            talk_ms: call.talk_ms.unwrap_or(0),
+            ..Sums::default()
+        }
+    }
+
+    /// What one row of a call's auction adds: a ping, and a bid if the buyer made one
+    /// (a static target's price is no bid).
+    fn of_bid(bid: &BidFacts) -> Sums {
+        let bid_cents = bid.bid_cents.filter(|_| bid.pinged);
+        Sums {
+            pings: bid.pinged.into(),
+            bids: bid_cents.is_some().into(),
+            bids_won: (bid.won && bid_cents.is_some()).into(),
+            bid_cents: bid_cents.unwrap_or(0),
+            ..Sums::default()
+        }
+    }
+}
+
+/// What rollups count of one row of a call's auction.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct BidFacts {
+    pub buyer_id: Uuid,
+    pub target_id: Uuid,
+    pub pinged: bool,
+    pub bid_cents: Option<i64>,
+    pub won: bool,
+}
+
+impl From<&BidRow> for BidFacts {
+    fn from(bid: &BidRow) -> BidFacts {
+        BidFacts {
+            buyer_id: bid.buyer_id,
+            target_id: bid.target_id,
+            pinged: bid.pinged_at.is_some(),
+            bid_cents: bid.bid_cents,
+            won: bid.won,
+        }
+    }
+}
+
+/// A rollup row's key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub org: OrgId,
+    pub dimension: Dimension,
+    /// The UTC hour the calls started in.
+    pub hour: DateTime<Utc>,
+    /// The id or state; `""` for [`Dimension::All`] and for calls without one.
+    pub key: String,
+}
+
+/// The hour `at` falls in.
+pub fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(TimeDelta::hours(1)).unwrap_or(at)
+}
+
+fn id(id: Option<Uuid>) -> String {
+    id.map(|id| id.to_string()).unwrap_or_default()
+}
+
+/// Changes to rollups, summed per row.
+#[derive(Debug, Default)]
+pub struct Deltas(HashMap<Key, Sums>);
+
+impl Deltas {
+    fn add(&mut self, call: &CallRow, dimension: Dimension, key: String, sums: &Sums, sign: i64) {
+        let key = Key { org: call.org, dimension, hour: hour_of(call.started_at), key };
+        self.0.entry(key).or_default().add(sums, sign);
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) what `call` adds up to, its auction aside.
+    pub fn call(&mut self, call: &CallRow, sign: i64) {
+        let sums = Sums::of_call(call);
+        self.shared(call, &sums, sign);
+        self.add(call, Dimension::Buyer, id(call.buyer_id), &sums, sign);
+        self.add(call, Dimension::Target, id(call.target_id), &sums, sign);
+    }
+
+    /// Adds or takes away what `call`'s auction `bids` add up to: to the call's own
+    /// dimensions, and to each bid's buyer and target.
+    pub fn bids<'a>(
+        &mut self,
+        call: &CallRow,
+        bids: impl IntoIterator<Item = &'a BidFacts>,
+        sign: i64,
+    ) {
+        for bid in bids {
+            let sums = Sums::of_bid(bid);
+            if sums.is_zero() {
+                continue;
+            }
+            self.shared(call, &sums, sign);
+            self.add(call, Dimension::Buyer, bid.buyer_id.to_string(), &sums, sign);
+            self.add(call, Dimension::Target, bid.target_id.to_string(), &sums, sign);
+        }
+    }
+
+    /// The dimensions a call and its bids count in alike.
+    fn shared(&mut self, call: &CallRow, sums: &Sums, sign: i64) {
+        let state = call.tags.get("caller.state").cloned().unwrap_or_default();
+        self.add(call, Dimension::All, String::new(), sums, sign);
+        self.add(call, Dimension::Campaign, call.campaign_id.to_string(), sums, sign);
+        self.add(call, Dimension::Publisher, id(call.publisher_id), sums, sign);
+        self.add(call, Dimension::Number, id(call.number_id), sums, sign);
+        self.add(call, Dimension::CallerState, state, sums, sign);
+    }
+
+    /// The rows that change, in key order (every writer locks rollup rows in one order).
+    pub fn into_sorted(self) -> Vec<(Key, Sums)> {
+        let mut rows: Vec<(Key, Sums)> =
+            self.0.into_iter().filter(|(_, sums)| !sums.is_zero()).collect();
+        rows.sort_by(|(a, _), (b, _)| a.cmp(b));
+        rows
+    }
+}
+
+/// The rows of `calls` named by `ids`, locked until the transaction ends (so a postback
+/// and the writer never both move the rollups from the same old row).
+pub async fn calls_before_postgres(
+    tx: &mut sqlx::PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, CallRow>, sqlx::Error> {
+    let rows: Vec<CallRecord> =
+        sqlx::query_as("SELECT * FROM calls WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?;
+    Ok(rows.into_iter().map(CallRow::from).map(|row| (row.id, row)).collect())
+}
+
+/// The auctions of the calls `ids` as the database has them.
+pub async fn bids_before_postgres(
+    tx: &mut sqlx::PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<BidFacts>>, sqlx::Error> {
+    let rows: Vec<BidColumns> = sqlx::query_as(
+        "SELECT call_id, buyer_id, target_id, pinged_at IS NOT NULL, bid_cents, won FROM bids \
+         WHERE call_id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(group_bids(rows))
+}
+
+/// The rows of `calls` named by `ids` (the writer's transaction holds SQLite's one write
+/// lock already).
+pub async fn calls_before_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, CallRow>, sqlx::Error> {
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(SQLITE_IDS) {
+        let mut query = sqlx::QueryBuilder::new("SELECT * FROM calls WHERE id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows: Vec<CallRecord> = query.build_query_as().fetch_all(&mut *tx).await?;
+        found.extend(rows.into_iter().map(CallRow::from).map(|row| (row.id, row)));
+    }
+    Ok(found)
+}
+
+pub async fn bids_before_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<BidFacts>>, sqlx::Error> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(SQLITE_IDS) {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT call_id, buyer_id, target_id, pinged_at IS NOT NULL, bid_cents, won FROM bids \
+             WHERE call_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let found: Vec<BidColumns> = query.build_query_as().fetch_all(&mut *tx).await?;
+        rows.extend(found);
+    }
+    Ok(group_bids(rows))
+}
+
+/// A call's id and what [`BidFacts`] holds, as `bids` has them.
+type BidColumns = (Uuid, Uuid, Uuid, bool, Option<i64>, bool);
+
+/// Ids per statement on SQLite (its limit on parameters is 32,766).
+const SQLITE_IDS: usize = 500;
+
+fn group_bids(rows: Vec<BidColumns>) -> HashMap<Uuid, Vec<BidFacts>> {
+    let mut bids: HashMap<Uuid, Vec<BidFacts>> = HashMap::new();
+    for (call, buyer_id, target_id, pinged, bid_cents, won) in rows {
+        bids.entry(call).or_default().push(BidFacts {
+            buyer_id,
+            target_id,
+            pinged,
+            bid_cents,
+            won,
+        });
+    }
+    bids
+}
+
+const UPSERT: &str = " ON CONFLICT (organization_id, dimension, hour, key) DO UPDATE SET \
+    calls = call_rollups.calls + excluded.calls, \
+    connected = call_rollups.connected + excluded.connected, \
+    converted = call_rollups.converted + excluded.converted, \
+    duplicates = call_rollups.duplicates + excluded.duplicates, \
+    rejected = call_rollups.rejected + excluded.rejected, \
+    no_answer = call_rollups.no_answer + excluded.no_answer, \
+    revenue_cents = call_rollups.revenue_cents + excluded.revenue_cents, \
+    payout_cents = call_rollups.payout_cents + excluded.payout_cents, \
+    talk_ms = call_rollups.talk_ms + excluded.talk_ms, \
+    pings = call_rollups.pings + excluded.pings, \
+    bids = call_rollups.bids + excluded.bids, \
+    bids_won = call_rollups.bids_won + excluded.bids_won, \
+    bid_cents = call_rollups.bid_cents + excluded.bid_cents";
+
+const COLUMNS: &str = "organization_id, dimension, hour, key, calls, connected, converted, \
+    duplicates, rejected, no_answer, revenue_cents, payout_cents, talk_ms, pings, bids, \
+    bids_won, bid_cents";
+
+/// Moves the rollups by `rows` (from [`Deltas::into_sorted`]), in their order.
+pub async fn apply_postgres(
+    tx: &mut sqlx::PgConnection,
+    rows: &[(Key, Sums)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let sums = (5..=17).map(|i| format!("${i}::int8[]")).collect::<Vec<_>>().join(", ");
+        format!(
+            "INSERT INTO call_rollups ({COLUMNS}) SELECT {COLUMNS} FROM \
+             UNNEST($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], {sums}) WITH ORDINALITY \
+             AS r({COLUMNS}, place) ORDER BY place{UPSERT}"
+        )
+    });
+    let sum = |f: fn(&Sums) -> i64| rows.iter().map(|(_, s)| f(s)).collect::<Vec<i64>>();
+    sqlx::query(SQL.as_str())
+        .bind(rows.iter().map(|(k, _)| k.org.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.dimension.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.hour).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(k, _)| k.key.as_str()).collect::<Vec<_>>())
+        .bind(sum(|s| s.calls))
+        .bind(sum(|s| s.connected))
+        .bind(sum(|s| s.converted))
+        .bind(sum(|s| s.duplicates))
+        .bind(sum(|s| s.rejected))
+        .bind(sum(|s| s.no_answer))
+        .bind(sum(|s| s.revenue_cents))
+        .bind(sum(|s| s.payout_cents))
+        .bind(sum(|s| s.talk_ms))
+        .bind(sum(|s| s.pings))
+        .bind(sum(|s| s.bids))
+        .bind(sum(|s| s.bids_won))
+        .bind(sum(|s| s.bid_cents))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Moves the rollups by `rows`, in their order, on SQLite.
+pub async fn apply_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    rows: &[(Key, Sums)],
+) -> Result<(), sqlx::Error> {
+    // 17 parameters a row.
+    for chunk in rows.chunks(100) {
+        let mut query = sqlx::QueryBuilder::new(format!("INSERT INTO call_rollups ({COLUMNS}) "));
+        query.push_values(chunk, |mut row, (key, s)| {
+            row.push_bind(key.org)
+                .push_bind(key.dimension.as_str())
+                .push_bind(key.hour)
+                .push_bind(key.key.as_str())
+                .push_bind(s.calls)
+                .push_bind(s.connected)
+                .push_bind(s.converted)
+                .push_bind(s.duplicates)
+                .push_bind(s.rejected)
+                .push_bind(s.no_answer)
+                .push_bind(s.revenue_cents)
+                .push_bind(s.payout_cents)
+                .push_bind(s.talk_ms)
+                .push_bind(s.pings)
+                .push_bind(s.bids)
+                .push_bind(s.bids_won)
+                .push_bind(s.bid_cents);
+        });
+        query.push(UPSERT);
+        query.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// An auction as the database holds it once `rows` are upserted over `before`: a target
+/// already there keeps what its ping said and takes the new outcome (see the writer's
+/// `UPSERT_BIDS`); a new target comes whole.
+pub fn upserted(before: &[BidFacts], rows: &[BidRow]) -> Vec<BidFacts> {
+    let mut after: Vec<BidFacts> = before.to_vec();
+    for row in rows {
+        match after.iter_mut().find(|b| b.target_id == row.target_id) {
+            Some(held) => held.won = row.won,
+            None => after.push(BidFacts::from(row)),
+        }
+    }
+    after
+}
+
+/// A connection of either backend inside a transaction, for code written once for both
+/// (`with_pool!`).
+pub enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl<'a> From<&'a mut sqlx::SqliteConnection> for Conn<'a> {
+    fn from(conn: &'a mut sqlx::SqliteConnection) -> Self {
+        Conn::Sqlite(conn)
+    }
+}
+
+impl<'a> From<&'a mut sqlx::PgConnection> for Conn<'a> {
+    fn from(conn: &'a mut sqlx::PgConnection) -> Self {
+        Conn::Postgres(conn)
+    }
+}
+
+/// Moves the rollups by what changing `before` into `after` changes (a postback).
+pub async fn adjust(conn: Conn<'_>, before: &CallRow, after: &CallRow) -> Result<(), sqlx::Error> {
+    let mut deltas = Deltas::default();
+    deltas.call(before, -1);
+    deltas.call(after, 1);
+    let rows = deltas.into_sorted();
+    match conn {
+        Conn::Sqlite(conn) => apply_sqlite(conn, &rows).await,
+        Conn::Postgres(conn) => apply_postgres(conn, &rows).await,
+    }
+}
