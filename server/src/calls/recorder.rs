@@ -24,6 +24,7 @@ use super::{
     money::{self, Terms},
     outbox::Notice,
     recent::Recent,
+    rollups::{self, BidFacts, CallFacts},
     writer::{Write, Writer},
 };
 use crate::{
@@ -138,6 +139,10 @@ struct Live {
     next_notice: i64,
     started: Option<Instant>,
     answered: Option<Instant>,
+    /// What the rollups count of the call as last handed to the writer, and of its
+    /// auction: each change carries what it replaces, so the writer reads nothing back.
+    saved: Option<CallFacts>,
+    saved_bids: Vec<BidFacts>,
 }
 
 struct State {
@@ -167,12 +172,23 @@ impl Live {
     }
 }
 
-/// Writes the call's row as it is now, with the webhook events the change makes (and,
-/// once it ended, the buyers pinged for it), and shows it to live views.
-fn save(writer: &Writer, feed: &LiveFeed, row: &CallRow, notices: Vec<Notice>, pings: Option<i64>) {
-    writer.send(Write::Call { row: Box::new(row.clone()), notices, pings });
-    // Nobody watching is fine.
-    let _ = feed.send(Arc::new(row.clone()));
+impl Live {
+    /// Writes the call's row as it is now, with the webhook events the change makes (and,
+    /// once it ended, the buyers pinged for it), and shows it to live views.
+    fn save(&mut self, writer: &Writer, feed: &LiveFeed, notices: Vec<Notice>, pings: Option<i64>) {
+        let before = self.saved.replace(CallFacts::from(&self.row));
+        writer.send(Write::Call { row: Box::new(self.row.clone()), before, notices, pings });
+        // Nobody watching is fine.
+        let _ = feed.send(Arc::new(self.row.clone()));
+    }
+
+    /// Writes the call's auction as it is now.
+    fn save_bids(&mut self, writer: &Writer) {
+        let before = std::mem::take(&mut self.saved_bids);
+        self.saved_bids = rollups::upserted(&before, &self.bids);
+        let call = CallFacts::from(&self.row);
+        writer.send(Write::Bids { call, rows: self.bids.clone(), before });
+    }
 }
 
 fn wall(at: std::time::SystemTime) -> DateTime<Utc> {
@@ -225,9 +241,11 @@ impl State {
             next_notice: 0,
             started: None,
             answered: None,
+            saved: None,
+            saved_bids: Vec::new(),
         };
         let incoming = live.notices(&[webhooks::Event::CallIncoming], None);
-        save(&self.writer, &self.feed, &live.row, incoming, None);
+        live.save(&self.writer, &self.feed, incoming, None);
         self.live.insert(edge_call, live);
         if let Some((_, events)) = self.waiting.remove(&edge_call) {
             for event in events {
@@ -261,10 +279,9 @@ impl State {
         live.bids = decided.bids;
         live.holding = vec![true; decided.legs.len()];
         live.legs = decided.legs;
-        let call = live.row.id;
-        self.writer.send(Write::Bids(call, live.bids.clone()));
+        live.save_bids(&self.writer);
         let notices = live.notices(&events, None);
-        save(&self.writer, &self.feed, &live.row, notices, None);
+        live.save(&self.writer, &self.feed, notices, None);
         self.timeline(decided.edge_call, decided.events);
     }
 
@@ -316,7 +333,7 @@ impl State {
                     if std::mem::replace(&mut live.holding[*leg], false) {
                         self.counters.release(l.target.id, live.row.id);
                     }
-                    self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
+                    live.save_bids(&self.writer);
                 }
                 (
                     "leg.failed",
@@ -356,8 +373,8 @@ impl State {
                     &[webhooks::Event::CallAnswered, webhooks::Event::BidWon],
                     won.as_ref(),
                 );
-                save(&self.writer, &self.feed, &live.row, notices, None);
-                self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
+                live.save(&self.writer, &self.feed, notices, None);
+                live.save_bids(&self.writer);
                 ("bridged", json!({"leg": leg, "target_id": target_of(&live.legs, *leg)}))
             }
             EventKind::Ended { cause } => {
@@ -416,7 +433,7 @@ impl State {
             live.row.revenue_cents = settled.revenue_cents;
             live.row.payout_cents = settled.payout_cents;
         }
-        self.writer.send(Write::Bids(live.row.id, live.bids.clone()));
+        live.save_bids(&self.writer);
         let events: &[webhooks::Event] = if live.row.converted {
             &[webhooks::Event::CallCompleted, webhooks::Event::CallConverted]
         } else {
@@ -424,7 +441,7 @@ impl State {
         };
         let notices = live.notices(events, None);
         let pings = live.bids.iter().filter(|bid| bid.pinged_at.is_some() && !bid.reused).count();
-        save(&self.writer, &self.feed, &live.row, notices, Some(pings as i64));
+        live.save(&self.writer, &self.feed, notices, Some(pings as i64));
     }
 
     /// A call still live when the recorder stops: its node is going away.

@@ -1,19 +1,22 @@
 //! What reports read instead of raw calls: per organization, UTC hour (of the call's
-//! start) and dimension, the sums of the calls. Whoever changes a call — the batched
-//! writer, a postback — moves the rollups in the same transaction by the difference
-//! between what the call added up to before and after, so reports are exact to the cent
-//! and writing the same row twice (a retried batch, a replayed spool) moves nothing.
+//! start) and dimension, the sums of the calls. Whoever changes a call moves the rollups
+//! in the same transaction by the difference between what the call added up to before
+//! and after, so reports are exact to the cent: the recorder hands the writer each change
+//! with what it replaces (the writer reads nothing back; a failed batch rolls back whole
+//! and is written again), and a postback reads the row it changes under its lock.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::{BidRow, CallRow, Status, query::CallRecord};
+use super::{BidRow, CallRow, Status};
 use crate::accounts::OrgId;
 
 /// What a rollup row sums calls by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Dimension {
     /// Every call of the organization (one key, `""`).
     All,
@@ -98,10 +101,10 @@ impl Sums {
     }
 
     /// What the call itself adds (its bids aside).
-    fn of_call(call: &CallRow) -> Sums {
+    fn of_call(call: &CallFacts) -> Sums {
         Sums {
             calls: 1,
-            connected: call.answered_at.is_some().into(),
+            connected: call.answered.into(),
             converted: call.converted.into(),
             duplicates: call.duplicate.into(),
             rejected: (call.status == Status::Rejected).into(),
@@ -127,8 +130,53 @@ impl Sums {
     }
 }
 
+/// What rollups count of a call: where it counts, and its own figures.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CallFacts {
+    pub id: Uuid,
+    pub org: OrgId,
+    pub started_at: DateTime<Utc>,
+    pub campaign_id: Uuid,
+    pub publisher_id: Option<Uuid>,
+    pub number_id: Option<Uuid>,
+    pub buyer_id: Option<Uuid>,
+    pub target_id: Option<Uuid>,
+    /// The `caller.state` tag.
+    pub caller_state: Option<String>,
+    pub status: Status,
+    pub answered: bool,
+    pub converted: bool,
+    pub duplicate: bool,
+    pub revenue_cents: i64,
+    pub payout_cents: i64,
+    pub talk_ms: Option<i64>,
+}
+
+impl From<&CallRow> for CallFacts {
+    fn from(call: &CallRow) -> CallFacts {
+        CallFacts {
+            id: call.id,
+            org: call.org,
+            started_at: call.started_at,
+            campaign_id: call.campaign_id,
+            publisher_id: call.publisher_id,
+            number_id: call.number_id,
+            buyer_id: call.buyer_id,
+            target_id: call.target_id,
+            caller_state: call.tags.get("caller.state").cloned(),
+            status: call.status,
+            answered: call.answered_at.is_some(),
+            converted: call.converted,
+            duplicate: call.duplicate,
+            revenue_cents: call.revenue_cents,
+            payout_cents: call.payout_cents,
+            talk_ms: call.talk_ms,
+        }
+    }
+}
+
 /// What rollups count of one row of a call's auction.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BidFacts {
     pub buyer_id: Uuid,
     pub target_id: Uuid,
@@ -150,7 +198,9 @@ impl From<&BidRow> for BidFacts {
 }
 
 /// A rollup row's key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Key {
     pub org: OrgId,
     pub dimension: Dimension,
@@ -174,13 +224,13 @@ fn id(id: Option<Uuid>) -> String {
 pub struct Deltas(HashMap<Key, Sums>);
 
 impl Deltas {
-    fn add(&mut self, call: &CallRow, dimension: Dimension, key: String, sums: &Sums, sign: i64) {
+    fn add(&mut self, call: &CallFacts, dimension: Dimension, key: String, sums: &Sums, sign: i64) {
         let key = Key { org: call.org, dimension, hour: hour_of(call.started_at), key };
         self.0.entry(key).or_default().add(sums, sign);
     }
 
     /// Adds (`sign` 1) or takes away (-1) what `call` adds up to, its auction aside.
-    pub fn call(&mut self, call: &CallRow, sign: i64) {
+    pub fn call(&mut self, call: &CallFacts, sign: i64) {
         let sums = Sums::of_call(call);
         self.shared(call, &sums, sign);
         self.add(call, Dimension::Buyer, id(call.buyer_id), &sums, sign);
@@ -191,7 +241,7 @@ impl Deltas {
     /// dimensions, and to each bid's buyer and target.
     pub fn bids<'a>(
         &mut self,
-        call: &CallRow,
+        call: &CallFacts,
         bids: impl IntoIterator<Item = &'a BidFacts>,
         sign: i64,
     ) {
@@ -207,8 +257,8 @@ impl Deltas {
     }
 
     /// The dimensions a call and its bids count in alike.
-    fn shared(&mut self, call: &CallRow, sums: &Sums, sign: i64) {
-        let state = call.tags.get("caller.state").cloned().unwrap_or_default();
+    fn shared(&mut self, call: &CallFacts, sums: &Sums, sign: i64) {
+        let state = call.caller_state.clone().unwrap_or_default();
         self.add(call, Dimension::All, String::new(), sums, sign);
         self.add(call, Dimension::Campaign, call.campaign_id.to_string(), sums, sign);
         self.add(call, Dimension::Publisher, id(call.publisher_id), sums, sign);
@@ -223,96 +273,6 @@ impl Deltas {
         rows.sort_by(|(a, _), (b, _)| a.cmp(b));
         rows
     }
-}
-
-/// The rows of `calls` named by `ids`, locked until the transaction ends (so a postback
-/// and the writer never both move the rollups from the same old row).
-pub async fn calls_before_postgres(
-    tx: &mut sqlx::PgConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, CallRow>, sqlx::Error> {
-    let rows: Vec<CallRecord> =
-        sqlx::query_as("SELECT * FROM calls WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-            .bind(ids)
-            .fetch_all(&mut *tx)
-            .await?;
-    Ok(rows.into_iter().map(CallRow::from).map(|row| (row.id, row)).collect())
-}
-
-/// The auctions of the calls `ids` as the database has them.
-pub async fn bids_before_postgres(
-    tx: &mut sqlx::PgConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<BidFacts>>, sqlx::Error> {
-    let rows: Vec<BidColumns> = sqlx::query_as(
-        "SELECT call_id, buyer_id, target_id, pinged_at IS NOT NULL, bid_cents, won FROM bids \
-         WHERE call_id = ANY($1)",
-    )
-    .bind(ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    Ok(group_bids(rows))
-}
-
-/// The rows of `calls` named by `ids` (the writer's transaction holds SQLite's one write
-/// lock already).
-pub async fn calls_before_sqlite(
-    tx: &mut sqlx::SqliteConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, CallRow>, sqlx::Error> {
-    let mut found = HashMap::new();
-    for chunk in ids.chunks(SQLITE_IDS) {
-        let mut query = sqlx::QueryBuilder::new("SELECT * FROM calls WHERE id IN (");
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        let rows: Vec<CallRecord> = query.build_query_as().fetch_all(&mut *tx).await?;
-        found.extend(rows.into_iter().map(CallRow::from).map(|row| (row.id, row)));
-    }
-    Ok(found)
-}
-
-pub async fn bids_before_sqlite(
-    tx: &mut sqlx::SqliteConnection,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<BidFacts>>, sqlx::Error> {
-    let mut rows = Vec::new();
-    for chunk in ids.chunks(SQLITE_IDS) {
-        let mut query = sqlx::QueryBuilder::new(
-            "SELECT call_id, buyer_id, target_id, pinged_at IS NOT NULL, bid_cents, won FROM bids \
-             WHERE call_id IN (",
-        );
-        let mut list = query.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        let found: Vec<BidColumns> = query.build_query_as().fetch_all(&mut *tx).await?;
-        rows.extend(found);
-    }
-    Ok(group_bids(rows))
-}
-
-/// A call's id and what [`BidFacts`] holds, as `bids` has them.
-type BidColumns = (Uuid, Uuid, Uuid, bool, Option<i64>, bool);
-
-/// Ids per statement on SQLite (its limit on parameters is 32,766).
-const SQLITE_IDS: usize = 500;
-
-fn group_bids(rows: Vec<BidColumns>) -> HashMap<Uuid, Vec<BidFacts>> {
-    let mut bids: HashMap<Uuid, Vec<BidFacts>> = HashMap::new();
-    for (call, buyer_id, target_id, pinged, bid_cents, won) in rows {
-        bids.entry(call).or_default().push(BidFacts {
-            buyer_id,
-            target_id,
-            pinged,
-            bid_cents,
-            won,
-        });
-    }
-    bids
 }
 
 const UPSERT: &str = " ON CONFLICT (organization_id, dimension, hour, key) DO UPDATE SET \
@@ -407,14 +367,14 @@ pub async fn apply_sqlite(
     Ok(())
 }
 
-/// An auction as the database holds it once `rows` are upserted over `before`: a target
-/// already there keeps what its ping said and takes the new outcome (see the writer's
-/// `UPSERT_BIDS`); a new target comes whole.
+/// An auction as the database holds it once `rows` are upserted over `before`: each row
+/// replaces its target's whole (see the writer's `UPSERT_BIDS`); a target no row names
+/// stays as it was.
 pub fn upserted(before: &[BidFacts], rows: &[BidRow]) -> Vec<BidFacts> {
     let mut after: Vec<BidFacts> = before.to_vec();
     for row in rows {
         match after.iter_mut().find(|b| b.target_id == row.target_id) {
-            Some(held) => held.won = row.won,
+            Some(held) => *held = BidFacts::from(row),
             None => after.push(BidFacts::from(row)),
         }
     }
@@ -443,8 +403,8 @@ impl<'a> From<&'a mut sqlx::PgConnection> for Conn<'a> {
 /// Moves the rollups by what changing `before` into `after` changes (a postback).
 pub async fn adjust(conn: Conn<'_>, before: &CallRow, after: &CallRow) -> Result<(), sqlx::Error> {
     let mut deltas = Deltas::default();
-    deltas.call(before, -1);
-    deltas.call(after, 1);
+    deltas.call(&before.into(), -1);
+    deltas.call(&after.into(), 1);
     let rows = deltas.into_sorted();
     match conn {
         Conn::Sqlite(conn) => apply_sqlite(conn, &rows).await,

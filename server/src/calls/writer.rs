@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::leases::Windows;
 use super::outbox::Notice;
-use super::rollups::{self, BidFacts, Deltas};
+use super::rollups::{self, BidFacts, CallFacts, Deltas};
 use super::usage::{Usage, call_usage};
 use super::{BidRow, CallRow, Event, spool::Spool};
 use crate::db::{
@@ -35,13 +35,15 @@ pub enum Write {
     /// change makes for webhooks (written in the same transaction: the outbox).
     Call {
         row: Box<CallRow>,
+        /// What the rollups counted of the row this one replaces (`None` for the first).
+        before: Option<CallFacts>,
         notices: Vec<Notice>,
         /// Once the call ended: the buyers pinged for it (reused bids not counted). Its
         /// usage, this and its minutes, is written with its final row.
         pings: Option<i64>,
     },
-    /// The call's auction as it is now.
-    Bids(Uuid, Vec<BidRow>),
+    /// The call's auction as it is now, and what the rollups counted of it before.
+    Bids { call: CallFacts, rows: Vec<BidRow>, before: Vec<BidFacts> },
     /// Steps of the call's timeline, numbered from `first_seq`.
     Events { call: Uuid, first_seq: i64, events: Vec<Event> },
     /// The target took a call in this window.
@@ -132,7 +134,10 @@ impl Write {
                     + row.tags.iter().map(|(k, v)| k.len() + v.len() + 48).sum::<usize>()
                     + notices.len() * NOTICE
             }
-            Write::Bids(_, bids) => bids.len() * (std::mem::size_of::<BidRow>() + 64),
+            Write::Bids { rows, before, .. } => {
+                rows.len() * (std::mem::size_of::<BidRow>() + 64)
+                    + before.len() * std::mem::size_of::<BidFacts>()
+            }
             Write::Events { events, .. } => events.len() * (std::mem::size_of::<Event>() + 256),
             Write::Taken { bucket, .. } => bucket.len(),
             Write::LeaseUsed { .. } => 48,
@@ -222,6 +227,8 @@ struct Batch {
     taken: Vec<((Uuid, Period, String), i64)>,
     /// Calls taken from leases, summed per lease, in one order likewise.
     leased: Vec<((Uuid, Uuid, Windows), i64)>,
+    /// How the changes move the rollups, summed per row, in key order likewise.
+    rollups: Vec<(rollups::Key, rollups::Sums)>,
 }
 
 impl Batch {
@@ -231,9 +238,14 @@ impl Batch {
         let mut bids_at: HashMap<Uuid, usize> = HashMap::new();
         let mut taken: HashMap<(Uuid, Period, String), i64> = HashMap::new();
         let mut leased: HashMap<(Uuid, Uuid, Windows), i64> = HashMap::new();
+        let mut deltas = Deltas::default();
         for write in writes {
             match write {
-                Write::Call { row, notices, pings } => {
+                Write::Call { row, before, notices, pings } => {
+                    if let Some(before) = &before {
+                        deltas.call(before, -1);
+                    }
+                    deltas.call(&CallFacts::from(&*row), 1);
                     batch.notices.extend(notices);
                     if let Some(pings) = pings {
                         batch.usage.extend(call_usage(&row, pings, chrono::Utc::now()));
@@ -246,13 +258,17 @@ impl Batch {
                         }
                     }
                 }
-                Write::Bids(call, rows) => match bids_at.get(&call) {
-                    Some(&index) => batch.bids[index].1 = rows,
-                    None => {
-                        bids_at.insert(call, batch.bids.len());
-                        batch.bids.push((call, rows));
+                Write::Bids { call, rows, before } => {
+                    deltas.bids(&call, &before, -1);
+                    deltas.bids(&call, &rollups::upserted(&before, &rows), 1);
+                    match bids_at.get(&call.id) {
+                        Some(&index) => batch.bids[index].1 = rows,
+                        None => {
+                            bids_at.insert(call.id, batch.bids.len());
+                            batch.bids.push((call.id, rows));
+                        }
                     }
-                },
+                }
                 Write::Events { call, first_seq, events } => batch.events.extend(
                     events
                         .into_iter()
@@ -273,6 +289,7 @@ impl Batch {
             .sort_by(|(a, _), (b, _)| (a.0, a.1.as_str(), &a.2).cmp(&(b.0, b.1.as_str(), &b.2)));
         batch.leased = leased.into_iter().collect();
         batch.leased.sort_by(|(a, _), (b, _)| (a.0, a.1, &a.2.hour).cmp(&(b.0, b.1, &b.2.hour)));
+        batch.rollups = deltas.into_sorted();
         batch
     }
 
@@ -284,48 +301,6 @@ impl Batch {
             Db::Sqlite(pool) => sqlite::write(pool, self).await,
             Db::Postgres(pool) => postgres::write(pool, self).await,
         }
-    }
-}
-
-impl Batch {
-    /// The calls whose row or auction the batch writes, in id order.
-    fn touched(&self) -> Vec<Uuid> {
-        let mut ids: Vec<Uuid> =
-            self.calls.iter().map(|c| c.id).chain(self.bids.iter().map(|(id, _)| *id)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    }
-
-    /// The calls whose auction the batch writes.
-    fn auctions(&self) -> Vec<Uuid> {
-        self.bids.iter().map(|(id, _)| *id).collect()
-    }
-
-    /// How writing the batch over `calls` and `bids` (as the database holds them) moves
-    /// the rollups.
-    fn rollups(
-        &self,
-        calls: &HashMap<Uuid, CallRow>,
-        bids: &HashMap<Uuid, Vec<BidFacts>>,
-    ) -> Vec<(rollups::Key, rollups::Sums)> {
-        let mut deltas = Deltas::default();
-        let mut written: HashMap<Uuid, &CallRow> = HashMap::new();
-        for call in &self.calls {
-            if let Some(before) = calls.get(&call.id) {
-                deltas.call(before, -1);
-            }
-            deltas.call(call, 1);
-            written.insert(call.id, call);
-        }
-        for (id, rows) in &self.bids {
-            // The row comes first (the router opens a call before its auction is written).
-            let Some(call) = written.get(id).copied().or_else(|| calls.get(id)) else { continue };
-            let before = bids.get(id).map(Vec::as_slice).unwrap_or_default();
-            deltas.bids(call, before, -1);
-            deltas.bids(call, &rollups::upserted(before, rows), 1);
-        }
-        deltas.into_sorted()
     }
 }
 
@@ -347,5 +322,10 @@ const INSERT_BIDS: &str = "INSERT INTO bids (call_id, target_id, buyer_id, pinge
     http_status, bid_cents, accepted, outcome, reason, won, bid_id, destination, \
     min_duration_seconds, rank, reused) ";
 
-const UPSERT_BIDS: &str = " ON CONFLICT (call_id, target_id) DO UPDATE SET outcome = excluded.outcome, \
-    reason = excluded.reason, won = excluded.won";
+/// The auction as it is now replaces the row whole (a batch keeps only a call's last).
+const UPSERT_BIDS: &str = " ON CONFLICT (call_id, target_id) DO UPDATE SET \
+    buyer_id = excluded.buyer_id, pinged_at = excluded.pinged_at, latency_ms = excluded.latency_ms, \
+    http_status = excluded.http_status, bid_cents = excluded.bid_cents, accepted = excluded.accepted, \
+    outcome = excluded.outcome, reason = excluded.reason, won = excluded.won, \
+    bid_id = excluded.bid_id, destination = excluded.destination, \
+    min_duration_seconds = excluded.min_duration_seconds, rank = excluded.rank, reused = excluded.reused";

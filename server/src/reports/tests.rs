@@ -17,12 +17,13 @@ use crate::{
     },
     calls::{
         BidRow, CallRow, Outcome, Status,
-        rollups::Sums,
+        rollups::{self, CallFacts, Sums},
         writer::{Write, Writer},
     },
     db::{
         nodes::{self, NodeInfo},
         testing::migrated_databases,
+        with_pool,
     },
 };
 
@@ -134,10 +135,11 @@ async fn rollups_and_raw_calls_give_the_same_report() {
             numbers: ids(6),
         };
         let mut changes = 0;
+        let mut adjusted = Vec::new();
         for _ in 0..400 {
             let (mut row, bids) = call(&mut rng, &world, org, node.id);
-            // As a real call: opened ringing, its auction, then its end, sometimes in
-            // separate batches; some are adjusted afterwards (as a postback does).
+            // As the recorder writes a call: opened ringing, its auction, then its end,
+            // sometimes in separate batches; some adjusted afterwards as a postback does.
             let end = row.clone();
             row.status = Status::Ringing;
             row.answered_at = None;
@@ -147,36 +149,54 @@ async fn rollups_and_raw_calls_give_the_same_report() {
             row.payout_cents = 0;
             row.converted = false;
             row.talk_ms = None;
-            writer.send(Write::Call { row: Box::new(row), notices: Vec::new(), pings: None });
-            writer.send(Write::Bids(end.id, bids.clone()));
+            let opened = CallFacts::from(&row);
+            writer.send(Write::Call {
+                row: Box::new(row),
+                before: None,
+                notices: Vec::new(),
+                pings: None,
+            });
+            let call = CallFacts::from(&end);
+            writer.send(Write::Bids { call: call.clone(), rows: bids.clone(), before: Vec::new() });
             changes += 2;
             if rng.random_bool(0.5) {
                 written(&writer, changes).await;
             }
+            let before = rollups::upserted(&[], &bids);
             let mut final_bids = bids;
             for bid in &mut final_bids {
-                bid.bid_cents = None; // as the writer's upsert keeps the ping's own
+                bid.bid_cents = None; // the last auction written stands whole
             }
             writer.send(Write::Call {
                 row: Box::new(end.clone()),
+                before: Some(opened),
                 notices: Vec::new(),
                 pings: Some(0),
             });
-            writer.send(Write::Bids(end.id, final_bids));
+            writer.send(Write::Bids { call, rows: final_bids, before });
             changes += 2;
             if end.status == Status::Completed && rng.random_bool(0.3) {
-                let mut adjusted = end.clone();
-                adjusted.converted = !adjusted.converted;
-                adjusted.revenue_cents += 250;
-                writer.send(Write::Call {
-                    row: Box::new(adjusted),
-                    notices: Vec::new(),
-                    pings: None,
-                });
-                changes += 1;
+                adjusted.push(end);
             }
         }
         written(&writer, changes).await;
+        for before in adjusted {
+            let mut after = before.clone();
+            after.converted = !after.converted;
+            after.revenue_cents += 250;
+            with_pool!(&db, pool => {
+                let mut tx = pool.begin().await.unwrap();
+                sqlx::query("UPDATE calls SET converted = $1, revenue_cents = $2 WHERE id = $3")
+                    .bind(after.converted)
+                    .bind(after.revenue_cents)
+                    .bind(after.id)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                rollups::adjust((&mut *tx).into(), &before, &after).await.unwrap();
+                tx.commit().await.unwrap();
+            });
+        }
         let campaign = world.campaigns[0].to_string();
         let buyer = world.targets[0].1.to_string();
         for query in [

@@ -12,9 +12,6 @@ use super::{Batch, INSERT_BIDS, INSERT_CALLS, UPSERT_BIDS, UPSERT_CALLS};
 
 pub(super) async fn write(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    // What the batch replaces, locked, so the rollups move by exactly the difference.
-    let calls_before = rollups::calls_before_postgres(&mut tx, &batch.touched()).await?;
-    let bids_before = rollups::bids_before_postgres(&mut tx, &batch.auctions()).await?;
     if !batch.calls.is_empty() {
         calls(batch).execute(&mut *tx).await?;
     }
@@ -48,7 +45,7 @@ pub(super) async fn write(pool: &PgPool, batch: &Batch) -> Result<(), sqlx::Erro
         .execute(&mut *tx)
         .await?;
     }
-    rollups::apply_postgres(&mut tx, &batch.rollups(&calls_before, &bids_before)).await?;
+    rollups::apply_postgres(&mut tx, &batch.rollups).await?;
     tx.commit().await
 }
 

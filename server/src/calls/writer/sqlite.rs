@@ -14,12 +14,7 @@ pub(super) async fn write(pool: &SqlitePool, batch: &Batch) -> Result<(), sqlx::
         .iter()
         .flat_map(|(call, bids)| bids.iter().map(move |bid| (*call, bid)))
         .collect();
-    // Immediate: the transaction reads before it writes, and must not find that another
-    // connection wrote in between (SQLite would refuse the upgrade to a write).
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    // What the batch replaces, so the rollups move by exactly the difference.
-    let calls_before = rollups::calls_before_sqlite(&mut tx, &batch.touched()).await?;
-    let bids_before = rollups::bids_before_sqlite(&mut tx, &batch.auctions()).await?;
+    let mut tx = pool.begin().await?;
     for chunk in batch.calls.chunks(ROWS) {
         let mut query = QueryBuilder::new(INSERT_CALLS);
         query.push_values(chunk, |mut row, call| {
@@ -140,7 +135,7 @@ pub(super) async fn write(pool: &SqlitePool, batch: &Batch) -> Result<(), sqlx::
     }
     // One node counts in memory and holds no leases (see `calls::counters`).
     debug_assert!(batch.leased.is_empty(), "leases on SQLite");
-    rollups::apply_sqlite(&mut tx, &batch.rollups(&calls_before, &bids_before)).await?;
+    rollups::apply_sqlite(&mut tx, &batch.rollups).await?;
     tx.commit().await
 }
 
