@@ -57,26 +57,13 @@ pub fn span(at: DateTime<Utc>, grain: Grain, zone: Tz) -> String {
     let local = at.with_timezone(&zone);
     let date = local.date_naive();
     match grain {
-        Grain::Hour => local.with_minute0().format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        // The local hour: quarter hours of a +05:30 zone fall in the hour they start in.
+        Grain::Hour => local.format("%Y-%m-%dT%H:00:00%:z").to_string(),
         Grain::Day => date.format("%Y-%m-%d").to_string(),
         Grain::Week => (date - Days::new(date.weekday().num_days_from_monday().into()))
             .format("%Y-%m-%d")
             .to_string(),
         Grain::Month => date.format("%Y-%m").to_string(),
-    }
-}
-
-trait Minute0 {
-    fn with_minute0(self) -> Self;
-}
-
-impl Minute0 for DateTime<Tz> {
-    fn with_minute0(self) -> Self {
-        use chrono::Timelike;
-        self.with_minute(0)
-            .and_then(|t| t.with_second(0))
-            .and_then(|t| t.with_nanosecond(0))
-            .unwrap_or(self)
     }
 }
 
@@ -121,5 +108,24 @@ impl Names {
             keys.insert(field, shown);
         }
         keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn spans_are_read_in_the_reports_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 4, 45, 0).unwrap(); // a Monday
+        let kolkata: Tz = "Asia/Kolkata".parse().unwrap();
+        assert_eq!(span(at, Grain::Hour, kolkata), "2026-12-07T10:00:00+05:30");
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(span(at, Grain::Day, new_york), "2026-12-06");
+        assert_eq!(span(at, Grain::Week, new_york), "2026-11-30");
+        assert_eq!(span(at, Grain::Week, kolkata), "2026-12-07");
+        assert_eq!(span(at, Grain::Month, Tz::UTC), "2026-12");
     }
 }
