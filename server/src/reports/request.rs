@@ -95,6 +95,8 @@ pub struct Request {
 
 pub const DEFAULT_LIMIT: usize = 1_000;
 pub const MAX_LIMIT: usize = 10_000;
+/// Tag filters one report may have (each binds two parameters).
+const MAX_TAG_FILTERS: usize = 10;
 /// The longest range a report covers.
 const MAX_DAYS: u64 = 400;
 
@@ -228,6 +230,9 @@ fn filters(params: &HashMap<String, String>) -> Result<Filters, Invalid> {
             tags.push((tag, value.clone()));
         }
     }
+    if tags.len() > MAX_TAG_FILTERS {
+        return Err(invalid("tag", format!("at most {MAX_TAG_FILTERS} tag filters")));
+    }
     tags.sort();
     Ok(Filters {
         campaign_id: id("campaign_id")?,
@@ -315,6 +320,10 @@ mod tests {
             parse(&[("group_by", "day"), ("campaign_id", "x")]).unwrap_err().0,
             "campaign_id"
         );
+        let tags: Vec<(String, &str)> = (0..11).map(|i| (format!("tag.t{i}"), "x")).collect();
+        let mut query: Vec<(&str, &str)> = tags.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        query.push(("group_by", "day"));
+        assert_eq!(parse(&query).unwrap_err().0, "tag");
         assert!(
             parse(&[
                 ("group_by", "tag.utm_source"),
