@@ -24,15 +24,7 @@ pub struct Answer {
 }
 
 pub async fn answer(db: &Db, org: OrgId, request: &Request) -> Result<Answer, sqlx::Error> {
-    let mut answer = match rollup_plan(request) {
-        Some(plan) => {
-            Answer { rows: from_rollups(db, org, request, &plan).await?, from_rollups: true }
-        }
-        None => Answer { rows: from_calls(db, org, request).await?, from_rollups: false },
-    };
-    // A rollup row a call left (its buyer was none, then one) sums to nothing.
-    answer.rows.retain(|_, sums| *sums != Sums::default());
-    Ok(answer)
+    read(db, org, request, rollup_plan(request)).await
 }
 
 /// Where a test wants a report read from.
@@ -51,13 +43,27 @@ pub async fn answer_by(
     request: &Request,
     route: Route,
 ) -> Result<Answer, sqlx::Error> {
-    let mut answer = match route {
-        Route::Rollups => {
-            let plan = rollup_plan(request).expect("the rollups answer this request");
+    let plan = match route {
+        Route::Rollups => Some(rollup_plan(request).expect("the rollups answer this request")),
+        Route::Calls => None,
+    };
+    read(db, org, request, plan).await
+}
+
+/// Reads the rollups `plan` names, or the calls without one.
+async fn read(
+    db: &Db,
+    org: OrgId,
+    request: &Request,
+    plan: Option<Plan>,
+) -> Result<Answer, sqlx::Error> {
+    let mut answer = match plan {
+        Some(plan) => {
             Answer { rows: from_rollups(db, org, request, &plan).await?, from_rollups: true }
         }
-        Route::Calls => Answer { rows: from_calls(db, org, request).await?, from_rollups: false },
+        None => Answer { rows: from_calls(db, org, request).await?, from_rollups: false },
     };
+    // A rollup row a call left (its buyer was none, then one) sums to nothing.
     answer.rows.retain(|_, sums| *sums != Sums::default());
     Ok(answer)
 }

@@ -90,29 +90,33 @@ pub const NAMES: [&str; 18] = [
 ];
 
 impl Metrics {
+    /// Every metric, in the order of [`NAMES`].
+    pub fn values(&self) -> [f64; NAMES.len()] {
+        [
+            self.calls as f64,
+            self.connected as f64,
+            self.converted as f64,
+            self.duplicates as f64,
+            self.rejected as f64,
+            self.no_answer as f64,
+            self.revenue_cents as f64,
+            self.payout_cents as f64,
+            self.profit_cents as f64,
+            self.talk_seconds as f64,
+            self.conversion_rate,
+            self.rpc_cents as f64,
+            self.ppc_cents as f64,
+            self.acl_seconds as f64,
+            self.pings as f64,
+            self.bids as f64,
+            self.bids_won as f64,
+            self.avg_bid_cents as f64,
+        ]
+    }
+
     /// The metric called `name` (one of [`NAMES`]), for sorting.
     pub fn get(&self, name: &str) -> Option<f64> {
-        Some(match name {
-            "calls" => self.calls as f64,
-            "connected" => self.connected as f64,
-            "converted" => self.converted as f64,
-            "duplicates" => self.duplicates as f64,
-            "rejected" => self.rejected as f64,
-            "no_answer" => self.no_answer as f64,
-            "revenue_cents" => self.revenue_cents as f64,
-            "payout_cents" => self.payout_cents as f64,
-            "profit_cents" => self.profit_cents as f64,
-            "talk_seconds" => self.talk_seconds as f64,
-            "conversion_rate" => self.conversion_rate,
-            "rpc_cents" => self.rpc_cents as f64,
-            "ppc_cents" => self.ppc_cents as f64,
-            "acl_seconds" => self.acl_seconds as f64,
-            "pings" => self.pings as f64,
-            "bids" => self.bids as f64,
-            "bids_won" => self.bids_won as f64,
-            "avg_bid_cents" => self.avg_bid_cents as f64,
-            _ => return None,
-        })
+        NAMES.iter().position(|n| *n == name).map(|i| self.values()[i])
     }
 }
 
@@ -133,5 +137,10 @@ mod tests {
         assert_eq!(m.rpc_cents, 501);
         assert_eq!(m.acl_seconds, 2);
         assert_eq!(Metrics::from(&Sums::default()).conversion_rate, 0.0);
+        // The names and the values line up with what the API shows.
+        let shown = serde_json::to_value(&m).unwrap();
+        for (name, value) in NAMES.iter().zip(m.values()) {
+            assert_eq!(shown[name].as_f64(), Some(value), "{name}");
+        }
     }
 }

@@ -44,14 +44,12 @@ impl Report {
         let fields = keys::fields(groups);
         let mut out = crate::csv::row(fields.iter().map(String::as_str).chain(metrics::NAMES));
         for row in &self.rows {
-            let metrics = serde_json::to_value(&row.metrics).unwrap_or_default();
-            let text = |value: Option<&Value>| match value {
+            let keys = fields.iter().map(|f| match row.keys.get(f) {
                 Some(Value::String(text)) => text.clone(),
                 Some(Value::Null) | None => String::new(),
                 Some(other) => other.to_string(),
-            };
-            let keys = fields.iter().map(|f| text(row.keys.get(f)));
-            let values = metrics::NAMES.iter().map(|m| text(metrics.get(m)));
+            });
+            let values = row.metrics.values().map(|v| v.to_string());
             out.push_str(&crate::csv::row(keys.chain(values)));
         }
         out
@@ -67,7 +65,6 @@ pub async fn run(db: &Db, org: OrgId, request: &Request) -> Result<Report, sqlx:
     let mut rows: Vec<(Vec<String>, Row)> = answer
         .rows
         .into_iter()
-        .filter(|(_, sums)| *sums != Sums::default())
         .map(|(values, sums)| {
             totals.add(&sums, 1);
             let row =
