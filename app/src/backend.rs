@@ -21,6 +21,7 @@ use crate::{
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
+    reports::{OverviewData, ReportTable},
     roles::Role,
     status::SystemStatus,
     webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
@@ -76,6 +77,9 @@ pub trait Backend: Send + Sync + 'static {
     fn live_calls(&self) -> Answer<'_, Vec<CallSummary>>;
     fn campaign_today(&self, campaign_id: String) -> Answer<'_, TodayFigures>;
     fn campaign_dni(&self, campaign_id: String) -> Answer<'_, DniView>;
+
+    fn run_report(&self, query: String) -> Answer<'_, ReportTable>;
+    fn overview(&self, range: String, from: String, to: String) -> Answer<'_, OverviewData>;
 
     /// `name` and `status` filter when not empty.
     fn list_objects(

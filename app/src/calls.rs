@@ -140,12 +140,16 @@ pub async fn live_calls() -> Result<Vec<CallSummary>, AppError> {
     crate::backend::backend()?.live_calls().await
 }
 
-/// Dollars and cents for people: `$25.50`, `-$3.00`.
+/// Dollars and cents for people: `$25.50`, `-$3.00`, `$1,234.00`.
 pub fn dollars(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
-    format!("{sign}${}.{:02}", cents / 100, cents % 100)
+    format!("{sign}${}.{:02}", crate::reports::count((cents / 100) as i64), cents % 100)
 }
+
+/// The call log as CSV, every matching call, for the signed-in member: [`CallFilter`]'s
+/// fields as the query string.
+pub const CALLS_CSV_PATH: &str = "/export/calls.csv";
 
 /// Where live calls stream from (server-sent events of [`CallSummary`] as JSON).
 pub const LIVE_PATH: &str = "/live/calls";
@@ -159,5 +163,6 @@ mod tests {
         assert_eq!(dollars(2550), "$25.50");
         assert_eq!(dollars(5), "$0.05");
         assert_eq!(dollars(-300), "-$3.00");
+        assert_eq!(dollars(123_456_789), "$1,234,567.89");
     }
 }

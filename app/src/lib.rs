@@ -17,6 +17,7 @@ pub mod errors;
 pub mod members;
 pub mod network;
 mod pages;
+pub mod reports;
 pub use bidline_model::roles;
 pub mod settings;
 pub mod status;
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Overview />
                     <Route path=path!("calls") view=pages::Calls />
                     <Route path=path!("calls/:id") view=pages::CallDetail />
+                    <Route path=path!("reports") view=pages::Reports />
                     <Route path=path!("members") view=pages::Members />
                     <Route path=path!("api-keys") view=pages::ApiKeys />
                     <Route path=path!("audit") view=pages::AuditLog />

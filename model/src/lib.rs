@@ -3,4 +3,5 @@
 //! the hot path never links the dashboard.
 
 pub mod ping;
+pub mod reports;
 pub mod roles;

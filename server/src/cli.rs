@@ -5,9 +5,10 @@ use serde_json::json;
 
 use crate::{
     StartError,
-    accounts::{self, Role, api_keys, audit::By, orgs::Creator},
-    config::{Cli, OrgCommand, UserCommand},
+    accounts::{self, OrgId, Role, api_keys, audit::By, orgs::Creator},
+    config::{Cli, DemoCommand, OrgCommand, UserCommand},
     db::Db,
+    demo::{self, Seeding},
 };
 
 async fn open(cli: &Cli) -> Result<Db, StartError> {
@@ -55,5 +56,15 @@ pub async fn user(cli: &Cli, command: UserCommand) -> Result<(), StartError> {
     let user = accounts::users::reset_password(&db, &email, &password).await?;
     db.close().await;
     println!("{}", json!({ "user_id": user, "password": password }));
+    Ok(())
+}
+
+pub async fn demo(cli: &Cli, command: DemoCommand) -> Result<(), StartError> {
+    let DemoCommand::Seed { org_id, calls, days, seed } = command;
+    let db = open(cli).await?;
+    let org = OrgId(org_id);
+    let written = demo::seed(&db, Seeding { org, calls, days, seed }).await;
+    db.close().await;
+    println!("{}", json!({ "org_id": org, "calls": written? }));
     Ok(())
 }

@@ -327,6 +327,29 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Demonstration data.
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Subcommand)]
+pub enum DemoCommand {
+    /// Write N ended calls over the D whole days (UTC) before today into an organization's history, through
+    /// the call-record writer (a demo configuration is created first if it has no
+    /// campaign); prints {"org_id","calls"}.
+    Seed {
+        #[arg(long)]
+        org_id: uuid::Uuid,
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        calls: u64,
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3_650))]
+        days: u32,
+        /// The same seed writes the same calls (times, callers, outcomes, money).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Subcommand)]

@@ -13,6 +13,7 @@ mod cli;
 mod config;
 mod csv;
 pub mod db;
+pub mod demo;
 pub mod dni;
 pub mod e164;
 mod http;
@@ -89,6 +90,8 @@ pub enum StartError {
     Account(#[from] accounts::AccountError),
     #[error(transparent)]
     Secret(#[from] secrets::SecretError),
+    #[error("cannot seed demo calls: {0}")]
+    Seed(#[from] demo::SeedError),
 }
 
 impl StartError {
@@ -97,6 +100,7 @@ impl StartError {
         match self {
             Self::Config(_)
             | Self::Account(accounts::AccountError::Invalid { .. })
+            | Self::Seed(demo::SeedError::NoOrganization(_))
             | Self::Secret(secrets::SecretError::BadKey | secrets::SecretError::Mismatch) => {
                 ExitCode::from(2)
             }
@@ -138,6 +142,7 @@ pub fn run() -> ExitCode {
             Command::Migrate => cli::migrate(&cli).await,
             Command::Org { command } => cli::org(&cli, command).await,
             Command::User { command } => cli::user(&cli, command).await,
+            Command::Demo { command } => cli::demo(&cli, command).await,
         }
     });
     match result {

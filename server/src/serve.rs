@@ -130,6 +130,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         trusted_proxies,
         dni,
         billing,
+        records: sip.records.clone(),
     });
 
     tracing::info!(
@@ -164,6 +165,8 @@ struct Sip {
     edge: Edge,
     recording: tokio::task::JoinHandle<()>,
     flushed: crate::calls::writer::Flushed,
+    /// What waits to be written of the calls' records.
+    records: Arc<crate::db::batch::Backlog>,
 }
 
 impl Sip {
@@ -258,10 +261,11 @@ async fn start_sip(
         .await
         .map_err(|source| StartError::Sip { addr: cli.sip_addr, source })?;
     export_edge_stats(edge.stats().clone(), tasks);
-    export_backlog(writer.backlog().clone(), tasks);
+    let records = writer.backlog().clone();
+    export_backlog(records.clone(), tasks);
     let recording = inbox.spawn(events, writer, live, counters, recent.clone());
     spawn_forgetting_callers(recent, tasks);
-    Ok(Sip { edge, recording, flushed })
+    Ok(Sip { edge, recording, flushed, records })
 }
 
 /// Copies what the SIP edge refused for lack of room into `/metrics`, every second.

@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::{
+    hooks::{use_params_map, use_query_map},
+    params::ParamsMap,
+};
 
 use super::{
     api_keys::day,
@@ -12,7 +15,8 @@ use super::{
 };
 use crate::{
     calls::{
-        CallFilter, CallSummary, call_detail, campaign_today, dollars, list_calls, live_calls,
+        CALLS_CSV_PATH, CallFilter, CallSummary, call_detail, campaign_today, dollars, list_calls,
+        live_calls,
     },
     network::Kind,
 };
@@ -58,7 +62,7 @@ fn LiveCalls() -> impl IntoView {
     let calls = RwSignal::new(Vec::<CallSummary>::new());
     let first = Resource::new(|| (), |_| live_calls());
     // The stream starts once the page is live in the browser.
-    Effect::new(move |_| subscribe(calls));
+    Effect::new(move |_| follow_live_calls(move |call| calls.update(|calls| upsert(calls, call))));
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
@@ -115,9 +119,33 @@ fn LiveCalls() -> impl IntoView {
     }
 }
 
-/// Follows the server's live-call stream into `calls`; closed when the page goes.
+/// How long a page of figures waits after a call changes before it reads them again, so
+/// a burst of calls costs one read.
+const SETTLE_MS: u64 = 300;
+
+/// Bumps `changed` shortly after calls ring, connect or end (once for a burst), for pages
+/// whose figures count calls and read them again when it moves.
+pub fn bump_on_call_changes(changed: RwSignal<u64>) {
+    let pending = StoredValue::new(false);
+    follow_live_calls(move |_| {
+        if pending.get_value() {
+            return;
+        }
+        pending.set_value(true);
+        set_timeout(
+            move || {
+                pending.set_value(false);
+                changed.update(|n| *n += 1);
+            },
+            std::time::Duration::from_millis(SETTLE_MS),
+        );
+    });
+}
+
+/// Hands every change the server's live-call stream reports to `on_call`; the stream
+/// closes when the page goes.
 #[cfg(feature = "hydrate")]
-fn subscribe(calls: RwSignal<Vec<CallSummary>>) {
+pub fn follow_live_calls(on_call: impl Fn(CallSummary) + 'static) {
     use leptos::__reexports::send_wrapper::SendWrapper;
     use wasm_bindgen::{JsCast, closure::Closure};
     use web_sys::{EventSource, MessageEvent};
@@ -126,7 +154,7 @@ fn subscribe(calls: RwSignal<Vec<CallSummary>>) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let call = event.data().as_string().and_then(|text| serde_json::from_str(&text).ok());
         if let Some(call) = call {
-            calls.update(|calls| upsert(calls, call));
+            on_call(call);
         }
     });
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -135,14 +163,19 @@ fn subscribe(calls: RwSignal<Vec<CallSummary>>) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn subscribe(_: RwSignal<Vec<CallSummary>>) {}
+pub fn follow_live_calls(_: impl Fn(CallSummary) + 'static) {}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
 
 /// A select of every object of `kind`, filled in the browser.
 #[component]
-fn Choose(kind: Kind, id: &'static str, value: RwSignal<String>) -> impl IntoView {
+pub fn Choose(kind: Kind, id: &'static str, value: RwSignal<String>) -> impl IntoView {
     let choices = objects_of(kind);
     view! {
-        <label for=id>{kind.singular().to_owned()}</label>
+        <label for=id>{capitalized(kind.singular())}</label>
         <select id=id prop:value=move || value.get() on:change=move |e| value.set(event_target_value(&e))>
             <option value="">"any"</option>
             {move || {
@@ -162,10 +195,39 @@ fn Choose(kind: Kind, id: &'static str, value: RwSignal<String>) -> impl IntoVie
 
 #[component]
 fn CallLog() -> impl IntoView {
-    let fields: [RwSignal<String>; 10] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    // The filters start as the URL gives them (a report's row or an Overview list links
+    // to the log narrowed to it).
+    let query = use_query_map();
+    let names = [
+        "from",
+        "to",
+        "campaign_id",
+        "publisher_id",
+        "buyer_id",
+        "target_id",
+        "status",
+        "converted",
+        "duplicate",
+        "caller",
+    ];
+    let fields: [RwSignal<String>; 10] = std::array::from_fn(|i| {
+        RwSignal::new(query.with_untracked(|q| q.get(names[i]).unwrap_or_default()))
+    });
     let [from, to, campaign, publisher, buyer, target, status, converted, duplicate, caller] =
         fields;
-    let filter = RwSignal::new(CallFilter::default());
+    let current = move || CallFilter {
+        from: from.get_untracked(),
+        to: to.get_untracked(),
+        campaign_id: campaign.get_untracked(),
+        publisher_id: publisher.get_untracked(),
+        buyer_id: buyer.get_untracked(),
+        target_id: target.get_untracked(),
+        status: status.get_untracked(),
+        converted: converted.get_untracked(),
+        duplicate: duplicate.get_untracked(),
+        caller: caller.get_untracked(),
+    };
+    let filter = RwSignal::new(current());
     let rows = RwSignal::new(Vec::<CallSummary>::new());
     let cursor = RwSignal::new(None::<String>);
     let page = Resource::new(move || filter.get(), |filter| list_calls(filter, None));
@@ -180,18 +242,28 @@ fn CallLog() -> impl IntoView {
     });
     let apply = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        filter.set(CallFilter {
-            from: from.get(),
-            to: to.get(),
-            campaign_id: campaign.get(),
-            publisher_id: publisher.get(),
-            buyer_id: buyer.get(),
-            target_id: target.get(),
-            status: status.get(),
-            converted: converted.get(),
-            duplicate: duplicate.get(),
-            caller: caller.get(),
-        });
+        filter.set(current());
+    };
+    let csv = move || {
+        let filter = filter.get();
+        let mut params = ParamsMap::new();
+        for (name, value) in [
+            ("from", filter.from),
+            ("to", filter.to),
+            ("campaign_id", filter.campaign_id),
+            ("publisher_id", filter.publisher_id),
+            ("buyer_id", filter.buyer_id),
+            ("target_id", filter.target_id),
+            ("status", filter.status),
+            ("converted", filter.converted),
+            ("duplicate", filter.duplicate),
+            ("caller", filter.caller),
+        ] {
+            if !value.is_empty() {
+                params.insert(name, value);
+            }
+        }
+        format!("{CALLS_CSV_PATH}{}", params.to_query_string())
     };
     let text = |id: &'static str,
                 label: &'static str,
@@ -240,7 +312,10 @@ fn CallLog() -> impl IntoView {
                         rows.set(first.items);
                         cursor.set(first.next_cursor);
                         view! {
-                            <p class="hint" id="call-log-zone">"Dates are read in " {first.time_zone} " (Settings)."</p>
+                            <p class="hint" id="call-log-zone">
+                                "Dates are read in " {first.time_zone} " (Settings). "
+                                <a href=csv id="call-log-csv" download="calls.csv">"Download CSV"</a>
+                            </p>
                             <table class="data" id="call-log">
                                 <thead>
                                     <tr>

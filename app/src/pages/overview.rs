@@ -1,42 +1,273 @@
-//! The first page after sign-in: where the organization stands, and what to do next.
+//! The first page after sign-in: where the organization stands over a range — its
+//! figures against the period before, calls and revenue over time, the campaigns,
+//! publishers and buyers that earned most — kept current as calls ring and end. Until
+//! the first call, the steps to set up instead.
 
+use bidline_model::reports::{METRICS, Unit, metric_named};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
-use crate::{auth::Viewer, roles::Permission};
+use super::{
+    calls::bump_on_call_changes,
+    chart::{BarChart, Point, short_count, short_dollars},
+    forms::{failure, loading},
+};
+use crate::{
+    auth::Viewer,
+    calls::dollars,
+    reports::{
+        OverviewData, RANGES, TopLine, as_of, calls_text, change, count, metric_text, overview,
+        whole_dollars,
+    },
+    roles::Permission,
+};
+
+/// The figures the tiles show, by metric name.
+const TILES: [&str; 8] = [
+    "calls",
+    "connected",
+    "converted",
+    "conversion_rate",
+    "revenue_cents",
+    "payout_cents",
+    "profit_cents",
+    "acl_seconds",
+];
 
 #[component]
 pub fn Overview() -> impl IntoView {
     let viewer = expect_context::<Viewer>();
+    let query = use_query_map();
+    let param = move |name: &str| query.with(|q| q.get(name).unwrap_or_default());
+    // Bumped when calls change: the figures are read again.
+    let changed = RwSignal::new(0_u64);
+    Effect::new(move |_| bump_on_call_changes(changed));
+    let data = Resource::new(
+        move || (param("range"), param("from"), param("to"), changed.get()),
+        |(range, from, to, _)| overview(range, from, to),
+    );
     let administers = viewer.role.allows(Permission::Administer);
     view! {
         <Title text=format!("{} · Bidline", viewer.org_name) />
         <h1>{viewer.org_name.clone()}</h1>
-        <p class="lede">
-            "You are signed in as " <strong>{viewer.email.clone()}</strong> ", "
-            {viewer.role.as_str()} " of this organization."
+        <RangePicker range=Signal::derive(move || param("range")) from=param("from") to=param("to") />
+        // Transition, not Suspense: the figures stay while newer ones load.
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) if data.has_calls => figures(data).into_any(),
+                    Ok(_) => setup(administers).into_any(),
+                    Err(error) => failure(&error),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RangePicker(range: Signal<String>, from: String, to: String) -> impl IntoView {
+    let current = move |name: &str| {
+        let range = range.get();
+        (range == name || (range.is_empty() && name == "today")).then_some("page")
+    };
+    view! {
+        <nav class="ranges" aria-label="Range">
+            {RANGES
+                .iter()
+                .map(|(name, label)| {
+                    view! {
+                        <a href=format!("/app?range={name}") aria-current=move || current(name)>
+                            {*label}
+                        </a>
+                    }
+                })
+                .collect_view()}
+            <form class="custom-range" method="get" action="/app">
+                <input type="hidden" name="range" value="custom" />
+                <label for="range-from">"From"</label>
+                <input id="range-from" name="from" type="date" value=from required />
+                <label for="range-to">"To"</label>
+                <input id="range-to" name="to" type="date" value=to required />
+                <button type="submit" class="secondary">"Show"</button>
+            </form>
+        </nav>
+    }
+}
+
+fn figures(data: OverviewData) -> impl IntoView {
+    let value = |values: &[f64], name: &str| {
+        METRICS.iter().position(|m| m.name == name).map_or(0.0, |i| values[i])
+    };
+    let tiles = TILES
+        .iter()
+        .map(|name| {
+            let metric = metric_named(name).expect("tiles name metrics");
+            let (now, before) = (value(&data.current, name), value(&data.previous, name));
+            let moved = change(now, before).unwrap_or_else(|| "no calls before".to_owned());
+            view! {
+                <div class="tile" data-metric=*name>
+                    <span class="tile-label">{metric.label}</span>
+                    <span class="tile-value">{tile_text(metric.unit, now)}</span>
+                    <span class="tile-change">{moved} " vs the period before"</span>
+                </div>
+            }
+        })
+        .collect_view();
+    let calls: Vec<Point> = data
+        .series
+        .iter()
+        .map(|p| Point { label: p.label.clone(), value: p.calls as f64 })
+        .collect();
+    let revenue: Vec<Point> = data
+        .series
+        .iter()
+        .map(|p| Point { label: p.label.clone(), value: p.revenue_cents as f64 })
+        .collect();
+    let total_calls = format!("Total: {}", count(value(&data.current, "calls") as i64));
+    let total_revenue = format!("Total: {}", dollars(value(&data.current, "revenue_cents") as i64));
+    let range = if data.from == data.to {
+        data.from.clone()
+    } else {
+        format!("{} to {}", data.from, data.to)
+    };
+    view! {
+        <p class="hint" id="overview-range">
+            {range} " (" {data.time_zone.clone()} "). Figures as of " {as_of(&data.data_as_of)} "."
         </p>
-        <section class="panel empty-state">
-            <h2>"Next steps"</h2>
-            {if administers {
-                view! {
-                    <p>
-                        "Connect your own systems to Bidline with an API key: "
-                        <a href="/app/api-keys">"create one on the API keys page"</a>
-                        ", then call " <code>"/api/v1"</code>
-                        " with it in the Authorization header."
-                    </p>
-                }
-                    .into_any()
-            } else {
-                view! {
-                    <p>
-                        "Your organization's owners and admins set Bidline up; "
-                        "ask one of them what you should look at first."
-                    </p>
-                }
-                    .into_any()
-            }}
+        <section class="tiles" aria-label="Figures" id="overview-tiles">
+            <div class="tile live" data-metric="live">
+                <span class="tile-label">"Live now"</span>
+                <span class="tile-value">{count(data.live_calls)}</span>
+                <span class="tile-change">
+                    <a href="/app/calls">"See live calls"</a>
+                </span>
+            </div>
+            {tiles}
+        </section>
+        <section class="charts" aria-label="Over time">
+            <BarChart
+                id="chart-calls"
+                title="Calls".to_owned()
+                points=calls
+                short=short_count
+                long=|v| calls_text(v as i64)
+                summary=total_calls
+            />
+            <BarChart
+                id="chart-revenue"
+                title="Revenue".to_owned()
+                points=revenue
+                short=short_dollars
+                long=|v| dollars(v as i64)
+                summary=total_revenue
+            />
+        </section>
+        <section class="tops" aria-label="Top earners">
+            {top("Top campaigns", "top-campaigns", data.top_campaigns)}
+            {top("Top publishers", "top-publishers", data.top_publishers)}
+            {top("Top buyers", "top-buyers", data.top_buyers)}
         </section>
     }
+}
+
+/// A tile's figure: money over $10,000 in whole dollars, so it fits its tile.
+fn tile_text(unit: Unit, value: f64) -> String {
+    if unit == Unit::Cents && value.abs() >= 1_000_000.0 {
+        whole_dollars(value as i64)
+    } else {
+        metric_text(unit, value)
+    }
+}
+
+fn top(title: &'static str, id: &'static str, lines: Vec<TopLine>) -> impl IntoView {
+    let empty = lines.is_empty();
+    view! {
+        <section class="panel top" aria-labelledby=format!("{id}-title")>
+            <h2 id=format!("{id}-title")>{title}</h2>
+            <table class="data" id=id>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col" class="number">"Calls"</th>
+                        <th scope="col" class="number">"Profit"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {lines
+                        .into_iter()
+                        .map(|line| {
+                            let name = if line.calls_query.is_empty() {
+                                view! { <span>{line.name}</span> }.into_any()
+                            } else {
+                                view! { <a href=format!("/app/calls?{}", line.calls_query)>{line.name}</a> }
+                                    .into_any()
+                            };
+                            view! {
+                                <tr>
+                                    <td>{name}</td>
+                                    <td class="number">{count(line.calls)}</td>
+                                    <td class="money">{dollars(line.profit_cents)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {empty.then(|| view! { <p class="empty">"No calls in this range."</p> })}
+        </section>
+    }
+}
+
+/// Until the first call: what to set up, in order.
+fn setup(administers: bool) -> impl IntoView {
+    if !administers {
+        return view! {
+            <section class="panel empty-state" id="setup">
+                <h2>"No calls yet"</h2>
+                <p>
+                    "Your organization's owners and admins set Bidline up; its figures appear "
+                    "here once calls come in."
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    let steps: [(&str, &str, &str); 6] = [
+        (
+            "/app/trunks",
+            "Add an inbound trunk",
+            " for the carrier that sends you calls (its addresses are allowed in).",
+        ),
+        ("/app/campaigns", "Create a campaign", ": the offer callers ring about."),
+        ("/app/buyers", "Add a buyer", ", then a target for it: where its calls ring."),
+        (
+            "/app/campaigns",
+            "Put the target in the campaign's ring tree",
+            " (on the campaign's page).",
+        ),
+        (
+            "/app/numbers",
+            "Add a tracking number",
+            " to the campaign, credited to a publisher if you have one.",
+        ),
+        (
+            "/app/calls",
+            "Call the number",
+            ": the call shows here as it rings, and in the figures when it ends.",
+        ),
+    ];
+    view! {
+        <section class="panel empty-state" id="setup">
+            <h2>"Set up your first campaign"</h2>
+            <p>"No calls yet. In this order:"</p>
+            <ol class="steps">
+                {steps
+                    .into_iter()
+                    .map(|(href, what, why)| view! { <li><a href=href>{what}</a>{why}</li> })
+                    .collect_view()}
+            </ol>
+        </section>
+    }
+    .into_any()
 }

@@ -72,6 +72,7 @@ fn Layout(
                 <nav class="sidenav" aria-label="Main">
                     <A href="/app" exact=true>"Overview"</A>
                     <A href="/app/calls">"Calls"</A>
+                    <A href="/app/reports">"Reports"</A>
                     {Kind::ALL
                         .into_iter()
                         .map(|kind| {

@@ -73,7 +73,7 @@ fn midnight(date: NaiveDate, zone: Tz) -> chrono::DateTime<chrono::Utc> {
 }
 
 /// The query's filter from the form's, dates read in `zone`; a bad field is named.
-fn filter(form: &CallFilter, zone: Tz) -> Result<Filter, AppError> {
+pub fn filter(form: &CallFilter, zone: Tz) -> Result<Filter, AppError> {
     let text = |value: &str| Some(value.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
     let date = |field: &str, value: &str| -> Result<Option<NaiveDate>, AppError> {
         text(value)

@@ -13,6 +13,7 @@ pub mod calls;
 mod dni;
 mod members;
 mod network;
+mod reports;
 mod settings;
 mod webhooks;
 
@@ -30,6 +31,7 @@ use bidline_app::{
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
+    reports::{OverviewData, ReportTable},
     roles::Role,
     status::SystemStatus,
     webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
@@ -214,6 +216,14 @@ impl Backend for ServerBackend {
 
     fn campaign_dni(&self, campaign_id: String) -> Answer<'_, DniView> {
         Box::pin(answer(dni::campaign(&self.state, campaign_id)))
+    }
+
+    fn run_report(&self, query: String) -> Answer<'_, ReportTable> {
+        Box::pin(answer(reports::run(&self.state, query)))
+    }
+
+    fn overview(&self, range: String, from: String, to: String) -> Answer<'_, OverviewData> {
+        Box::pin(answer(reports::overview(&self.state, range, from, to)))
     }
 
     fn list_objects(

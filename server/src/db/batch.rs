@@ -159,7 +159,9 @@ where
             backlog.oldest.store(backlog.mark(first.at), Ordering::Relaxed);
             let mut bytes = first.bytes;
             let mut items = vec![first.item];
-            let window = tokio::time::sleep(WINDOW);
+            // The window runs from when the first change arrived, not from when the writer
+            // got to it: changes that queued during the last write go out at once.
+            let window = tokio::time::sleep_until((first.at + WINDOW).into());
             tokio::pin!(window);
             while items.len() < batching.max {
                 // What is already queued is taken without waiting: behind, the writer

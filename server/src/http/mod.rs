@@ -6,6 +6,7 @@
 mod api;
 mod csrf;
 mod dni;
+mod export;
 mod health;
 mod live;
 mod metrics;
@@ -63,6 +64,8 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
     pub trusted_proxies: crate::limits::TrustedProxies,
     pub billing: crate::billing::Billing,
+    /// What waits to be written of this node's call records: how fresh reports are.
+    pub records: Arc<crate::db::batch::Backlog>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -115,6 +118,15 @@ async fn client_address(
     next.run(request).await
 }
 
+/// Headers of a CSV download named `file`.
+pub(crate) fn csv_download(file: &str) -> [(HeaderName, String); 2] {
+    use axum::http::header;
+    [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+    ]
+}
+
 /// The Leptos app: pages, server functions and the site's files, behind the session
 /// and cross-site request layers (the only part of Bidline that uses cookies).
 fn dashboard(state: &AppState) -> Router<AppState> {
@@ -125,6 +137,7 @@ fn dashboard(state: &AppState) -> Router<AppState> {
 
     Router::new()
         .route(bidline_app::calls::LIVE_PATH, axum::routing::get(live::calls))
+        .merge(export::router())
         .leptos_routes_with_context(state, routes, provide_backend.clone(), move || {
             bidline_app::shell(leptos_options.clone())
         })

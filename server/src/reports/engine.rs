@@ -277,7 +277,7 @@ fn column(group: &Group, db: &Db, bids: bool, params: &mut Vec<Value>) -> Column
         Group::Buyer => ((if bids { "b.buyer_id" } else { "c.buyer_id" }).to_owned(), Kind::Id),
         Group::Target => ((if bids { "b.target_id" } else { "c.target_id" }).to_owned(), Kind::Id),
         Group::CallerState => (tag("caller.state", params), Kind::Text),
-        Group::Tag(name) => (tag(name, params), Kind::Text),
+        Group::Tag(name) => (tag(&format!("tag.{name}"), params), Kind::Text),
         Group::Time(_) => (
             if postgres {
                 "CAST(floor(extract(epoch FROM c.started_at) / 900) AS BIGINT)".to_owned()
@@ -300,8 +300,9 @@ enum Value {
     Flag(bool),
 }
 
-/// A tag's JSON path as each backend reads it (the name is letters, digits, `.`, `_`
-/// and `-` only; see `request`).
+/// The JSON path of a key of a call's tags as each backend reads it. Calls keep what
+/// routing learnt of the caller as `caller.*` and the DNI/URL tags as `tag.*`; the key is
+/// letters, digits, `.`, `_` and `-` only (see `request`).
 fn tag_path(name: &str, postgres: bool) -> Value {
     Value::Text(if postgres { name.to_owned() } else { format!("$.\"{name}\"") })
 }
@@ -341,7 +342,7 @@ fn conditions(filters: &Filters, db: &Db, bids: bool, values: &mut Vec<Value>) -
         push(&mut sql, "c.duplicate", Value::Flag(flag), values);
     }
     for (name, value) in &filters.tags {
-        values.push(tag_path(name, postgres));
+        values.push(tag_path(&format!("tag.{name}"), postgres));
         let path = PARAMS + values.len();
         values.push(Value::Text(value.clone()));
         let n = path + 1;

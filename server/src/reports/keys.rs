@@ -31,7 +31,7 @@ pub fn name(group: &Group) -> String {
 }
 
 /// The field beside a group's id that names it, if any.
-fn label(group: &Group) -> Option<&'static str> {
+pub fn label(group: &Group) -> Option<&'static str> {
     match group {
         Group::Campaign => Some("campaign_name"),
         Group::Publisher => Some("publisher_name"),
@@ -89,6 +89,11 @@ impl Names {
             names.extend(rows);
         }
         Ok(Names(names))
+    }
+
+    /// The name of the object `id`, if it is one of those loaded.
+    pub fn get(&self, id: Uuid) -> Option<&str> {
+        self.0.get(&id).map(String::as_str)
     }
 
     /// `keys` of a row: each group's value, and beside an id its name (`null` when the

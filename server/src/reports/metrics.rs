@@ -1,5 +1,6 @@
 //! The metrics of a report row, derived from rollup sums.
 
+use bidline_model::reports::METRICS;
 use serde::Serialize;
 
 use crate::calls::rollups::Sums;
@@ -67,31 +68,9 @@ impl From<&Sums> for Metrics {
     }
 }
 
-/// The metric names, in the order rows show them (CSV columns too).
-pub const NAMES: [&str; 18] = [
-    "calls",
-    "connected",
-    "converted",
-    "duplicates",
-    "rejected",
-    "no_answer",
-    "revenue_cents",
-    "payout_cents",
-    "profit_cents",
-    "talk_seconds",
-    "conversion_rate",
-    "rpc_cents",
-    "ppc_cents",
-    "acl_seconds",
-    "pings",
-    "bids",
-    "bids_won",
-    "avg_bid_cents",
-];
-
 impl Metrics {
-    /// Every metric, in the order of [`NAMES`].
-    pub fn values(&self) -> [f64; NAMES.len()] {
+    /// Every metric, in the order of [`METRICS`].
+    pub fn values(&self) -> [f64; METRICS.len()] {
         [
             self.calls as f64,
             self.connected as f64,
@@ -114,9 +93,9 @@ impl Metrics {
         ]
     }
 
-    /// The metric called `name` (one of [`NAMES`]), for sorting.
+    /// The metric called `name` (one of [`METRICS`]), for sorting.
     pub fn get(&self, name: &str) -> Option<f64> {
-        NAMES.iter().position(|n| *n == name).map(|i| self.values()[i])
+        METRICS.iter().position(|m| m.name == name).map(|i| self.values()[i])
     }
 }
 
@@ -139,8 +118,8 @@ mod tests {
         assert_eq!(Metrics::from(&Sums::default()).conversion_rate, 0.0);
         // The names and the values line up with what the API shows.
         let shown = serde_json::to_value(&m).unwrap();
-        for (name, value) in NAMES.iter().zip(m.values()) {
-            assert_eq!(shown[name].as_f64(), Some(value), "{name}");
+        for (metric, value) in METRICS.iter().zip(m.values()) {
+            assert_eq!(shown[metric.name].as_f64(), Some(value), "{}", metric.name);
         }
     }
 }

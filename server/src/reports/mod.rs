@@ -2,6 +2,7 @@
 //! the rollups the call-record writer keeps (`calls::rollups`) or, where they cannot
 //! answer, from the calls themselves.
 
+pub mod call_log;
 pub mod engine;
 pub mod keys;
 pub mod metrics;
@@ -32,7 +33,9 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Every call the report covers, not only the rows shown.
     pub totals: Metrics,
-    /// Calls ended before this are in the report.
+    /// Every change to a call this node recorded before this time is in the report (now,
+    /// less how long the oldest change still waiting for the call-record writer has
+    /// waited).
     #[serde(serialize_with = "crate::time::serialize")]
     #[schemars(with = "String")]
     pub data_as_of: DateTime<Utc>,
@@ -42,7 +45,12 @@ impl Report {
     /// The rows as CSV (the totals left out): the key fields of `groups`, then every metric.
     pub fn csv(&self, groups: &[request::Group]) -> String {
         let fields = keys::fields(groups);
-        let mut out = crate::csv::row(fields.iter().map(String::as_str).chain(metrics::NAMES));
+        let mut out = crate::csv::row(
+            fields
+                .iter()
+                .map(String::as_str)
+                .chain(bidline_model::reports::METRICS.iter().map(|m| m.name)),
+        );
         for row in &self.rows {
             let keys = fields.iter().map(|f| match row.keys.get(f) {
                 Some(Value::String(text)) => text.clone(),
@@ -56,9 +64,13 @@ impl Report {
     }
 }
 
-/// Runs `request` for `org`.
-pub async fn run(db: &Db, org: OrgId, request: &Request) -> Result<Report, sqlx::Error> {
-    let data_as_of = Utc::now();
+/// Runs `request` for `org`; `data_as_of` is what the call-record writer has written up to.
+pub async fn run(
+    db: &Db,
+    org: OrgId,
+    request: &Request,
+    data_as_of: DateTime<Utc>,
+) -> Result<Report, sqlx::Error> {
     let answer = engine::answer(db, org, request).await?;
     let names = Names::load(db, org, &request.groups).await?;
     let mut totals = Sums::default();

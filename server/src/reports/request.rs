@@ -7,8 +7,8 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::metrics::NAMES;
 use crate::calls::Status;
+use bidline_model::reports::metric_named;
 
 /// What rows are keyed by.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -265,7 +265,7 @@ fn sort(text: &str, groups: &[Group]) -> Result<Sort, Invalid> {
         None => (false, text),
     };
     let key = groups.iter().any(|g| super::keys::name(g) == by);
-    if !NAMES.contains(&by) && !key {
+    if metric_named(by).is_none() && !key {
         return Err(invalid(
             "sort",
             "must be a metric or a group_by dimension, with - for descending",

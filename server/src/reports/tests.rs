@@ -75,7 +75,7 @@ fn call(rng: &mut StdRng, world: &World, org: OrgId, node: Uuid) -> (CallRow, Ve
         payout_cents: revenue / 2,
         tags: BTreeMap::from([
             ("caller.state".into(), ["NY", "CA", "TX"][rng.random_range(0..3)].into()),
-            ("utm_source".into(), ["google", "bing"][rng.random_range(0..2)].into()),
+            ("tag.utm_source".into(), ["google", "bing"][rng.random_range(0..2)].into()),
         ]),
     };
     let mut bids = Vec::new();

@@ -111,3 +111,37 @@ fn migrate_creates_the_sqlite_file_and_its_folder() {
     let again = bidline(&["migrate", "--database-url", database.url()]);
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
 }
+
+#[tokio::test]
+async fn demo_seed_writes_history_for_an_organization_and_refuses_an_unknown_one() {
+    for database in TestDatabase::all().await {
+        let run = |args: &[&str]| {
+            std::process::Command::new(bidline_binary())
+                .args(args)
+                .args(["--database-url", database.url()])
+                .env("BIDLINE_OWNER_PASSWORD", "Qz8-long-pass-Wx4")
+                .env("RUST_LOG", "warn")
+                .env_remove("DATABASE_URL")
+                .output()
+                .expect("run bidline")
+        };
+        let created =
+            run(&["org", "create", "--name", "Demo", "--owner-email", "demo@seed.example"]);
+        assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+        let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+        let org = created["org_id"].as_str().unwrap();
+
+        let seeded = run(&["demo", "seed", "--org-id", org, "--calls", "500", "--days", "7"]);
+        assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+        let printed: serde_json::Value = serde_json::from_slice(&seeded.stdout).unwrap();
+        assert_eq!(printed, serde_json::json!({"org_id": org, "calls": 500}));
+        assert_eq!(database.count("SELECT COUNT(*) FROM calls").await, 500);
+        assert_eq!(database.count("SELECT COUNT(*) FROM campaigns").await, 4);
+
+        let unknown = "0190f5a0-0000-7000-8000-000000000000";
+        let refused = run(&["demo", "seed", "--org-id", unknown, "--calls", "5", "--days", "1"]);
+        let line = single_error_line(&refused);
+        assert!(line.contains("no organization has the id"), "{line}");
+        assert_eq!(refused.status.code(), Some(2));
+    }
+}

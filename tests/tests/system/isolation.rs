@@ -355,6 +355,21 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
                 b_api.get(&format!("/reports?group_by=buyer&buyer_id={buyer_id}")).await.1,
             ),
             ("reports by tag", b_api.get("/reports?group_by=campaign,tag.caller.state").await.1),
+            ("call log CSV", b_api.get_text("/calls?format=csv").await.2.into()),
+            (
+                "report page",
+                b_owner
+                    .call(
+                        "run_report",
+                        &[("query", &format!("group_by=campaign&campaign_id={campaign_id}"))],
+                    )
+                    .await
+                    .1,
+            ),
+            (
+                "overview",
+                b_owner.call("overview", &[("range", "30d"), ("from", ""), ("to", "")]).await.1,
+            ),
             ("call log", b_owner.call("list_calls", &[("filter[caller]", "")]).await.1),
             ("live calls", b_owner.call("live_calls", &[]).await.1),
             ("members", b_owner.call("list_members", &[]).await.1),

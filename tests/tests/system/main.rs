@@ -27,6 +27,7 @@ mod pings;
 mod postbacks;
 mod publishers;
 mod records;
+mod reports_ui;
 mod routing;
 mod sessions;
 mod shutdown;

@@ -1,15 +1,19 @@
-//! `GET /api/v1/calls` (the call log, newest first, with filters) and
-//! `GET /api/v1/calls/{id}` (one call with its timeline and auction).
+//! `GET /api/v1/calls` (the call log, newest first, with filters; `format=csv` streams all
+//! of it) and `GET /api/v1/calls/{id}` (one call with its timeline and auction).
 
 use std::collections::HashMap;
 
 use axum::{
     Json, Router,
+    body::Body,
     extract::{Path, Query, State},
+    http::HeaderMap,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use futures::TryStreamExt;
+use serde_json::json;
 use uuid::Uuid;
 
 use super::{
@@ -25,6 +29,7 @@ use crate::{
     },
     e164::E164,
     http::AppState,
+    reports::call_log,
 };
 
 const FILTERS: &[(&str, &str)] = &[
@@ -40,6 +45,10 @@ const FILTERS: &[(&str, &str)] = &[
     ("caller", "the caller's number, any common format"),
     ("cursor", "next_cursor of the previous page"),
     ("limit", "1–200, default 50"),
+    (
+        "format",
+        "json (default) or csv (also for Accept: text/csv): every matching call, newest first, streamed (cursor and limit do not apply)",
+    ),
 ];
 
 pub fn router(spec: &mut Spec) -> Router<AppState> {
@@ -119,9 +128,18 @@ fn filter(params: &HashMap<String, String>) -> Result<Filter, ApiError> {
 async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Permission::Read)?;
+    if super::wants_csv(&params, &headers)? {
+        let filter = filter(&params)?;
+        let stream = call_log::csv(state.db.clone(), caller.org, filter).await?;
+        let body = Body::from_stream(stream.inspect_err(|error| {
+            tracing::error!(%error, "the call log CSV stopped part way: the database failed");
+        }));
+        return Ok((crate::http::csv_download("calls.csv"), body).into_response());
+    }
     let page = Page {
         cursor: params.get("cursor").cloned(),
         limit: params
@@ -136,7 +154,7 @@ async fn list(
     let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next_cursor = more.then(|| items.last().map(|call| call.id.to_string())).flatten();
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})).into_response())
 }
 
 async fn read(

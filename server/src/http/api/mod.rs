@@ -100,3 +100,19 @@ impl Page {
             .transpose()
     }
 }
+
+/// Whether a read answers CSV: `?format=csv`, or `Accept: text/csv` without `format`.
+fn wants_csv(
+    params: &std::collections::HashMap<String, String>,
+    headers: &axum::http::HeaderMap,
+) -> Result<bool, ApiError> {
+    match params.get("format").map(String::as_str) {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(_) => Err(ApiError::field("format", "must be json or csv")),
+        None => Ok(headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/csv"))),
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use axum::{
     Json, Router,
     extract::{Query, State},
-    http::{HeaderMap, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -74,26 +74,16 @@ async fn report(
     let zone = crate::calls::query::time_zone(&state.db, caller.org).await?;
     let mut request = Request::parse(&params, &zone, chrono::Utc::now())
         .map_err(|reports::request::Invalid(name, why)| ApiError::field(name, why))?;
-    let csv = match params.get("format").map(String::as_str) {
-        Some("csv") => true,
-        Some("json") => false,
-        Some(_) => return Err(ApiError::field("format", "must be json or csv")),
-        None => headers
-            .get(header::ACCEPT)
-            .and_then(|accept| accept.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/csv")),
-    };
+    let csv = super::wants_csv(&params, &headers)?;
     if csv && !params.contains_key("limit") {
         // A file holds every row.
         request.limit = usize::MAX;
     }
-    let report: Report = reports::run(&state.db, caller.org, &request).await?;
+    let as_of =
+        chrono::Utc::now() - chrono::TimeDelta::from_std(state.records.lag()).unwrap_or_default();
+    let report: Report = reports::run(&state.db, caller.org, &request, as_of).await?;
     if !csv {
         return Ok(Json(report).into_response());
     }
-    let headers = [
-        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-        (header::CONTENT_DISPOSITION, "attachment; filename=\"report.csv\""),
-    ];
-    Ok((headers, report.csv(&request.groups)).into_response())
+    Ok((crate::http::csv_download("report.csv"), report.csv(&request.groups)).into_response())
 }
