@@ -50,7 +50,7 @@ async fn read(
     let zone = query::time_zone(&state.db, org).await.map_err(internal)?;
     let request = Request::parse(params, &zone, Utc::now())
         .map_err(|reports::request::Invalid(name, why)| AppError::field(name, why))?;
-    let as_of = Utc::now() - TimeDelta::from_std(state.records.lag()).unwrap_or_default();
+    let as_of = state.records_as_of();
     let report = reports::run(&state.db, org, &request, as_of).await.map_err(internal)?;
     Ok((request, report))
 }

@@ -49,8 +49,7 @@ async fn report(
     if !params.contains_key("limit") {
         request.limit = usize::MAX;
     }
-    let as_of =
-        chrono::Utc::now() - chrono::TimeDelta::from_std(state.records.lag()).unwrap_or_default();
+    let as_of = state.records_as_of();
     let report = reports::run(&state.db, member.org, &request, as_of).await.map_err(failed)?;
     Ok((super::csv_download("report.csv"), report.csv(&request.groups)).into_response())
 }

@@ -68,6 +68,14 @@ pub struct AppState {
     pub records: Arc<crate::db::batch::Backlog>,
 }
 
+impl AppState {
+    /// What reports count up to: every change to a call this node recorded before now,
+    /// less how long the oldest change still waiting for the writer has waited.
+    pub fn records_as_of(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() - chrono::TimeDelta::from_std(self.records.lag()).unwrap_or_default()
+    }
+}
+
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()

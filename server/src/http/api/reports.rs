@@ -79,8 +79,7 @@ async fn report(
         // A file holds every row.
         request.limit = usize::MAX;
     }
-    let as_of =
-        chrono::Utc::now() - chrono::TimeDelta::from_std(state.records.lag()).unwrap_or_default();
+    let as_of = state.records_as_of();
     let report: Report = reports::run(&state.db, caller.org, &request, as_of).await?;
     if !csv {
         return Ok(Json(report).into_response());
