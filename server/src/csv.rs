@@ -10,36 +10,55 @@
 //! and show `15551234567`; programs reading the file see the `'`. Then a cell holding a
 //! comma, a quote or a line break is quoted (RFC 4180).
 
-use std::borrow::Cow;
-
 /// What makes a spreadsheet read a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// `text` as one safe CSV cell.
-pub fn cell(text: &str) -> Cow<'_, str> {
-    let text: Cow<'_, str> = if text.starts_with(FORMULA_STARTS) {
-        Cow::Owned(format!("'{text}"))
+fn is_formula(text: &str) -> bool {
+    text.starts_with(FORMULA_STARTS)
+}
+
+fn must_quote(text: &str) -> bool {
+    text.contains([',', '"', '\n', '\r'])
+}
+
+/// Appends `text` to `line` as one safe CSV cell.
+pub fn push_cell(line: &mut String, text: &str) {
+    let quoted = must_quote(text);
+    if quoted {
+        line.push('"');
+    }
+    if is_formula(text) {
+        line.push('\'');
+    }
+    if quoted {
+        for (i, part) in text.split('"').enumerate() {
+            if i > 0 {
+                line.push_str("\"\"");
+            }
+            line.push_str(part);
+        }
+        line.push('"');
     } else {
-        Cow::Borrowed(text)
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
-    } else {
-        text
+        line.push_str(text);
     }
 }
 
 /// One line of CSV: the cells, each made safe, separated by commas, ending in `\n`.
 pub fn row<S: AsRef<str>>(cells: impl IntoIterator<Item = S>) -> String {
     let mut line = String::new();
+    push_row(&mut line, cells);
+    line
+}
+
+/// Appends one line of CSV to `out`.
+pub fn push_row<S: AsRef<str>>(out: &mut String, cells: impl IntoIterator<Item = S>) {
     for (i, text) in cells.into_iter().enumerate() {
         if i > 0 {
-            line.push(',');
+            out.push(',');
         }
-        line.push_str(&cell(text.as_ref()));
+        push_cell(out, text.as_ref());
     }
-    line.push('\n');
-    line
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -59,7 +78,7 @@ mod tests {
             ("Plain", "Plain"),
             ("", ""),
         ] {
-            assert_eq!(cell(text), safe, "{text:?}");
+            assert_eq!(row([text]), format!("{safe}\n"), "{text:?}");
         }
         assert_eq!(row(["a", "=1", "b,c"]), "a,'=1,\"b,c\"\n");
     }

@@ -32,16 +32,20 @@ pub fn BarChart(
     points: Vec<Point>,
     short: fn(f64) -> String,
     long: fn(f64) -> String,
+    /// The smallest step between axis values that `short` writes exactly (1 call, 100
+    /// cents, 1 %).
+    least_step: f64,
     /// Shown in the readout while no bar is picked.
     summary: String,
 ) -> impl IntoView {
     let picked = RwSignal::new(None::<usize>);
-    let top = nice_ceiling(points.iter().map(|p| p.value).fold(0.0, f64::max));
+    let step = axis_step(points.iter().map(|p| p.value).fold(0.0, f64::max), least_step);
+    let top = step * 4.0;
     let plot_width = WIDTH - LEFT - RIGHT;
     let plot_height = HEIGHT - TOP - BOTTOM;
     let band = plot_width / points.len().max(1) as f64;
     let y = move |value: f64| TOP + plot_height * (1.0 - value / top);
-    let ticks = (0..=4).map(|i| top * f64::from(i) / 4.0).collect::<Vec<_>>();
+    let ticks = (0..=4).map(|i| step * f64::from(i)).collect::<Vec<_>>();
     let every = points.len().div_ceil(X_LABELS).max(1);
     let description = format!("{title}: {summary}");
     let readout_points = points.clone();
@@ -123,17 +127,18 @@ pub fn BarChart(
     }
 }
 
-/// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `value` (1 for nothing), so the axis
-/// reads in round steps of a quarter of it.
-pub fn nice_ceiling(value: f64) -> f64 {
-    if value <= 0.0 || !value.is_finite() {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(value.log10().floor());
+/// The step between the axis' five values (0 to 4 steps, the top at or above `max`):
+/// 1, 2, 2.5 or 5 times a power of ten and a multiple of `least`, so that every value is
+/// written exactly (`2.5k`, `7.5k`; never 1.25k shown as `1.2k`, nor a fraction of a call).
+pub fn axis_step(max: f64, least: f64) -> f64 {
+    let needed = if max.is_finite() { (max / 4.0).max(least) } else { least };
+    let magnitude = 10f64.powf(needed.log10().floor());
+    let quarter = magnitude >= 10.0 * least * (1.0 - 1e-9);
     [1.0, 2.0, 2.5, 5.0, 10.0]
         .into_iter()
+        .filter(|&step| step != 2.5 || quarter)
         .map(|step| step * magnitude)
-        .find(|&ceiling| ceiling >= value)
+        .find(|&step| step >= needed * (1.0 - 1e-9))
         .unwrap_or(10.0 * magnitude)
 }
 
@@ -166,13 +171,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axes_end_on_round_values() {
-        assert_eq!(nice_ceiling(0.0), 1.0);
-        assert_eq!(nice_ceiling(7.0), 10.0);
-        assert_eq!(nice_ceiling(180.0), 200.0);
-        assert_eq!(nice_ceiling(201.0), 250.0);
-        assert_eq!(nice_ceiling(2_600.0), 5_000.0);
-        assert_eq!(nice_ceiling(1_000.0), 1_000.0);
+    fn axes_step_by_round_values_their_labels_write_exactly() {
+        assert_eq!(axis_step(0.0, 1.0), 1.0, "no calls: 0 to 4 calls, not fractions");
+        assert_eq!(axis_step(3.0, 1.0), 1.0);
+        assert_eq!(axis_step(7.0, 1.0), 2.0);
+        assert_eq!(axis_step(180.0, 1.0), 50.0);
+        assert_eq!(axis_step(201.0, 1.0), 100.0);
+        assert_eq!(axis_step(2_600.0, 1.0), 1_000.0);
+        assert_eq!(axis_step(1_000.0, 1.0), 250.0);
+        assert_eq!(axis_step(9.0, 1.0), 5.0, "2.5 calls is no step");
+        assert_eq!(axis_step(40.0, 100.0), 100.0, "cents: whole dollars");
+        assert_eq!(axis_step(0.3, 0.01), 0.1);
+        for max in [3.0, 9.0, 45.0, 99.0, 999.0, 5_001.0, 123_456.0, 7_654_321.0, 9e6] {
+            let step = axis_step(max, 1.0);
+            assert!(step * 4.0 >= max, "{max}");
+            for i in 1..=4 {
+                let value = step * f64::from(i);
+                let label = short_count(value);
+                let scale = if value >= 1e6 {
+                    1e6
+                } else if value >= 1e3 {
+                    1e3
+                } else {
+                    1.0
+                };
+                let written: f64 = label.trim_end_matches(['k', 'M']).parse().unwrap();
+                assert_eq!(written * scale, value, "{label} for {value}");
+            }
+        }
     }
 
     #[test]

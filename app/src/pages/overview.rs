@@ -151,6 +151,7 @@ fn figures(data: OverviewData) -> impl IntoView {
                 title="Calls".to_owned()
                 points=calls
                 short=short_count
+                least_step=1.0
                 long=|v| calls_text(v as i64)
                 summary=total_calls
             />
@@ -159,6 +160,7 @@ fn figures(data: OverviewData) -> impl IntoView {
                 title="Revenue".to_owned()
                 points=revenue
                 short=short_dollars
+                least_step=100.0
                 long=|v| dollars(v as i64)
                 summary=total_revenue
             />

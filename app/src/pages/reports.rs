@@ -330,11 +330,11 @@ fn trend_chart(trend: &ReportTable, metric: &'static Metric) -> impl IntoView {
             value: row.values.get(index).copied().unwrap_or_default(),
         })
         .collect();
-    let (short, long): (Format, Format) = match metric.unit {
-        Unit::Cents => (short_dollars, |v| dollars(v as i64)),
-        Unit::Count => (short_count, |v| count(v as i64)),
-        Unit::Rate => (|v| format!("{:.0}%", v * 100.0), |v| format!("{:.1}%", v * 100.0)),
-        Unit::Seconds => (short_count, |v| format!("{v:.0} s")),
+    let (short, long, least_step): (Format, Format, f64) = match metric.unit {
+        Unit::Cents => (short_dollars, |v| dollars(v as i64), 100.0),
+        Unit::Count => (short_count, |v| count(v as i64), 1.0),
+        Unit::Rate => (|v| format!("{:.0}%", v * 100.0), |v| format!("{:.1}%", v * 100.0), 0.01),
+        Unit::Seconds => (short_count, |v| format!("{v:.0} s"), 1.0),
     };
     let total = metric_text(metric.unit, trend.totals.get(index).copied().unwrap_or_default());
     view! {
@@ -345,6 +345,7 @@ fn trend_chart(trend: &ReportTable, metric: &'static Metric) -> impl IntoView {
                 points
                 short
                 long
+                least_step
                 summary=format!("{total} over the range")
             />
         </section>

@@ -15,7 +15,7 @@ use crate::accounts::OrgId;
 
 /// What a rollup row sums calls by.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
 pub enum Dimension {
     /// Every call of the organization (one key, `""`).
@@ -30,20 +30,14 @@ pub enum Dimension {
     Number,
     /// The caller's state or province (`caller.state`), from the number's area.
     CallerState,
+    /// A tag of the call (its key in the call's tags, `tag.NAME`) that [`is_rolled_up`]:
+    /// one row per value; calls without the tag have none (reports count them as the
+    /// rest of [`Dimension::All`]).
+    Tag(String),
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 7] = [
-        Dimension::All,
-        Dimension::Campaign,
-        Dimension::Publisher,
-        Dimension::Buyer,
-        Dimension::Target,
-        Dimension::Number,
-        Dimension::CallerState,
-    ];
-
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Dimension::All => "all",
             Dimension::Campaign => "campaign",
@@ -52,8 +46,30 @@ impl Dimension {
             Dimension::Target => "target",
             Dimension::Number => "number",
             Dimension::CallerState => "caller_state",
+            Dimension::Tag(key) => key,
         }
     }
+}
+
+/// Tags that identify a visit or a click rather than group calls: a row per call each,
+/// were they rolled up. Pivots on them read the calls.
+const IDENTIFYING_TAGS: &[&str] = &[
+    "tag.visitor_id",
+    "tag.gclid",
+    "tag.gbraid",
+    "tag.wbraid",
+    "tag.fbclid",
+    "tag.msclkid",
+    "tag.landing_page",
+    "tag.referrer",
+    "tag.page",
+];
+
+/// Whether the rollups keep a row per value of the call tag `key` (`tag.NAME`): every
+/// DNI and publisher tag but those that identify a visit. Migration 23 rebuilds the
+/// rollups by the same rule; changing it needs a migration that rebuilds them again.
+pub fn is_rolled_up(key: &str) -> bool {
+    key.starts_with("tag.") && !IDENTIFYING_TAGS.contains(&key)
 }
 
 /// The sums a rollup row keeps; reports derive rates and averages from them.
@@ -143,6 +159,9 @@ pub struct CallFacts {
     pub target_id: Option<Uuid>,
     /// The `caller.state` tag.
     pub caller_state: Option<String>,
+    /// The tags [`is_rolled_up`], by key.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
     pub status: Status,
     pub answered: bool,
     pub converted: bool,
@@ -164,6 +183,12 @@ impl From<&CallRow> for CallFacts {
             buyer_id: call.buyer_id,
             target_id: call.target_id,
             caller_state: call.tags.get("caller.state").cloned(),
+            tags: call
+                .tags
+                .iter()
+                .filter(|(key, _)| is_rolled_up(key))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
             status: call.status,
             answered: call.answered_at.is_some(),
             converted: call.converted,
@@ -264,6 +289,9 @@ impl Deltas {
         self.add(call, Dimension::Publisher, id(call.publisher_id), sums, sign);
         self.add(call, Dimension::Number, id(call.number_id), sums, sign);
         self.add(call, Dimension::CallerState, state, sums, sign);
+        for (key, value) in &call.tags {
+            self.add(call, Dimension::Tag(key.clone()), value.clone(), sums, sign);
+        }
     }
 
     /// The rows that change, in key order (every writer locks rollup rows in one order).
@@ -340,7 +368,7 @@ pub async fn apply_sqlite(
     rows: &[(Key, Sums)],
 ) -> Result<(), sqlx::Error> {
     // 17 parameters a row.
-    for chunk in rows.chunks(100) {
+    crate::db::chunks::execute(tx, rows, 100, |chunk| {
         let mut query = sqlx::QueryBuilder::new(format!("INSERT INTO call_rollups ({COLUMNS}) "));
         query.push_values(chunk, |mut row, (key, s)| {
             row.push_bind(key.org)
@@ -362,9 +390,9 @@ pub async fn apply_sqlite(
                 .push_bind(s.bid_cents);
         });
         query.push(UPSERT);
-        query.build().execute(&mut *tx).await?;
-    }
-    Ok(())
+        query
+    })
+    .await
 }
 
 /// An auction as the database holds it once `rows` are upserted over `before`: each row

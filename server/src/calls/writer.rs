@@ -1,4 +1,4 @@
-//! The batched writer: every change to call records goes through one task
+//! The batched writer: every change to call records goes through one writer
 //! ([`crate::db::batch`]) that writes what has gathered in one transaction, at most
 //! [`WINDOW`](crate::db::batch::WINDOW) after the first change arrived. Routing never
 //! waits on it. A failed write keeps its batch and tries again; a database that cannot be

@@ -1,7 +1,8 @@
 //! Writing in batches off the hot path: one task takes what queues up, gathers what
-//! arrives within [`WINDOW`] of the first item (up to a maximum), and writes it in one
-//! go. A failed write keeps its batch and is tried again after a pause; once every
-//! sender is gone the queue is written out and the task ends ([`Flushed::done`]).
+//! arrives within [`WINDOW`] of the first item (up to a maximum) and prepares it; another
+//! writes each prepared batch in one go, while the next is gathered. A failed write keeps
+//! its batch and is tried again after a pause; once every sender is gone the queue is
+//! written out and the tasks end ([`Flushed::done`]).
 //!
 //! The queue itself never refuses a change (a change is something that already
 //! happened), so what bounds it is upstream: its [`Backlog`] says how much waits and how
@@ -38,6 +39,8 @@ pub struct Backlog {
     /// When the oldest change not yet written was queued, in microseconds after
     /// `epoch` plus one (0: nothing waits).
     oldest: AtomicU64,
+    /// Likewise for the first change of the batch being gathered (0: none).
+    gathering: AtomicU64,
     epoch: Instant,
 }
 
@@ -48,6 +51,7 @@ impl Default for Backlog {
             bytes: AtomicUsize::new(0),
             written: AtomicU64::new(0),
             oldest: AtomicU64::new(0),
+            gathering: AtomicU64::new(0),
             epoch: Instant::now(),
         }
     }
@@ -75,6 +79,22 @@ impl Backlog {
             0 => Duration::ZERO,
             mark => self.epoch.elapsed().saturating_sub(Duration::from_micros(mark - 1)),
         }
+    }
+
+    /// A batch of `count` changes (`bytes`) was written: the oldest change waiting is now
+    /// the first of the batch being gathered, if any (the writer takes the next prepared
+    /// batch's mark as it starts on it).
+    fn take_written(&self, count: usize, bytes: usize) {
+        // Stored before the gatherer's mark is read, which the gatherer stores before its
+        // own exchange: one of the two sees the other.
+        self.oldest.store(0, Ordering::SeqCst);
+        let gathering = self.gathering.load(Ordering::SeqCst);
+        if gathering != 0 {
+            let _ = self.oldest.compare_exchange(0, gathering, Ordering::SeqCst, Ordering::SeqCst);
+        }
+        self.changes.fetch_sub(count, Ordering::Relaxed);
+        self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+        self.written.fetch_add(count as u64, Ordering::Relaxed);
     }
 
     fn mark(&self, at: Instant) -> u64 {
@@ -133,6 +153,15 @@ impl<T> Queue<T> {
     }
 }
 
+/// A batch ready to write, with what it takes off the backlog once written.
+struct Prepared<B> {
+    batch: B,
+    /// When its first change was queued ([`Backlog::mark`]).
+    mark: u64,
+    count: usize,
+    bytes: usize,
+}
+
 /// The writer task; await [`Flushed::done`] after dropping every sender to know the
 /// queue is written.
 pub struct Flushed(tokio::task::JoinHandle<()>);
@@ -154,9 +183,19 @@ where
     let (sender, mut input) = mpsc::unbounded_channel::<Queued<T>>();
     let backlog = Arc::new(Backlog::default());
     let queue = Queue { sender, backlog: backlog.clone() };
-    let task = tokio::spawn(async move {
+    // Two stages: one gathers and prepares the next batch while the other writes the last
+    // (preparing is CPU, writing mostly waits on the database); one batch waits between.
+    let (prepared, mut to_write) = mpsc::channel::<Prepared<B>>(1);
+    let gathering = backlog.clone();
+    let what = batching.what;
+    tokio::spawn(async move {
+        let backlog = gathering;
         while let Some(first) = input.recv().await {
-            backlog.oldest.store(backlog.mark(first.at), Ordering::Relaxed);
+            let mark = backlog.mark(first.at);
+            // The oldest change waiting is this one unless a batch is still being written
+            // (whose writer then hands the mark on: see `take_written`).
+            backlog.gathering.store(mark, Ordering::SeqCst);
+            let _ = backlog.oldest.compare_exchange(0, mark, Ordering::SeqCst, Ordering::SeqCst);
             let mut bytes = first.bytes;
             let mut items = vec![first.item];
             // The window runs from when the first change arrived, not from when the writer
@@ -179,15 +218,21 @@ where
                 items.push(next.item);
             }
             let count = items.len();
-            let batch = prepare(items);
+            let batch = Prepared { batch: prepare(items), mark, count, bytes };
+            backlog.gathering.store(0, Ordering::SeqCst);
+            if prepared.send(batch).await.is_err() {
+                return;
+            }
+        }
+    });
+    let task = tokio::spawn(async move {
+        while let Some(Prepared { batch, mark, count, bytes }) = to_write.recv().await {
+            backlog.oldest.store(mark, Ordering::SeqCst);
             while let Err(error) = write(&db, &batch).await {
-                tracing::error!(%error, changes = count, what = batching.what, "could not write a batch; trying again");
+                tracing::error!(%error, changes = count, what, "could not write a batch; trying again");
                 tokio::time::sleep(RETRY_PAUSE).await;
             }
-            backlog.oldest.store(0, Ordering::Relaxed);
-            backlog.changes.fetch_sub(count, Ordering::Relaxed);
-            backlog.bytes.fetch_sub(bytes, Ordering::Relaxed);
-            backlog.written.fetch_add(count as u64, Ordering::Relaxed);
+            backlog.take_written(count, bytes);
         }
     });
     (queue, Flushed(task))

@@ -65,28 +65,38 @@ pub async fn seed(db: &Db, seeding: Seeding) -> Result<u64, SeedError> {
     let (writer, flushed) = Writer::spawn(db.clone(), None);
     // Whole UTC days, so that a seed gives the same calls whenever it runs.
     let today = Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let span = Duration::days(i64::from(days));
-    for _ in 0..calls {
-        let started_at = when(&mut rng, today - span, span);
-        let (row, bids) = traffic::call(&mut rng, &world, org, node.id, started_at);
-        let facts = CallFacts::from(&row);
-        // Written as the recorder writes an ended call's last change: its row and its
-        // auction. Seeded calls are not usage (`pings: None`): nobody is billed for them.
-        writer.send(Write::Call {
-            row: Box::new(row),
-            before: None,
-            notices: Vec::new(),
-            pings: None,
-        });
-        writer.send(Write::Bids { call: facts, rows: bids, before: Vec::new() });
-        while writer.backlog().bytes() > BACKLOG_BYTES {
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    // Day by day and in order within each day, as calls arrive: each batch of the writer
+    // then touches a few hours' rollup rows and appends to the calls' indexes.
+    let days = i64::from(days);
+    let mut written = 0;
+    for day in 0..days {
+        let start = today - Duration::days(days - day);
+        let count = calls * (day as u64 + 1) / days as u64 - calls * day as u64 / days as u64;
+        let mut times: Vec<DateTime<Utc>> =
+            (0..count).map(|_| when(&mut rng, start, Duration::days(1))).collect();
+        times.sort_unstable();
+        for started_at in times {
+            let (row, bids) = traffic::call(&mut rng, &world, org, node.id, started_at);
+            let facts = CallFacts::from(&row);
+            // Written as the recorder writes an ended call's last change: its row and its
+            // auction. Seeded calls are not usage (`pings: None`): nobody is billed for them.
+            writer.send(Write::Call {
+                row: Box::new(row),
+                before: None,
+                notices: Vec::new(),
+                pings: None,
+            });
+            writer.send(Write::Bids { call: facts, rows: bids, before: Vec::new() });
+            written += 1;
+            while writer.backlog().bytes() > BACKLOG_BYTES {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
         }
     }
     drop(writer);
     flushed.done().await;
     nodes::mark_stopped(db, node.id, Utc::now()).await?;
-    Ok(calls)
+    Ok(written)
 }
 
 /// A start time in `[from, from + span)`, busier in the (US Eastern) working day;

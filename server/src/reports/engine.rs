@@ -1,6 +1,7 @@
-//! Answers a report from the rollups where they hold what it asks (one dimension and time,
-//! filtered on that dimension alone, over whole hours of a whole-hour zone) and from the
-//! calls themselves otherwise (two dimensions, tags, status filters), with the same sums.
+//! Answers a report from the rollups where they hold what it asks (one dimension or
+//! rolled-up tag and time, filtered on that dimension alone, over whole hours of a
+//! whole-hour zone) and from the calls themselves otherwise (two dimensions, identifying
+//! tags, status filters), with the same sums.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use super::keys::span;
 use super::request::{Filters, Group, Request};
 use crate::{
     accounts::OrgId,
-    calls::rollups::{Dimension, Sums},
+    calls::rollups::{Dimension, Sums, is_rolled_up},
     db::Db,
 };
 
@@ -83,8 +84,15 @@ fn dimension_of(group: &Group) -> Option<Dimension> {
         Group::Target => Dimension::Target,
         Group::Number => Dimension::Number,
         Group::CallerState => Dimension::CallerState,
-        Group::Tag(_) | Group::Time(_) => return None,
+        Group::Tag(name) => return tag_dimension(name),
+        Group::Time(_) => return None,
     })
+}
+
+/// The rollups of the tag `name`, if it is rolled up.
+fn tag_dimension(name: &str) -> Option<Dimension> {
+    let key = format!("tag.{name}");
+    is_rolled_up(&key).then_some(Dimension::Tag(key))
 }
 
 fn rollup_plan(request: &Request) -> Option<Plan> {
@@ -99,12 +107,7 @@ fn rollup_plan(request: &Request) -> Option<Plan> {
         duplicate,
         tags,
     } = &request.filters;
-    if number.is_some()
-        || status.is_some()
-        || converted.is_some()
-        || duplicate.is_some()
-        || !tags.is_empty()
-    {
+    if number.is_some() || status.is_some() || converted.is_some() || duplicate.is_some() {
         return None;
     }
     let mut wanted: Vec<(Dimension, Option<String>)> = Vec::new();
@@ -114,17 +117,23 @@ fn rollup_plan(request: &Request) -> Option<Plan> {
             other => wanted.push((dimension_of(other)?, None)),
         }
     }
-    for (dimension, id) in [
+    let ids = [
         (Dimension::Campaign, campaign_id),
         (Dimension::Publisher, publisher_id),
         (Dimension::Buyer, buyer_id),
         (Dimension::Target, target_id),
-    ] {
-        if let Some(id) = id {
-            match wanted.iter_mut().find(|(d, _)| *d == dimension) {
-                Some((_, key)) => *key = Some(id.to_string()),
-                None => wanted.push((dimension, Some(id.to_string()))),
-            }
+    ];
+    let ids = ids.into_iter().filter_map(|(d, id)| Some((d, id.as_ref()?.to_string())));
+    let mut tag_values = Vec::new();
+    for (name, value) in tags {
+        tag_values.push((tag_dimension(name)?, value.clone()));
+    }
+    for (dimension, value) in ids.chain(tag_values) {
+        match wanted.iter_mut().find(|(d, _)| *d == dimension) {
+            // Two values of one tag: no call has both; the calls say so.
+            Some((_, Some(key))) if *key != value => return None,
+            Some((_, key)) => *key = Some(value),
+            None => wanted.push((dimension, Some(value))),
         }
     }
     if wanted.len() > 1 || !whole_hours(request) {
@@ -199,30 +208,57 @@ async fn from_rollups(
         Group::Time(grain) => Some(*grain),
         _ => None,
     });
-    let key_filter = if plan.key.is_some() { " AND key = $5" } else { "" };
-    let sql = match grain {
-        Some(_) => format!(
-            "SELECT key, hour, {SUMS} FROM call_rollups WHERE organization_id = $1 AND dimension = $2 \
-             AND hour >= $3 AND hour < $4{key_filter}"
-        ),
-        None => format!(
-            "SELECT key, {} FROM call_rollups WHERE organization_id = $1 AND dimension = $2 \
-             AND hour >= $3 AND hour < $4{key_filter} GROUP BY key",
-            summed()
-        ),
-    };
     let mut rows: HashMap<Vec<String>, Sums> = HashMap::new();
-    let mut add = |key: String, hour: Option<DateTime<Utc>>, sums: Sums| {
+    let mut add = |key: &str, hour: Option<DateTime<Utc>>, sums: &Sums, sign: i64| {
         let values: Vec<String> = request
             .groups
             .iter()
-            .map(|g| match (g, hour) {
-                (Group::Time(grain), Some(hour)) => span(hour, *grain, request.zone),
-                _ => key.clone(),
+            .map(|g| match (g, hour, grain) {
+                (Group::Time(_), Some(hour), Some(grain)) => span(hour, grain, request.zone),
+                _ => key.to_owned(),
             })
             .collect();
-        rows.entry(values).or_default().add(&sums, 1);
+        rows.entry(values).or_default().add(sums, sign);
     };
+    let read = rollup_rows(db, org, request, plan, grain.is_some()).await?;
+    if matches!(plan.dimension, Dimension::Tag(_)) && plan.key.is_none() {
+        // Calls without the tag have no row of it: they are the rest of all calls.
+        let all = Plan { dimension: Dimension::All, key: None };
+        for (_, hour, sums) in rollup_rows(db, org, request, &all, grain.is_some()).await? {
+            add("", hour, &sums, 1);
+        }
+        for (_, hour, sums) in &read {
+            add("", *hour, sums, -1);
+        }
+    }
+    for (key, hour, sums) in &read {
+        add(key, *hour, sums, 1);
+    }
+    Ok(rows)
+}
+
+/// The rollup rows of `plan` in the request's range: per key, and per hour if `hourly`.
+async fn rollup_rows(
+    db: &Db,
+    org: OrgId,
+    request: &Request,
+    plan: &Plan,
+    hourly: bool,
+) -> Result<Vec<(String, Option<DateTime<Utc>>, Sums)>, sqlx::Error> {
+    let key_filter = if plan.key.is_some() { " AND key = $5" } else { "" };
+    let sql = if hourly {
+        format!(
+            "SELECT key, hour, {SUMS} FROM call_rollups WHERE organization_id = $1 AND dimension = $2 \
+             AND hour >= $3 AND hour < $4{key_filter}"
+        )
+    } else {
+        format!(
+            "SELECT key, {} FROM call_rollups WHERE organization_id = $1 AND dimension = $2 \
+             AND hour >= $3 AND hour < $4{key_filter} GROUP BY key",
+            summed()
+        )
+    };
+    let mut rows = Vec::new();
     macro_rules! read {
         ($pool:expr) => {{
             let mut query = sqlx::query(&sql)
@@ -235,10 +271,11 @@ async fn from_rollups(
             }
             for row in query.fetch_all($pool).await? {
                 let key: String = row.try_get(0)?;
-                match grain {
-                    Some(_) => add(key, Some(row.try_get(1)?), sums_at(&row, 2)?),
-                    None => add(key, None, sums_at(&row, 1)?),
-                }
+                rows.push(if hourly {
+                    (key, Some(row.try_get(1)?), sums_at(&row, 2)?)
+                } else {
+                    (key, None, sums_at(&row, 1)?)
+                });
             }
         }};
     }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{Batch, INSERT_BIDS, INSERT_CALLS, UPSERT_BIDS, UPSERT_CALLS};
 use crate::calls::{BidRow, rollups};
+use crate::db::chunks;
 
 pub(super) async fn write(pool: &SqlitePool, batch: &Batch) -> Result<(), sqlx::Error> {
     let now = chrono::Utc::now();
@@ -15,7 +16,7 @@ pub(super) async fn write(pool: &SqlitePool, batch: &Batch) -> Result<(), sqlx::
         .flat_map(|(call, bids)| bids.iter().map(move |bid| (*call, bid)))
         .collect();
     let mut tx = pool.begin().await?;
-    for chunk in batch.calls.chunks(ROWS) {
+    chunks::execute(&mut tx, &batch.calls, ROWS, |chunk| {
         let mut query = QueryBuilder::new(INSERT_CALLS);
         query.push_values(chunk, |mut row, call| {
             row.push_bind(call.id)
@@ -48,8 +49,9 @@ pub(super) async fn write(pool: &SqlitePool, batch: &Batch) -> Result<(), sqlx::
                 .push_bind(Json(&call.tags));
         });
         query.push(UPSERT_CALLS);
-        query.build().execute(&mut *tx).await?;
-    }
+        query
+    })
+    .await?;
     for chunk in batch.notices.chunks(ROWS) {
         let mut query = QueryBuilder::new(
             "INSERT INTO webhook_events (id, organization_id, call_id, seq, event, at, payload) ",
@@ -67,7 +69,7 @@ pub(super) async fn write(pool: &SqlitePool, batch: &Batch) -> Result<(), sqlx::
         query.push(" ON CONFLICT (call_id, seq) DO NOTHING");
         query.build().execute(&mut *tx).await?;
     }
-    for chunk in bids.chunks(ROWS) {
+    chunks::execute(&mut tx, &bids, ROWS, |chunk| {
         let mut query = QueryBuilder::new(INSERT_BIDS);
         query.push_values(chunk, |mut row, (call, bid)| {
             row.push_bind(*call)
@@ -88,8 +90,9 @@ pub(super) async fn write(pool: &SqlitePool, batch: &Batch) -> Result<(), sqlx::
                 .push_bind(bid.reused);
         });
         query.push(UPSERT_BIDS);
-        query.build().execute(&mut *tx).await?;
-    }
+        query
+    })
+    .await?;
     for chunk in batch.events.chunks(ROWS) {
         let mut query =
             QueryBuilder::new("INSERT INTO call_events (call_id, seq, at, kind, detail) ");
