@@ -1,7 +1,7 @@
 //! `bidline demo seed`: history for an organization, written through the call-record
 //! writer (rows, auctions and report rollups in the same transactions as real calls).
 
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 use super::{traffic, world::World};
@@ -65,15 +65,25 @@ pub async fn seed(db: &Db, seeding: Seeding) -> Result<u64, SeedError> {
     let (writer, flushed) = Writer::spawn(db.clone(), None);
     // Whole UTC days, so that a seed gives the same calls whenever it runs.
     let today = Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    // Day by day and in order within each day, as calls arrive: each batch of the writer
-    // then touches a few hours' rollup rows and appends to the calls' indexes.
-    let days = i64::from(days);
+    // Minute by minute, in order within each minute, as calls arrive: each batch of the
+    // writer then touches a few hours' rollup rows and appends to the calls' indexes, and
+    // only a minute's start times are held at once (however many calls a day has).
+    let minutes = i64::from(days) * MINUTES_A_DAY;
+    let weights: Vec<u64> = (0..MINUTES_A_DAY).map(minute_weight).collect();
+    let day_weight: u64 = weights.iter().sum();
+    let total = u128::from(day_weight) * u128::from(days);
+    let mut before = 0u128;
     let mut written = 0;
-    for day in 0..days {
-        let start = today - Duration::days(days - day);
-        let count = calls * (day as u64 + 1) / days as u64 - calls * day as u64 / days as u64;
-        let mut times: Vec<DateTime<Utc>> =
-            (0..count).map(|_| when(&mut rng, start, Duration::days(1))).collect();
+    for minute in 0..minutes {
+        let start = today - Duration::days(i64::from(days)) + Duration::minutes(minute);
+        let weight = u128::from(weights[(minute % MINUTES_A_DAY) as usize]);
+        // The calls up to the end of this minute, by weight: counts add up to `calls`.
+        let through = u128::from(calls) * (before + weight) / total;
+        let count = through - u128::from(calls) * before / total;
+        before += weight;
+        let mut times: Vec<DateTime<Utc>> = (0..count)
+            .map(|_| start + Duration::milliseconds(rng.random_range(0..60_000)))
+            .collect();
         times.sort_unstable();
         for started_at in times {
             let (row, bids) = traffic::call(&mut rng, &world, org, node.id, started_at);
@@ -99,19 +109,15 @@ pub async fn seed(db: &Db, seeding: Seeding) -> Result<u64, SeedError> {
     Ok(written)
 }
 
-/// A start time in `[from, from + span)`, busier in the (US Eastern) working day;
-/// `from` is a UTC midnight.
-fn when(rng: &mut StdRng, from: DateTime<Utc>, span: Duration) -> DateTime<Utc> {
-    loop {
-        let at = from + Duration::milliseconds(rng.random_range(0..span.num_milliseconds()));
-        let eastern_hour = (at.hour() + 19) % 24;
-        let weight = match eastern_hour {
-            9..=17 => 1.0,
-            7..=8 | 18..=20 => 0.6,
-            _ => 0.15,
-        };
-        if rng.random_bool(weight) {
-            return at;
-        }
+const MINUTES_A_DAY: i64 = 24 * 60;
+
+/// How busy the UTC minute of the day is, relatively: most calls in the (US Eastern)
+/// working day.
+fn minute_weight(minute: i64) -> u64 {
+    let eastern_hour = (minute / 60 + 19) % 24;
+    match eastern_hour {
+        9..=17 => 20,
+        7..=8 | 18..=20 => 12,
+        _ => 3,
     }
 }
