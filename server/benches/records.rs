@@ -63,7 +63,7 @@ impl Records {
         .org;
         let node = NodeInfo::new("127.0.0.1:3000".parse().unwrap());
         bidline::db::nodes::register(&db, &node).await.unwrap();
-        let (writer, _flushed) = Writer::spawn(db.clone(), None);
+        let (writer, _flushed) = Writer::spawn(&db, None);
         let counters = Arc::new(Counters::load(&db, node.id, writer.clone()).await.unwrap());
         let (recorder, inbox) = Recorder::new();
         let (events, edge) = mpsc::unbounded_channel();

@@ -201,9 +201,9 @@ async fn start_sip(
     tasks: &Tasks,
 ) -> Result<Sip, StartError> {
     let Routes { routing, pinger, live, leases, billing } = routes;
-    let writing = db.for_writer();
     let spool = match db.backend() {
         Backend::Postgres => {
+            let writing = db.for_writer();
             let spool = Arc::new(Spool::open(&cli.records_spool).map_err(StartError::Spool)?);
             let replayed = writer::replay_spooled(&spool, &writing).await;
             if replayed > 0 {
@@ -222,7 +222,7 @@ async fn start_sip(
         tracing::warn!(closed, "closed calls a stopped node left open (status interrupted)");
     }
     recovery::spawn_heartbeat(db.clone(), node.id, tasks);
-    let (writer, flushed) = Writer::spawn(writing, spool);
+    let (writer, flushed) = Writer::spawn(db, spool);
     let counters =
         Arc::new(Counters::load(db, node.id, writer.clone()).await.map_err(StartError::Calls)?);
     let snapshot = routing.clone();

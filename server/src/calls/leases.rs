@@ -569,7 +569,7 @@ mod tests {
         for _ in 0..count {
             let node = nodes::NodeInfo::new("127.0.0.1:0".parse().unwrap());
             nodes::register(&db, &node).await.unwrap();
-            let (writer, _) = Writer::spawn(db.for_writer(), None);
+            let (writer, _) = Writer::spawn(&db, None);
             counters.push(Arc::new(Counters::load(&db, node.id, writer).await.unwrap()));
         }
         Some((test_db, db, counters))

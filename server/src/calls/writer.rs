@@ -20,6 +20,7 @@ use super::{BidRow, CallRow, Event, spool::Spool};
 use crate::db::{
     Db,
     batch::{self, Backlog, Batching, Queue},
+    checkpoints::Checkpoints,
 };
 use crate::network::targets::Period;
 
@@ -62,15 +63,22 @@ pub struct Writer {
 pub use crate::db::batch::Flushed;
 
 impl Writer {
-    /// The writer, with `spool` (on PostgreSQL) for when the database cannot be reached
-    /// ([`replay`] writes it out).
-    pub fn spawn(db: Db, spool: Option<Arc<Spool>>) -> (Writer, Flushed) {
+    /// The writer, on a pool of its own ([`Db::for_writer`]), with `spool` (on PostgreSQL)
+    /// for when the database cannot be reached ([`replay`] writes it out).
+    pub fn spawn(db: &Db, spool: Option<Arc<Spool>>) -> (Writer, Flushed) {
         let batching = Batching { what: "call records", max: MAX_BATCH };
-        let (queue, flushed) = batch::spawn(db, batching, Batch::of, move |db, batch: &Batch| {
-            let spool = spool.clone();
-            Box::pin(async move { write_or_keep(db, batch, spool.as_deref()).await })
-        });
-        (Writer { queue }, flushed)
+        let writing = db.for_writer();
+        let checkpoints = Checkpoints::start(&writing);
+        let (queue, flushed) =
+            batch::spawn(writing.clone(), batching, Batch::of, move |db, batch: &Batch| {
+                let spool = spool.clone();
+                Box::pin(async move { write_or_keep(db, batch, spool.as_deref()).await })
+            });
+        let closed = async move {
+            checkpoints.stop().await;
+            writing.close().await;
+        };
+        (Writer { queue }, flushed.then(closed))
     }
 
     /// A writer whose changes go nowhere (kept, never written), for benchmarks and unit

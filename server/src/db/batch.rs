@@ -170,6 +170,14 @@ impl Flushed {
     pub async fn done(self) {
         let _ = self.0.await;
     }
+
+    /// Runs `after` (closing what the writer alone used) once the queue is written.
+    pub fn then(self, after: impl Future<Output = ()> + Send + 'static) -> Flushed {
+        Flushed(tokio::spawn(async move {
+            self.done().await;
+            after.await;
+        }))
+    }
 }
 
 /// Starts a writer: `prepare` turns what gathered into a batch, `write` writes it.

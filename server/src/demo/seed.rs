@@ -62,7 +62,7 @@ pub async fn seed(db: &Db, seeding: Seeding) -> Result<u64, SeedError> {
     // Seeded calls are written by a node of their own, registered like any other.
     let node = NodeInfo::new(([127, 0, 0, 1], 0).into());
     nodes::register(db, &node).await?;
-    let (writer, flushed) = Writer::spawn(db.clone(), None);
+    let (writer, flushed) = Writer::spawn(db, None);
     // Whole UTC days, so that a seed gives the same calls whenever it runs.
     let today = Utc::now().date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
     // Minute by minute, in order within each minute, as calls arrive: each batch of the

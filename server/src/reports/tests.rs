@@ -133,7 +133,7 @@ async fn rollups_and_raw_calls_give_the_same_report() {
         .org;
         let node = NodeInfo::new("127.0.0.1:0".parse().unwrap());
         nodes::register(&db, &node).await.unwrap();
-        let (writer, _flushed) = Writer::spawn(db.clone(), None);
+        let (writer, _flushed) = Writer::spawn(&db, None);
         let mut rng = StdRng::seed_from_u64(7);
         let ids = |n| (0..n).map(|_| Uuid::now_v7()).collect::<Vec<_>>();
         let world = World {
