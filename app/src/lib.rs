@@ -5,6 +5,9 @@
 //! server-rendered page). Nothing here may depend on the server crate; what server
 //! functions need from the server arrives through [`backend::Backend`] in context.
 
+// A view's type nests as deep as its markup; the ring tree editor's passes rustc's default.
+#![recursion_limit = "256"]
+
 pub mod api_keys;
 pub mod audit;
 pub mod auth;

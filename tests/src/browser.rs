@@ -182,9 +182,26 @@ impl Browser {
     }
 
     /// Ends the WebDriver session (chromium exits) before the driver is killed.
+    /// Saves what the window shows as `NAME.png` under `test-output/screenshots` in the
+    /// target folder (beside the binaries under test), for people to look at.
+    pub async fn screenshot(&self, name: &str) {
+        let folder = screenshots_folder();
+        std::fs::create_dir_all(&folder).expect("create the screenshots folder");
+        let png = self.client.screenshot().await.expect("take a screenshot");
+        std::fs::write(folder.join(format!("{name}.png")), png).expect("save the screenshot");
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+}
+
+/// `<target>/test-output/screenshots`, the target folder being the one holding the
+/// running test (`<target>/<profile>/deps/<test>`).
+fn screenshots_folder() -> std::path::PathBuf {
+    let test_exe = std::env::current_exe().expect("the test's own path");
+    let target = test_exe.ancestors().nth(3).expect("test binary in <target>/<profile>/deps");
+    target.join("test-output/screenshots")
 }
 
 fn free_port() -> u16 {

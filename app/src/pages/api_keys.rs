@@ -93,21 +93,23 @@ pub fn ApiKeys() -> impl IntoView {
 #[component]
 fn KeyTable(keys: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
     view! {
-        <table class="data">
-            <thead>
-                <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Role"</th>
-                    <th scope="col">"Key"</th>
-                    <th scope="col">"Created"</th>
-                    <th scope="col">"Last used"</th>
-                    <th scope="col">"Status"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {keys.into_iter().map(|key| view! { <KeyRow key revoke /> }).collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll" tabindex="0">
+            <table class="data">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {keys.into_iter().map(|key| view! { <KeyRow key revoke /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

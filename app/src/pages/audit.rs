@@ -34,36 +34,38 @@ pub fn AuditLog() -> impl IntoView {
                         entries.set(page.items);
                         cursor.set(page.next_cursor);
                         view! {
-                            <table class="data" id="audit">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"When"</th>
-                                        <th scope="col">"Who"</th>
-                                        <th scope="col">"What"</th>
-                                        <th scope="col">"Details"</th>
-                                        <th scope="col">"From"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    <For
-                                        each=move || entries.get()
-                                        key=|entry| entry.id.clone()
-                                        children=|entry| {
-                                            view! {
-                                                <tr>
-                                                    <td class="when">{day(&entry.at)}</td>
-                                                    <td>{entry.actor}</td>
-                                                    <td>
-                                                        <code>{entry.action}</code>
-                                                    </td>
-                                                    <td class="detail">{entry.detail}</td>
-                                                    <td>{entry.ip.unwrap_or_default()}</td>
-                                                </tr>
+                            <div class="table-scroll" tabindex="0">
+                                <table class="data" id="audit">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"When"</th>
+                                            <th scope="col">"Who"</th>
+                                            <th scope="col">"What"</th>
+                                            <th scope="col">"Details"</th>
+                                            <th scope="col">"From"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        <For
+                                            each=move || entries.get()
+                                            key=|entry| entry.id.clone()
+                                            children=|entry| {
+                                                view! {
+                                                    <tr>
+                                                        <td class="when">{day(&entry.at)}</td>
+                                                        <td>{entry.actor}</td>
+                                                        <td>
+                                                            <code>{entry.action}</code>
+                                                        </td>
+                                                        <td class="detail">{entry.detail}</td>
+                                                        <td>{entry.ip.unwrap_or_default()}</td>
+                                                    </tr>
+                                                }
                                             }
-                                        }
-                                    />
-                                </tbody>
-                            </table>
+                                        />
+                                    </tbody>
+                                </table>
+                            </div>
                             <Show when=move || cursor.get().is_some()>
                                 <button
                                     class="secondary"

@@ -115,30 +115,32 @@ fn Usage(view: BillingView) -> impl IntoView {
                 {format!("{} to {}", day(&view.period_start), day(&view.period_end))}
                 ". Answered minutes are rounded up per call; each active number counts once a day (UTC)."
             </p>
-            <table class="data">
-                <thead>
-                    <tr>
-                        <th scope="col">"Meter"</th>
-                        <th scope="col" class="num">"Used"</th>
-                        <th scope="col" class="num">"Reported to Stripe"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {view
-                        .usage
-                        .into_iter()
-                        .map(|row| {
-                            view! {
-                                <tr data-meter=row.meter.clone()>
-                                    <td>{meter_name(&row.meter)}</td>
-                                    <td class="num">{row.quantity}</td>
-                                    <td class="num">{row.reported}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <div class="table-scroll" tabindex="0">
+                <table class="data">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Meter"</th>
+                            <th scope="col" class="num">"Used"</th>
+                            <th scope="col" class="num">"Reported to Stripe"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {view
+                            .usage
+                            .into_iter()
+                            .map(|row| {
+                                view! {
+                                    <tr data-meter=row.meter.clone()>
+                                        <td>{meter_name(&row.meter)}</td>
+                                        <td class="num">{row.quantity}</td>
+                                        <td class="num">{row.reported}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }
@@ -160,37 +162,39 @@ fn Invoices(view: BillingView) -> impl IntoView {
         view! { <p class="muted">"No invoices yet."</p> }.into_any()
     } else {
         view! {
-            <table class="data" id="invoices">
-                <thead>
-                    <tr>
-                        <th scope="col">"Invoice"</th>
-                        <th scope="col">"Date"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col" class="num">"Total"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {view
-                        .invoices
-                        .into_iter()
-                        .map(|invoice| {
-                            let name = invoice.number.clone().unwrap_or(invoice.id.clone());
-                            let link = match invoice.url.clone() {
-                                Some(url) => view! { <a href=url rel="noopener">{name}</a> }.into_any(),
-                                None => name.into_any(),
-                            };
-                            view! {
-                                <tr>
-                                    <td>{link}</td>
-                                    <td>{day(&invoice.created)}</td>
-                                    <td>{invoice.status.unwrap_or_default()}</td>
-                                    <td class="num">{money(invoice.total_cents, &invoice.currency)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <div class="table-scroll" tabindex="0">
+                <table class="data" id="invoices">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Invoice"</th>
+                            <th scope="col">"Date"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col" class="num">"Total"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {view
+                            .invoices
+                            .into_iter()
+                            .map(|invoice| {
+                                let name = invoice.number.clone().unwrap_or(invoice.id.clone());
+                                let link = match invoice.url.clone() {
+                                    Some(url) => view! { <a href=url rel="noopener">{name}</a> }.into_any(),
+                                    None => name.into_any(),
+                                };
+                                view! {
+                                    <tr>
+                                        <td>{link}</td>
+                                        <td>{day(&invoice.created)}</td>
+                                        <td>{invoice.status.unwrap_or_default()}</td>
+                                        <td class="num">{money(invoice.total_cents, &invoice.currency)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
         }
             .into_any()
     };

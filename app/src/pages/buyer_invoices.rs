@@ -36,18 +36,20 @@ pub fn BuyerInvoices(buyer_id: String) -> impl IntoView {
                     view! { <p class="empty-state" id="no-invoices">"No invoices yet."</p> }.into_any()
                 }
                 Some(Ok(rows)) => view! {
-                    <table class="data" id="buyer-invoices">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Cycle"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col" class="num">"Calls"</th>
-                                <th scope="col" class="num">"Total"</th>
-                                <th scope="col">"Links"</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows.into_iter().map(|row| view! { <InvoiceLine row /> }).collect_view()}</tbody>
-                    </table>
+                    <div class="table-scroll" tabindex="0">
+                        <table class="data" id="buyer-invoices">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Cycle"</th>
+                                    <th scope="col">"Status"</th>
+                                    <th scope="col" class="num">"Calls"</th>
+                                    <th scope="col" class="num">"Total"</th>
+                                    <th scope="col">"Links"</th>
+                                </tr>
+                            </thead>
+                            <tbody>{rows.into_iter().map(|row| view! { <InvoiceLine row /> }).collect_view()}</tbody>
+                        </table>
+                    </div>
                 }
                     .into_any(),
                 Some(Err(error)) => view! { <p class="form-error" role="alert">{error.to_string()}</p> }.into_any(),

@@ -74,38 +74,40 @@ fn LiveCalls() -> impl IntoView {
                             }
                         });
                         view! {
-                            <table class="data" id="live-calls">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Started"</th>
-                                        <th scope="col">"Caller"</th>
-                                        <th scope="col">"Campaign"</th>
-                                        <th scope="col">"Target"</th>
-                                        <th scope="col">"Status"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    <For
-                                        each=move || calls.get()
-                                        key=|call| (call.id.clone(), call.status.clone())
-                                        children=|call| {
-                                            view! {
-                                                <tr data-call=call.id.clone() data-status=call.status.clone()>
-                                                    <td class="when">
-                                                        <a href=call_path(&call.id)>{day(&call.started_at)}</a>
-                                                    </td>
-                                                    <td>{call.caller.unwrap_or_else(|| "withheld".into())}</td>
-                                                    <td>{call.campaign}</td>
-                                                    <td>{call.target.unwrap_or_default()}</td>
-                                                    <td>
-                                                        <span class=format!("status {}", call.status)>{call.status.clone()}</span>
-                                                    </td>
-                                                </tr>
+                            <div class="table-scroll" tabindex="0">
+                                <table class="data" id="live-calls">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Started"</th>
+                                            <th scope="col">"Caller"</th>
+                                            <th scope="col">"Campaign"</th>
+                                            <th scope="col">"Target"</th>
+                                            <th scope="col">"Status"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        <For
+                                            each=move || calls.get()
+                                            key=|call| (call.id.clone(), call.status.clone())
+                                            children=|call| {
+                                                view! {
+                                                    <tr data-call=call.id.clone() data-status=call.status.clone()>
+                                                        <td class="when">
+                                                            <a href=call_path(&call.id)>{day(&call.started_at)}</a>
+                                                        </td>
+                                                        <td>{call.caller.unwrap_or_else(|| "withheld".into())}</td>
+                                                        <td>{call.campaign}</td>
+                                                        <td>{call.target.unwrap_or_default()}</td>
+                                                        <td>
+                                                            <span class=format!("status {}", call.status)>{call.status.clone()}</span>
+                                                        </td>
+                                                    </tr>
+                                                }
                                             }
-                                        }
-                                    />
-                                </tbody>
-                            </table>
+                                        />
+                                    </tbody>
+                                </table>
+                            </div>
                             <Show when=move || calls.with(Vec::is_empty)>
                                 <p class="empty">"No calls right now. They appear here as they ring."</p>
                             </Show>
@@ -270,8 +272,10 @@ fn CallLog() -> impl IntoView {
                 kind: &'static str,
                 value: RwSignal<String>| {
         view! {
-            <label for=id>{label}</label>
-            <input id=id type=kind prop:value=move || value.get() on:input=move |e| value.set(event_target_value(&e)) />
+            <div class="control">
+                <label for=id>{label}</label>
+                <input id=id type=kind prop:value=move || value.get() on:input=move |e| value.set(event_target_value(&e)) />
+            </div>
         }
     };
     let pick = |id: &'static str,
@@ -279,21 +283,23 @@ fn CallLog() -> impl IntoView {
                 options: &'static [&'static str],
                 value: RwSignal<String>| {
         view! {
-            <label for=id>{label}</label>
-            <select id=id prop:value=move || value.get() on:change=move |e| value.set(event_target_value(&e))>
-                <option value="">"any"</option>
-                {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
-            </select>
+            <div class="control">
+                <label for=id>{label}</label>
+                <select id=id prop:value=move || value.get() on:change=move |e| value.set(event_target_value(&e))>
+                    <option value="">"any"</option>
+                    {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+                </select>
+            </div>
         }
     };
     view! {
         <form class="filters" id="call-filters" on:submit=apply>
             {text("filter-from", "From", "date", from)}
             {text("filter-to", "To", "date", to)}
-            <Choose kind=Kind::Campaign id="filter-campaign" value=campaign />
-            <Choose kind=Kind::Publisher id="filter-publisher" value=publisher />
-            <Choose kind=Kind::Buyer id="filter-buyer" value=buyer />
-            <Choose kind=Kind::Target id="filter-target" value=target />
+            <div class="control"><Choose kind=Kind::Campaign id="filter-campaign" value=campaign /></div>
+            <div class="control"><Choose kind=Kind::Publisher id="filter-publisher" value=publisher /></div>
+            <div class="control"><Choose kind=Kind::Buyer id="filter-buyer" value=buyer /></div>
+            <div class="control"><Choose kind=Kind::Target id="filter-target" value=target /></div>
             {pick(
                 "filter-status",
                 "Status",
@@ -316,56 +322,58 @@ fn CallLog() -> impl IntoView {
                                 "Dates are read in " {first.time_zone} " (Settings). "
                                 <a href=csv id="call-log-csv" download="calls.csv">"Download CSV"</a>
                             </p>
-                            <table class="data" id="call-log">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Started"</th>
-                                        <th scope="col">"Caller"</th>
-                                        <th scope="col">"Campaign"</th>
-                                        <th scope="col">"Publisher"</th>
-                                        <th scope="col">"Buyer / target"</th>
-                                        <th scope="col">"Status"</th>
-                                        <th scope="col">"Talk"</th>
-                                        <th scope="col">"Revenue"</th>
-                                        <th scope="col">"Payout"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    <For
-                                        each=move || rows.get()
-                                        key=|call| call.id.clone()
-                                        children=|call| {
-                                            let flags = [(call.converted, "converted"), (call.duplicate, "duplicate")]
-                                                .into_iter()
-                                                .filter_map(|(on, name)| on.then_some(name))
-                                                .collect::<Vec<_>>()
-                                                .join(" ");
-                                            view! {
-                                                <tr data-call=call.id.clone()>
-                                                    <td class="when">
-                                                        <a href=call_path(&call.id)>{day(&call.started_at)}</a>
-                                                    </td>
-                                                    <td>{call.caller.unwrap_or_else(|| "withheld".into())}</td>
-                                                    <td>{call.campaign}</td>
-                                                    <td>{call.publisher.unwrap_or_default()}</td>
-                                                    <td>
-                                                        {call.buyer.unwrap_or_default()}
-                                                        {call.target.map(|t| format!(" / {t}"))}
-                                                    </td>
-                                                    <td>
-                                                        <span class=format!("status {}", call.status)>{call.status.clone()}</span>
-                                                        " "
-                                                        <small>{flags}</small>
-                                                    </td>
-                                                    <td>{talk(call.talk_seconds)}</td>
-                                                    <td class="money">{dollars(call.revenue_cents)}</td>
-                                                    <td class="money">{dollars(call.payout_cents)}</td>
-                                                </tr>
+                            <div class="table-scroll" tabindex="0">
+                                <table class="data" id="call-log">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Started"</th>
+                                            <th scope="col">"Caller"</th>
+                                            <th scope="col">"Campaign"</th>
+                                            <th scope="col">"Publisher"</th>
+                                            <th scope="col">"Buyer / target"</th>
+                                            <th scope="col">"Status"</th>
+                                            <th scope="col">"Talk"</th>
+                                            <th scope="col">"Revenue"</th>
+                                            <th scope="col">"Payout"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        <For
+                                            each=move || rows.get()
+                                            key=|call| call.id.clone()
+                                            children=|call| {
+                                                let flags = [(call.converted, "converted"), (call.duplicate, "duplicate")]
+                                                    .into_iter()
+                                                    .filter_map(|(on, name)| on.then_some(name))
+                                                    .collect::<Vec<_>>()
+                                                    .join(" ");
+                                                view! {
+                                                    <tr data-call=call.id.clone()>
+                                                        <td class="when">
+                                                            <a href=call_path(&call.id)>{day(&call.started_at)}</a>
+                                                        </td>
+                                                        <td>{call.caller.unwrap_or_else(|| "withheld".into())}</td>
+                                                        <td>{call.campaign}</td>
+                                                        <td>{call.publisher.unwrap_or_default()}</td>
+                                                        <td>
+                                                            {call.buyer.unwrap_or_default()}
+                                                            {call.target.map(|t| format!(" / {t}"))}
+                                                        </td>
+                                                        <td>
+                                                            <span class=format!("status {}", call.status)>{call.status.clone()}</span>
+                                                            " "
+                                                            <small>{flags}</small>
+                                                        </td>
+                                                        <td>{talk(call.talk_seconds)}</td>
+                                                        <td class="money">{dollars(call.revenue_cents)}</td>
+                                                        <td class="money">{dollars(call.payout_cents)}</td>
+                                                    </tr>
+                                                }
                                             }
-                                        }
-                                    />
-                                </tbody>
-                            </table>
+                                        />
+                                    </tbody>
+                                </table>
+                            </div>
                             <Show when=move || rows.with(Vec::is_empty)>
                                 <p class="empty">"No calls match."</p>
                             </Show>
@@ -459,75 +467,81 @@ pub fn CallDetail() -> impl IntoView {
                             </section>
                             <section aria-labelledby="auction-title">
                                 <h2 id="auction-title">"Auction"</h2>
-                                <table class="data" id="auction">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Target"</th>
-                                            <th scope="col">"Buyer"</th>
-                                            <th scope="col">"Outcome"</th>
-                                            <th scope="col">"Bid"</th>
-                                            <th scope="col">"Ping"</th>
-                                            <th scope="col">"Rung"</th>
-                                            <th scope="col">"Why"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {d.auction
-                                            .into_iter()
-                                            .map(|line| {
-                                                let ping = if line.pinged {
-                                                    format!(
-                                                        "{} ms{}",
-                                                        line.latency_ms.map(|ms| ms.to_string()).unwrap_or_else(|| "—".into()),
-                                                        line.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default(),
-                                                    )
-                                                } else {
-                                                    "not pinged".into()
-                                                };
-                                                view! {
-                                                    <tr class:won=line.won data-outcome=line.outcome.clone()>
-                                                        <td>{line.target}</td>
-                                                        <td>{line.buyer}</td>
-                                                        <td>{line.outcome.replace('_', " ")}</td>
-                                                        <td class="money">{line.bid_cents.map(dollars).unwrap_or_default()}</td>
-                                                        <td>{ping}</td>
-                                                        <td>{line.rank.map(|r| format!("#{r}")).unwrap_or_default()}</td>
-                                                        <td>{line.reason.unwrap_or_default()}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
+                                <div class="table-scroll" tabindex="0">
+                                    <table class="data" id="auction">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Target"</th>
+                                                <th scope="col">"Buyer"</th>
+                                                <th scope="col">"Outcome"</th>
+                                                <th scope="col">"Bid"</th>
+                                                <th scope="col">"Ping"</th>
+                                                <th scope="col">"Rung"</th>
+                                                <th scope="col">"Why"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {d.auction
+                                                .into_iter()
+                                                .map(|line| {
+                                                    let ping = if line.pinged {
+                                                        format!(
+                                                            "{} ms{}",
+                                                            line.latency_ms.map(|ms| ms.to_string()).unwrap_or_else(|| "—".into()),
+                                                            line.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default(),
+                                                        )
+                                                    } else {
+                                                        "not pinged".into()
+                                                    };
+                                                    view! {
+                                                        <tr class:won=line.won data-outcome=line.outcome.clone()>
+                                                            <td>{line.target}</td>
+                                                            <td>{line.buyer}</td>
+                                                            <td>{line.outcome.replace('_', " ")}</td>
+                                                            <td class="money">{line.bid_cents.map(dollars).unwrap_or_default()}</td>
+                                                            <td>{ping}</td>
+                                                            <td>{line.rank.map(|r| format!("#{r}")).unwrap_or_default()}</td>
+                                                            <td>{line.reason.unwrap_or_default()}</td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
                             </section>
                             <section aria-labelledby="legs-title">
                                 <h2 id="legs-title">"Legs"</h2>
-                                <table class="data" id="legs">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Target"</th>
-                                            <th scope="col">"SIP URI"</th>
-                                            <th scope="col">"Result"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {d.legs
-                                            .into_iter()
-                                            .map(|leg| view! { <tr><td>{leg.target}</td><td><code>{leg.uri}</code></td><td>{leg.result}</td></tr> })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
+                                <div class="table-scroll" tabindex="0">
+                                    <table class="data" id="legs">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Target"</th>
+                                                <th scope="col">"SIP URI"</th>
+                                                <th scope="col">"Result"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {d.legs
+                                                .into_iter()
+                                                .map(|leg| view! { <tr><td>{leg.target}</td><td><code>{leg.uri}</code></td><td>{leg.result}</td></tr> })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
                             </section>
                             <section aria-labelledby="timeline-title">
                                 <h2 id="timeline-title">"Timeline"</h2>
-                                <table class="data" id="timeline">
-                                    <tbody>
-                                        {d.events
-                                            .into_iter()
-                                            .map(|e| view! { <tr><td class="when">{e.at}</td><td><code>{e.kind}</code></td><td class="detail">{e.detail}</td></tr> })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
+                                <div class="table-scroll" tabindex="0">
+                                    <table class="data" id="timeline">
+                                        <tbody>
+                                            {d.events
+                                                .into_iter()
+                                                .map(|e| view! { <tr><td class="when">{e.at}</td><td><code>{e.kind}</code></td><td class="detail">{e.detail}</td></tr> })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
                             </section>
                             <section aria-labelledby="tags-title">
                                 <h2 id="tags-title">"Tags"</h2>

@@ -58,36 +58,40 @@ fn panel(origin: &str, view: DniView) -> impl IntoView {
         <p id="dni-advice" class=if short { "warning" } else { "hint" }>{advice}</p>
         <h3>"Pool numbers"</h3>
         <p class="hint">{visitors_now} " visits now."</p>
-        <table id="dni-numbers">
-            <thead><tr><th>"Number"</th><th>"State"</th><th>"Since"</th><th>"Visitor's source"</th></tr></thead>
-            <tbody>
-                {numbers.into_iter().map(|n| {
-                    let state = if n.leased_since.is_some() { "leased" } else { "free" };
-                    view! {
-                        <tr data-state=state>
-                            <td>{n.number}</td>
-                            <td>{state}</td>
-                            <td>{n.leased_since.unwrap_or_default()}</td>
-                            <td>{n.source.unwrap_or_default()}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll" tabindex="0">
+            <table id="dni-numbers">
+                <thead><tr><th>"Number"</th><th>"State"</th><th>"Since"</th><th>"Visitor's source"</th></tr></thead>
+                <tbody>
+                    {numbers.into_iter().map(|n| {
+                        let state = if n.leased_since.is_some() { "leased" } else { "free" };
+                        view! {
+                            <tr data-state=state>
+                                <td>{n.number}</td>
+                                <td>{state}</td>
+                                <td>{n.leased_since.unwrap_or_default()}</td>
+                                <td>{n.source.unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
         <h3>"Last 24 hours"</h3>
-        <table id="dni-hours">
-            <thead><tr><th>"Hour"</th><th>"Leases"</th><th>"Most leased at once"</th><th>"Most visitors at once"</th><th>"Shown the default"</th></tr></thead>
-            <tbody>
-                {hours.into_iter().map(|h| view! {
-                    <tr>
-                        <td>{h.hour}</td>
-                        <td>{h.leases}</td>
-                        <td>{h.peak_leased}</td>
-                        <td>{h.peak_visitors}</td>
-                        <td>{h.exhausted}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll" tabindex="0">
+            <table id="dni-hours">
+                <thead><tr><th>"Hour"</th><th>"Leases"</th><th>"Most leased at once"</th><th>"Most visitors at once"</th><th>"Shown the default"</th></tr></thead>
+                <tbody>
+                    {hours.into_iter().map(|h| view! {
+                        <tr>
+                            <td>{h.hour}</td>
+                            <td>{h.leases}</td>
+                            <td>{h.peak_leased}</td>
+                            <td>{h.peak_visitors}</td>
+                            <td>{h.exhausted}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

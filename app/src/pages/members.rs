@@ -136,27 +136,29 @@ fn MemberTable(
     remove: ServerAction<RemoveMember>,
 ) -> impl IntoView {
     view! {
-        <table class="data" id="members">
-            <thead>
-                <tr>
-                    <th scope="col">"Email"</th>
-                    <th scope="col">"Role"</th>
-                    <th scope="col">"Joined"</th>
-                    <th scope="col">
-                        <span class="visually-hidden">"Actions"</span>
-                    </th>
-                </tr>
-            </thead>
-            <tbody>
-                {members
-                    .into_iter()
-                    .map(|member| {
-                        let grantable = grantable.clone();
-                        view! { <MemberRow member grantable change remove /> }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll" tabindex="0">
+            <table class="data" id="members">
+                <thead>
+                    <tr>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Joined"</th>
+                        <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {members
+                        .into_iter()
+                        .map(|member| {
+                            let grantable = grantable.clone();
+                            view! { <MemberRow member grantable change remove /> }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
@@ -232,42 +234,44 @@ fn InvitationTable(
     revoke: ServerAction<RevokeInvitation>,
 ) -> impl IntoView {
     view! {
-        <table class="data" id="invitations">
-            <thead>
-                <tr>
-                    <th scope="col">"Role"</th>
-                    <th scope="col">"Created by"</th>
-                    <th scope="col">"Expires"</th>
-                    <th scope="col">
-                        <span class="visually-hidden">"Actions"</span>
-                    </th>
-                </tr>
-            </thead>
-            <tbody>
-                {pending
-                    .into_iter()
-                    .map(|invitation| {
-                        let id = invitation.id.clone();
-                        view! {
-                            <tr>
-                                <td>{invitation.role.as_str()}</td>
-                                <td>{invitation.created_by.unwrap_or_default()}</td>
-                                <td class="when">{day(&invitation.expires_at)}</td>
-                                <td>
-                                    <button
-                                        class="secondary"
-                                        on:click=move |_| {
-                                            revoke.dispatch(RevokeInvitation { id: id.clone() });
-                                        }
-                                    >
-                                        "Revoke"
-                                    </button>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll" tabindex="0">
+            <table class="data" id="invitations">
+                <thead>
+                    <tr>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Created by"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {pending
+                        .into_iter()
+                        .map(|invitation| {
+                            let id = invitation.id.clone();
+                            view! {
+                                <tr>
+                                    <td>{invitation.role.as_str()}</td>
+                                    <td>{invitation.created_by.unwrap_or_default()}</td>
+                                    <td class="when">{day(&invitation.expires_at)}</td>
+                                    <td>
+                                        <button
+                                            class="secondary"
+                                            on:click=move |_| {
+                                                revoke.dispatch(RevokeInvitation { id: id.clone() });
+                                            }
+                                        >
+                                            "Revoke"
+                                        </button>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

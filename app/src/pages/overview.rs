@@ -187,35 +187,37 @@ fn top(title: &'static str, id: &'static str, lines: Vec<TopLine>) -> impl IntoV
     view! {
         <section class="panel top" aria-labelledby=format!("{id}-title")>
             <h2 id=format!("{id}-title")>{title}</h2>
-            <table class="data" id=id>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col" class="number">"Calls"</th>
-                        <th scope="col" class="number">"Profit"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {lines
-                        .into_iter()
-                        .map(|line| {
-                            let name = if line.calls_query.is_empty() {
-                                view! { <span>{line.name}</span> }.into_any()
-                            } else {
-                                view! { <a href=format!("/app/calls?{}", line.calls_query)>{line.name}</a> }
-                                    .into_any()
-                            };
-                            view! {
-                                <tr>
-                                    <td>{name}</td>
-                                    <td class="number">{count(line.calls)}</td>
-                                    <td class="money">{dollars(line.profit_cents)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <div class="table-scroll" tabindex="0">
+                <table class="data" id=id>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col" class="number">"Calls"</th>
+                            <th scope="col" class="number">"Profit"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {lines
+                            .into_iter()
+                            .map(|line| {
+                                let name = if line.calls_query.is_empty() {
+                                    view! { <span>{line.name}</span> }.into_any()
+                                } else {
+                                    view! { <a href=format!("/app/calls?{}", line.calls_query)>{line.name}</a> }
+                                        .into_any()
+                                };
+                                view! {
+                                    <tr>
+                                        <td>{name}</td>
+                                        <td class="number">{count(line.calls)}</td>
+                                        <td class="money">{dollars(line.profit_cents)}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
             {empty.then(|| view! { <p class="empty">"No calls in this range."</p> })}
         </section>
     }

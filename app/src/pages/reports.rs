@@ -390,7 +390,7 @@ fn table_view(
             {count(table.rows.len() as i64)} " rows. Figures as of " {as_of(&table.data_as_of)} ". "
             <a href=csv id="report-csv" download="report.csv">"Download CSV"</a>
         </p>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table class="data report" id="report-table">
                 <thead>
                     <tr>

@@ -4,7 +4,10 @@
 //! server enforces the same rules on every server function.
 
 use leptos::prelude::*;
-use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::{
+    components::{A, Outlet, Redirect},
+    hooks::use_location,
+};
 
 use super::forms::{failure, loading};
 use crate::{
@@ -50,10 +53,26 @@ fn Layout(
     let administers = viewer.role.allows(Permission::Administer);
     let owns = viewer.role.allows(Permission::Own);
     let billing_alert = viewer.billing_alert.clone();
+    // Below 768 px the navigation folds behind a button, and folds again on every move.
+    let nav_open = RwSignal::new(false);
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        nav_open.set(false);
+    });
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <div class="app">
             <header class="topbar">
+                <button
+                    type="button"
+                    class="nav-toggle secondary"
+                    aria-controls="main-nav"
+                    aria-expanded=move || nav_open.get().to_string()
+                    on:click=move |_| nav_open.update(|open| *open = !*open)
+                >
+                    "Menu"
+                </button>
                 <a class="brand" href="/app">"Bidline"</a>
                 <OrgSwitcher viewer=viewer.clone() switch />
                 <details class="user-menu">
@@ -69,7 +88,7 @@ fn Layout(
                 </details>
             </header>
             <div class="frame">
-                <nav class="sidenav" aria-label="Main">
+                <nav id="main-nav" class="sidenav" class:open=move || nav_open.get() aria-label="Main">
                     <A href="/app" exact=true>"Overview"</A>
                     <A href="/app/calls">"Calls"</A>
                     <A href="/app/reports">"Reports"</A>

@@ -59,27 +59,29 @@ pub fn Deliveries(webhook_id: String, edits: bool) -> impl IntoView {
                 Some(Ok(rows)) => {
                     let webhook_id = webhook_id.clone();
                     view! {
-                        <table class="data" id="deliveries">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Event"</th>
-                                    <th scope="col">"Call"</th>
-                                    <th scope="col">"Status"</th>
-                                    <th scope="col">"Attempts"</th>
-                                    <th scope="col">"Last answer"</th>
-                                    <th scope="col">"Latency"</th>
-                                    <th scope="col">"Next attempt"</th>
-                                    <th scope="col">"Request and response"</th>
-                                    {edits.then(|| view! { <th scope="col"><span class="visually-hidden">"Resend"</span></th> })}
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {rows
-                                    .into_iter()
-                                    .map(|row| view! { <DeliveryLine row webhook_id=webhook_id.clone() edits resend /> })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="table-scroll" tabindex="0">
+                            <table class="data" id="deliveries">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Event"</th>
+                                        <th scope="col">"Call"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Attempts"</th>
+                                        <th scope="col">"Last answer"</th>
+                                        <th scope="col">"Latency"</th>
+                                        <th scope="col">"Next attempt"</th>
+                                        <th scope="col">"Request and response"</th>
+                                        {edits.then(|| view! { <th scope="col"><span class="visually-hidden">"Resend"</span></th> })}
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {rows
+                                        .into_iter()
+                                        .map(|row| view! { <DeliveryLine row webhook_id=webhook_id.clone() edits resend /> })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     }
                     .into_any()
                 }
@@ -239,21 +241,23 @@ pub fn PostbackKeys(buyer_id: String, edits: bool) -> impl IntoView {
                 Some(Ok(rows)) => {
                     let buyer_id = buyer_id.clone();
                     view! {
-                        <table class="data" id="postback-keys">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Key"</th>
-                                    <th scope="col">"Created"</th>
-                                    <th scope="col">"Status"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {rows
-                                    .into_iter()
-                                    .map(|row| view! { <KeyLine row buyer_id=buyer_id.clone() edits revoke /> })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
+                        <div class="table-scroll" tabindex="0">
+                            <table class="data" id="postback-keys">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Key"</th>
+                                        <th scope="col">"Created"</th>
+                                        <th scope="col">"Status"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {rows
+                                        .into_iter()
+                                        .map(|row| view! { <KeyLine row buyer_id=buyer_id.clone() edits revoke /> })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     }
                     .into_any()
                 }

@@ -17,6 +17,7 @@ mod dni_ui;
 mod http;
 mod invoicing;
 mod isolation;
+mod look;
 mod members;
 mod migrations;
 mod numbers;

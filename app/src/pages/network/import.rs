@@ -109,12 +109,14 @@ fn Report(answer: ImportAnswer) -> impl IntoView {
         <section class="panel" id="import-report" aria-live="polite">
             <p role="status"><strong>{summary}</strong></p>
             {(!errors.is_empty()).then(|| view! {
-                <table class="data" id="import-errors">
-                    <thead><tr><th scope="col">"Line"</th><th scope="col">"Text"</th><th scope="col">"Problem"</th></tr></thead>
-                    <tbody>
-                        {errors.into_iter().map(|e| view! { <tr><td>{e.line}</td><td><code>{e.text}</code></td><td>{e.error}</td></tr> }).collect_view()}
-                    </tbody>
-                </table>
+                <div class="table-scroll" tabindex="0">
+                    <table class="data" id="import-errors">
+                        <thead><tr><th scope="col">"Line"</th><th scope="col">"Text"</th><th scope="col">"Problem"</th></tr></thead>
+                        <tbody>
+                            {errors.into_iter().map(|e| view! { <tr><td>{e.line}</td><td><code>{e.text}</code></td><td>{e.error}</td></tr> }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             })}
             <ul class="numbers">{numbers.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}</ul>
         </section>

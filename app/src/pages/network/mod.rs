@@ -196,35 +196,37 @@ pub fn ObjectList(kind: Kind) -> impl IntoView {
 #[component]
 fn ObjectTable(kind: Kind, items: Vec<Value>) -> impl IntoView {
     view! {
-        <table class="data" id="objects">
-            <thead>
-                <tr>
-                    <th scope="col">{if kind == Kind::Number { "Number" } else { "Name" }}</th>
-                    {columns(kind).iter().map(|(_, title)| view! { <th scope="col">{*title}</th> }).collect_view()}
-                    <th scope="col">"Status"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {items
-                    .into_iter()
-                    .map(|object| {
-                        let id = object["id"].as_str().unwrap_or_default().to_owned();
-                        view! {
-                            <tr>
-                                <td>
-                                    <a href=object_path(kind, &id)>{label(kind, &object)}</a>
-                                </td>
-                                {columns(kind)
-                                    .iter()
-                                    .map(|(key, _)| view! { <td>{cell(&object, key)}</td> })
-                                    .collect_view()}
-                                <td>{status_of(&object)}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <div class="table-scroll" tabindex="0">
+            <table class="data" id="objects">
+                <thead>
+                    <tr>
+                        <th scope="col">{if kind == Kind::Number { "Number" } else { "Name" }}</th>
+                        {columns(kind).iter().map(|(_, title)| view! { <th scope="col">{*title}</th> }).collect_view()}
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {items
+                        .into_iter()
+                        .map(|object| {
+                            let id = object["id"].as_str().unwrap_or_default().to_owned();
+                            view! {
+                                <tr>
+                                    <td>
+                                        <a href=object_path(kind, &id)>{label(kind, &object)}</a>
+                                    </td>
+                                    {columns(kind)
+                                        .iter()
+                                        .map(|(key, _)| view! { <td>{cell(&object, key)}</td> })
+                                        .collect_view()}
+                                    <td>{status_of(&object)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 

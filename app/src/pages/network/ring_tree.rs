@@ -153,24 +153,26 @@ fn Editor(
 
     view! {
         <div class="ring-tree-editor">
-            <table class="data" id="ring-tree-entries">
-                <thead>
-                    <tr>
-                        <th scope="col">"Target"</th>
-                        <th scope="col">"Caps"</th>
-                        <th scope="col">"Schedule"</th>
-                        <th scope="col">"Priority"</th>
-                        <th scope="col">"Weight"</th>
-                        <th scope="col">"Enabled"</th>
-                        <th scope="col"><span class="visually-hidden">"Remove"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=move || rows.get() key=Row::id let(row)>
-                        <EntryRow row edits info=target(&row.id()) remove=move |id: String| rows.update(|rows| rows.retain(|r| r.id() != id)) />
-                    </For>
-                </tbody>
-            </table>
+            <div class="table-scroll" tabindex="0">
+                <table class="data" id="ring-tree-entries">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Target"</th>
+                            <th scope="col">"Caps"</th>
+                            <th scope="col">"Schedule"</th>
+                            <th scope="col">"Priority"</th>
+                            <th scope="col">"Weight"</th>
+                            <th scope="col">"Enabled"</th>
+                            <th scope="col"><span class="visually-hidden">"Remove"</span></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || rows.get() key=Row::id let(row)>
+                            <EntryRow row edits info=target(&row.id()) remove=move |id: String| rows.update(|rows| rows.retain(|r| r.id() != id)) />
+                        </For>
+                    </tbody>
+                </table>
+            </div>
             {edits.then(|| view! {
                 <div class="inline-form">
                     <label>
