@@ -16,7 +16,7 @@ use crate::{
     audit::AuditPage,
     auth::Viewer,
     billing::{BillingView, BuyerInvoiceRow, InvoicingView},
-    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
+    calls::{CallDetailView, CallFilter, CallLogPage, CallLogTotals, CallSummary, TodayFigures},
     dni::DniView,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
@@ -73,6 +73,7 @@ pub trait Backend: Send + Sync + 'static {
     fn list_audit_events(&self, cursor: Option<String>) -> Answer<'_, AuditPage>;
 
     fn list_calls(&self, filter: CallFilter, cursor: Option<String>) -> Answer<'_, CallLogPage>;
+    fn call_totals(&self, filter: CallFilter) -> Answer<'_, CallLogTotals>;
     fn call_detail(&self, id: String) -> Answer<'_, CallDetailView>;
     fn live_calls(&self) -> Answer<'_, Vec<CallSummary>>;
     fn campaign_today(&self, campaign_id: String) -> Answer<'_, TodayFigures>;

@@ -53,6 +53,18 @@ pub struct CallLogPage {
     pub time_zone: String,
 }
 
+/// What every call matching the log's filters adds up to (not only the page shown).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallLogTotals {
+    pub calls: i64,
+    pub talk_seconds: i64,
+    pub revenue_cents: i64,
+    pub payout_cents: i64,
+}
+
+/// Statuses of calls not ended yet.
+pub const LIVE_STATUSES: [&str; 2] = ["ringing", "connected"];
+
 /// A call with everything known about it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallDetailView {
@@ -74,9 +86,11 @@ pub struct CallDetailView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventLine {
     pub at: String,
+    /// Since the call began: `+0.42 s`, `+2:05`.
+    pub after: String,
     pub kind: String,
-    /// The event's details as compact JSON.
-    pub detail: String,
+    /// What happened, as a sentence naming targets and buyers.
+    pub text: String,
 }
 
 /// One ring-tree target in the call's auction.
@@ -127,6 +141,11 @@ pub async fn list_calls(
     cursor: Option<String>,
 ) -> Result<CallLogPage, AppError> {
     crate::backend::backend()?.list_calls(filter, cursor).await
+}
+
+#[server(prefix = "/fn", endpoint = "call_totals")]
+pub async fn call_totals(filter: CallFilter) -> Result<CallLogTotals, AppError> {
+    crate::backend::backend()?.call_totals(filter).await
 }
 
 #[server(prefix = "/fn", endpoint = "call_detail")]

@@ -18,7 +18,7 @@ pub const WAIT: Duration = Duration::from_secs(30);
 
 pub struct Browser {
     client: Client,
-    _driver: Child,
+    driver: Child,
     _profile: TempDir,
 }
 
@@ -33,6 +33,7 @@ impl Browser {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
@@ -76,7 +77,7 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
-        Self { client, _driver: driver, _profile: profile }
+        Self { client, driver, _profile: profile }
     }
 
     pub fn client(&self) -> &Client {
@@ -181,7 +182,6 @@ impl Browser {
         self.client.source().await.unwrap_or_else(|error| format!("(no page source: {error})"))
     }
 
-    /// Ends the WebDriver session (chromium exits) before the driver is killed.
     /// Saves what the window shows as `NAME.png` under `test-output/screenshots` in the
     /// target folder (beside the binaries under test), for people to look at.
     pub async fn screenshot(&self, name: &str) {
@@ -191,8 +191,23 @@ impl Browser {
         std::fs::write(folder.join(format!("{name}.png")), png).expect("save the screenshot");
     }
 
+    /// Ends the WebDriver session (chromium exits) before the driver is killed.
     pub async fn close(self) {
-        let _ = self.client.close().await;
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    /// A test that fails before [`Browser::close`] leaves chromium running when only its
+    /// driver is killed: the driver leads a process group of its own, and the whole
+    /// group goes.
+    fn drop(&mut self) {
+        if let Some(driver) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{driver}")])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
     }
 }
 

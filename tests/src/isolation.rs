@@ -30,9 +30,9 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it
-/// only bounds the caller's own list; `run_report`'s query may filter by ids, but only
-/// narrows the caller's own calls; `open_invitation` and `accept_invitation` take a
-/// secret token, not an id.)
+/// only bounds the caller's own list; `run_report`'s query and the call log's filters
+/// (`list_calls`, `call_totals`) may name ids, but only narrow the caller's own calls;
+/// `open_invitation` and `accept_invitation` take a secret token, not an id.)
 pub const ID_FREE_FUNCTIONS: &[&str] = &[
     "check_status",
     "current_viewer",
@@ -57,6 +57,7 @@ pub const ID_FREE_FUNCTIONS: &[&str] = &[
     "list_objects",
     "all_objects",
     "list_calls",
+    "call_totals",
     "live_calls",
     "organization_time_zone",
     "set_organization_time_zone",

@@ -1,10 +1,10 @@
-//! Calls: the live calls (pushed by the server as they ring, connect and end), the call
-//! log with its filters, and one call's page with its timeline, auction and money.
+//! Calls: the live calls (pushed by the server as they ring, connect and end) and the
+//! call log, with its filters in the URL, its totals, and calls entering it as they end.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
-    hooks::{use_params_map, use_query_map},
+    hooks::{use_navigate, use_query_map},
     params::ParamsMap,
 };
 
@@ -15,21 +15,28 @@ use super::{
 };
 use crate::{
     calls::{
-        CALLS_CSV_PATH, CallFilter, CallSummary, call_detail, campaign_today, dollars, list_calls,
-        live_calls,
+        CALLS_CSV_PATH, CallFilter, CallLogTotals, CallSummary, LIVE_STATUSES, call_totals,
+        campaign_today, dollars, list_calls, live_calls,
     },
     network::Kind,
+    reports::count,
 };
 
-/// How many calls the live view keeps, ended ones included.
+/// How many calls the live view shows at most.
 const LIVE_SHOWN: usize = 20;
 
 fn call_path(id: &str) -> String {
     format!("/app/calls/{id}")
 }
 
-fn talk(seconds: Option<i64>) -> String {
-    seconds.map(|s| format!("{}:{:02}", s / 60, s % 60)).unwrap_or_default()
+/// `0:17`, `12:05`, `1:02:03`.
+pub(super) fn talk(seconds: Option<i64>) -> String {
+    seconds
+        .map(|s| match s / 3600 {
+            0 => format!("{}:{:02}", s / 60, s % 60),
+            hours => format!("{hours}:{:02}:{:02}", s % 3600 / 60, s % 60),
+        })
+        .unwrap_or_default()
 }
 
 #[component]
@@ -48,13 +55,31 @@ pub fn Calls() -> impl IntoView {
     }
 }
 
-/// A call's new state in the live list: replaced where it is, or added at the top.
-fn upsert(calls: &mut Vec<CallSummary>, call: CallSummary) {
-    match calls.iter_mut().find(|c| c.id == call.id) {
-        Some(known) => *known = call,
-        None => calls.insert(0, call),
+/// A call's new state in the live list: replaced where it is, added at the top, or
+/// taken out once it has ended (the call log takes it in).
+fn follow(calls: &mut Vec<CallSummary>, call: CallSummary) {
+    let live = LIVE_STATUSES.contains(&call.status.as_str());
+    match calls.iter().position(|c| c.id == call.id) {
+        Some(at) if live => calls[at] = call,
+        Some(at) => {
+            calls.remove(at);
+        }
+        None if live => calls.insert(0, call),
+        None => {}
     }
     calls.truncate(LIVE_SHOWN);
+}
+
+/// Calls fresh from the server into the log's rows: known ones replaced where they are,
+/// new ones placed newest first (ids are ordered by time).
+fn merge(rows: &mut Vec<CallSummary>, fresh: Vec<CallSummary>) {
+    for call in fresh {
+        match rows.iter().position(|row| row.id <= call.id) {
+            Some(at) if rows[at].id == call.id => rows[at] = call,
+            Some(at) => rows.insert(at, call),
+            None => rows.push(call),
+        }
+    }
 }
 
 #[component]
@@ -62,7 +87,7 @@ fn LiveCalls() -> impl IntoView {
     let calls = RwSignal::new(Vec::<CallSummary>::new());
     let first = Resource::new(|| (), |_| live_calls());
     // The stream starts once the page is live in the browser.
-    Effect::new(move |_| follow_live_calls(move |call| calls.update(|calls| upsert(calls, call))));
+    Effect::new(move |_| follow_live_calls(move |call| calls.update(|calls| follow(calls, call))));
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
@@ -70,7 +95,7 @@ fn LiveCalls() -> impl IntoView {
                     Ok(now) => {
                         calls.update(|calls| {
                             for call in now.into_iter().rev() {
-                                upsert(calls, call);
+                                follow(calls, call);
                             }
                         });
                         view! {
@@ -195,41 +220,98 @@ pub fn Choose(kind: Kind, id: &'static str, value: RwSignal<String>) -> impl Int
     }
 }
 
+/// The call log's filters in the order of their fields, by their names in the URL.
+const FILTERS: [&str; 10] = [
+    "from",
+    "to",
+    "campaign_id",
+    "publisher_id",
+    "buyer_id",
+    "target_id",
+    "status",
+    "converted",
+    "duplicate",
+    "caller",
+];
+
+fn filter_from(values: [String; 10]) -> CallFilter {
+    let [
+        from,
+        to,
+        campaign_id,
+        publisher_id,
+        buyer_id,
+        target_id,
+        status,
+        converted,
+        duplicate,
+        caller,
+    ] = values;
+    CallFilter {
+        from,
+        to,
+        campaign_id,
+        publisher_id,
+        buyer_id,
+        target_id,
+        status,
+        converted,
+        duplicate,
+        caller,
+    }
+}
+
+fn values_of(filter: CallFilter) -> [String; 10] {
+    let CallFilter {
+        from,
+        to,
+        campaign_id,
+        publisher_id,
+        buyer_id,
+        target_id,
+        status,
+        converted,
+        duplicate,
+        caller,
+    } = filter;
+    [from, to, campaign_id, publisher_id, buyer_id, target_id, status, converted, duplicate, caller]
+}
+
+fn filter_of(query: &ParamsMap) -> CallFilter {
+    filter_from(FILTERS.map(|name| query.get(name).unwrap_or_default()))
+}
+
+/// `?status=completed&caller=…`, or nothing when no filter is set.
+fn query_of(filter: CallFilter) -> String {
+    let mut params = ParamsMap::new();
+    for (name, value) in FILTERS.into_iter().zip(values_of(filter)) {
+        if !value.is_empty() {
+            params.insert(name, value);
+        }
+    }
+    params.to_query_string()
+}
+
 #[component]
 fn CallLog() -> impl IntoView {
-    // The filters start as the URL gives them (a report's row or an Overview list links
-    // to the log narrowed to it).
+    // The filters live in the URL: a report's row or an Overview list links to the log
+    // narrowed to it, and a filtered log can be bookmarked, shared, and gone back to.
     let query = use_query_map();
-    let names = [
-        "from",
-        "to",
-        "campaign_id",
-        "publisher_id",
-        "buyer_id",
-        "target_id",
-        "status",
-        "converted",
-        "duplicate",
-        "caller",
-    ];
-    let fields: [RwSignal<String>; 10] = std::array::from_fn(|i| {
-        RwSignal::new(query.with_untracked(|q| q.get(names[i]).unwrap_or_default()))
+    let filter = Memo::new(move |_| query.with(filter_of));
+    let fields: [RwSignal<String>; 10] = values_of(filter.get_untracked()).map(RwSignal::new);
+    Effect::new(move |_| {
+        for (field, value) in fields.iter().zip(values_of(filter.get())) {
+            field.set(value);
+        }
     });
     let [from, to, campaign, publisher, buyer, target, status, converted, duplicate, caller] =
         fields;
-    let current = move || CallFilter {
-        from: from.get_untracked(),
-        to: to.get_untracked(),
-        campaign_id: campaign.get_untracked(),
-        publisher_id: publisher.get_untracked(),
-        buyer_id: buyer.get_untracked(),
-        target_id: target.get_untracked(),
-        status: status.get_untracked(),
-        converted: converted.get_untracked(),
-        duplicate: duplicate.get_untracked(),
-        caller: caller.get_untracked(),
+    let navigate = use_navigate();
+    let apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let current = filter_from(fields.map(|field| field.get_untracked()));
+        navigate(&format!("/app/calls{}", query_of(current)), Default::default());
     };
-    let filter = RwSignal::new(current());
     let rows = RwSignal::new(Vec::<CallSummary>::new());
     let cursor = RwSignal::new(None::<String>);
     let page = Resource::new(move || filter.get(), |filter| list_calls(filter, None));
@@ -242,31 +324,28 @@ fn CallLog() -> impl IntoView {
             cursor.set(next.next_cursor);
         }
     });
-    let apply = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        filter.set(current());
-    };
-    let csv = move || {
-        let filter = filter.get();
-        let mut params = ParamsMap::new();
-        for (name, value) in [
-            ("from", filter.from),
-            ("to", filter.to),
-            ("campaign_id", filter.campaign_id),
-            ("publisher_id", filter.publisher_id),
-            ("buyer_id", filter.buyer_id),
-            ("target_id", filter.target_id),
-            ("status", filter.status),
-            ("converted", filter.converted),
-            ("duplicate", filter.duplicate),
-            ("caller", filter.caller),
-        ] {
-            if !value.is_empty() {
-                params.insert(name, value);
-            }
+    // Calls that ring, connect and end enter the log (and its totals) as they change.
+    let changed = RwSignal::new(0u64);
+    bump_on_call_changes(changed);
+    let fresh = Action::new(move |_: &()| list_calls(filter.get_untracked(), None));
+    Effect::new(move |_| {
+        if changed.get() > 0 {
+            fresh.dispatch(());
         }
-        format!("{CALLS_CSV_PATH}{}", params.to_query_string())
-    };
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = fresh.value().get() {
+            rows.update(|rows| merge(rows, page.items));
+        }
+    });
+    let totals = RwSignal::new(None::<CallLogTotals>);
+    Effect::new(move |_| {
+        let (filter, _) = (filter.get(), changed.get());
+        leptos::task::spawn_local(async move {
+            totals.set(call_totals(filter).await.ok());
+        });
+    });
+    let csv = move || format!("{CALLS_CSV_PATH}{}", query_of(filter.get()));
     let text = |id: &'static str,
                 label: &'static str,
                 kind: &'static str,
@@ -340,7 +419,9 @@ fn CallLog() -> impl IntoView {
                                     <tbody>
                                         <For
                                             each=move || rows.get()
-                                            key=|call| call.id.clone()
+                                            key=|call| {
+                                                (call.id.clone(), call.status.clone(), call.converted, call.revenue_cents, call.payout_cents)
+                                            }
                                             children=|call| {
                                                 let flags = [(call.converted, "converted"), (call.duplicate, "duplicate")]
                                                     .into_iter()
@@ -372,10 +453,29 @@ fn CallLog() -> impl IntoView {
                                             }
                                         />
                                     </tbody>
+                                    <tfoot id="call-log-totals">
+                                        {move || {
+                                            totals
+                                                .get()
+                                                .map(|t| {
+                                                    let calls = if t.calls == 1 { "1 call".to_owned() } else { format!("{} calls", count(t.calls)) };
+                                                    view! {
+                                                        <tr>
+                                                            <th scope="row" colspan="6">{calls} " in all"</th>
+                                                            <td>{talk(Some(t.talk_seconds))}</td>
+                                                            <td class="money">{dollars(t.revenue_cents)}</td>
+                                                            <td class="money">{dollars(t.payout_cents)}</td>
+                                                        </tr>
+                                                    }
+                                                })
+                                        }}
+                                    </tfoot>
                                 </table>
                             </div>
                             <Show when=move || rows.with(Vec::is_empty)>
-                                <p class="empty">"No calls match."</p>
+                                <p class="empty">
+                                    "No calls match. Calls appear here as they ring; a tracking number (Numbers) on a campaign with a ring tree receives them."
+                                </p>
                             </Show>
                             <Show when=move || cursor.get().is_some()>
                                 <button class="secondary" on:click=move |_| { more.dispatch(cursor.get()); }>
@@ -423,141 +523,5 @@ pub fn CampaignToday(campaign_id: String) -> impl IntoView {
                 Some(Err(error)) => failure(&error),
             }}
         </section>
-    }
-}
-
-#[component]
-pub fn CallDetail() -> impl IntoView {
-    let params = use_params_map();
-    let detail = Resource::new(move || params.read().get("id").unwrap_or_default(), call_detail);
-    view! {
-        <Title text="Call · Bidline" />
-        <Suspense fallback=loading>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(d) => {
-                        let call = d.call.clone();
-                        view! {
-                            <h1>{call.caller.clone().unwrap_or_else(|| "Withheld caller".into())} " → " {call.dialed.clone()}</h1>
-                            <p class="lede">
-                                <span class=format!("status {}", call.status) id="call-status">{call.status.clone()}</span>
-                                " · " {call.campaign.clone()} " · started " {day(&call.started_at)}
-                                {d.end_reason.clone().map(|r| format!(" · {r}"))}
-                            </p>
-                            <section class="panel" aria-labelledby="money-title">
-                                <h2 id="money-title">"Money"</h2>
-                                <dl class="facts" id="call-money">
-                                    <dt>"Buyer / target"</dt>
-                                    <dd>{call.buyer.clone().unwrap_or_else(|| "—".into())} " / " {call.target.clone().unwrap_or_else(|| "—".into())}</dd>
-                                    <dt>"Publisher"</dt>
-                                    <dd>{call.publisher.clone().unwrap_or_else(|| "—".into())}</dd>
-                                    <dt>"Ring / talk"</dt>
-                                    <dd>{talk(d.ring_seconds)} " / " {talk(call.talk_seconds)}</dd>
-                                    <dt>"Winning bid"</dt>
-                                    <dd>{d.bid_cents.map(dollars).unwrap_or_else(|| "—".into())} {d.buffer_seconds.map(|s| format!(" after {s} s"))}</dd>
-                                    <dt>"Converted"</dt>
-                                    <dd>{if call.converted { "yes" } else { "no" }} {call.duplicate.then_some(" (duplicate)")}</dd>
-                                    <dt>"Revenue"</dt>
-                                    <dd id="call-revenue">{dollars(call.revenue_cents)}</dd>
-                                    <dt>"Payout"</dt>
-                                    <dd>{dollars(call.payout_cents)}</dd>
-                                    <dt>"Profit"</dt>
-                                    <dd>{dollars(d.profit_cents)}</dd>
-                                </dl>
-                            </section>
-                            <section aria-labelledby="auction-title">
-                                <h2 id="auction-title">"Auction"</h2>
-                                <div class="table-scroll" tabindex="0">
-                                    <table class="data" id="auction">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Target"</th>
-                                                <th scope="col">"Buyer"</th>
-                                                <th scope="col">"Outcome"</th>
-                                                <th scope="col">"Bid"</th>
-                                                <th scope="col">"Ping"</th>
-                                                <th scope="col">"Rung"</th>
-                                                <th scope="col">"Why"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {d.auction
-                                                .into_iter()
-                                                .map(|line| {
-                                                    let ping = if line.pinged {
-                                                        format!(
-                                                            "{} ms{}",
-                                                            line.latency_ms.map(|ms| ms.to_string()).unwrap_or_else(|| "—".into()),
-                                                            line.http_status.map(|s| format!(", HTTP {s}")).unwrap_or_default(),
-                                                        )
-                                                    } else {
-                                                        "not pinged".into()
-                                                    };
-                                                    view! {
-                                                        <tr class:won=line.won data-outcome=line.outcome.clone()>
-                                                            <td>{line.target}</td>
-                                                            <td>{line.buyer}</td>
-                                                            <td>{line.outcome.replace('_', " ")}</td>
-                                                            <td class="money">{line.bid_cents.map(dollars).unwrap_or_default()}</td>
-                                                            <td>{ping}</td>
-                                                            <td>{line.rank.map(|r| format!("#{r}")).unwrap_or_default()}</td>
-                                                            <td>{line.reason.unwrap_or_default()}</td>
-                                                        </tr>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            </section>
-                            <section aria-labelledby="legs-title">
-                                <h2 id="legs-title">"Legs"</h2>
-                                <div class="table-scroll" tabindex="0">
-                                    <table class="data" id="legs">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Target"</th>
-                                                <th scope="col">"SIP URI"</th>
-                                                <th scope="col">"Result"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {d.legs
-                                                .into_iter()
-                                                .map(|leg| view! { <tr><td>{leg.target}</td><td><code>{leg.uri}</code></td><td>{leg.result}</td></tr> })
-                                                .collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            </section>
-                            <section aria-labelledby="timeline-title">
-                                <h2 id="timeline-title">"Timeline"</h2>
-                                <div class="table-scroll" tabindex="0">
-                                    <table class="data" id="timeline">
-                                        <tbody>
-                                            {d.events
-                                                .into_iter()
-                                                .map(|e| view! { <tr><td class="when">{e.at}</td><td><code>{e.kind}</code></td><td class="detail">{e.detail}</td></tr> })
-                                                .collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                            </section>
-                            <section aria-labelledby="tags-title">
-                                <h2 id="tags-title">"Tags"</h2>
-                                <dl class="facts" id="tags">
-                                    {d.tags
-                                        .into_iter()
-                                        .map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> })
-                                        .collect_view()}
-                                </dl>
-                            </section>
-                        }
-                            .into_any()
-                    }
-                    Err(error) => failure(&error),
-                }
-            })}
-        </Suspense>
     }
 }

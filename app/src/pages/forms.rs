@@ -15,6 +15,9 @@ pub fn Field(
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
+    /// The id of a `<datalist>` of suggestions (e.g. [`TIME_ZONES`]).
+    #[prop(optional)]
+    list: Option<&'static str>,
     #[prop(into)] error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -29,6 +32,7 @@ pub fn Field(
                 type=kind
                 required=true
                 autocomplete=autocomplete
+                list=list
                 aria-invalid=move || if message().is_some() { "true" } else { "false" }
                 aria-describedby=error_id.clone()
             />
@@ -38,6 +42,47 @@ pub fn Field(
             </p>
         </div>
     }
+}
+
+/// The id of the [`TimeZones`] list, for an input's `list`.
+pub const TIME_ZONES: &str = "time-zones";
+
+/// Every IANA time zone the browser knows, as suggestions for inputs whose `list` is
+/// [`TIME_ZONES`]: typing `chicago` offers America/Chicago. Filled in the browser (from
+/// `Intl`), so the list costs the page nothing; the server checks what is sent.
+#[component]
+pub fn TimeZones() -> impl IntoView {
+    let zones = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| zones.set(browser_time_zones()));
+    view! {
+        <datalist id=TIME_ZONES>
+            {move || zones.get().into_iter().map(|zone| view! { <option value=zone></option> }).collect_view()}
+        </datalist>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn browser_time_zones() -> Vec<String> {
+    use wasm_bindgen::JsCast;
+    use web_sys::js_sys::{Array, Function, Reflect, global};
+    let listed = || -> Option<Array> {
+        let intl = Reflect::get(&global(), &"Intl".into()).ok()?;
+        let list: Function =
+            Reflect::get(&intl, &"supportedValuesOf".into()).ok()?.dyn_into().ok()?;
+        list.call1(&intl, &"timeZone".into()).ok()?.dyn_into().ok()
+    };
+    let mut zones: Vec<String> = listed()
+        .map(|zones| zones.iter().filter_map(|zone| zone.as_string()).collect())
+        .unwrap_or_default();
+    if !zones.iter().any(|zone| zone == "UTC") {
+        zones.insert(0, "UTC".to_owned());
+    }
+    zones
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn browser_time_zones() -> Vec<String> {
+    Vec::new()
 }
 
 /// The message of an action's error, unless it belongs to one field (shown there).

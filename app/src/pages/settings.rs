@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::forms::{Field, FormError, last_error};
+use super::forms::{Field, FormError, TIME_ZONES, TimeZones, last_error};
 use crate::{
     auth::Viewer,
     roles::Permission,
@@ -65,7 +65,8 @@ fn OrganizationZone() -> impl IntoView {
                 "."
             </p>
             <ActionForm action=save attr:class="stack" attr:id="zone-form">
-                <Field name="time_zone" label="Time zone" kind="text" hint="An IANA name, such as America/New_York." error />
+                <Field name="time_zone" label="Time zone" kind="text" list=TIME_ZONES hint="Type a city or region, such as Chicago or America/New_York." error />
+                <TimeZones />
                 <FormError error />
                 <button type="submit" disabled=move || save.pending().get()>"Save time zone"</button>
             </ActionForm>

@@ -3,7 +3,7 @@
 
 use bidline_app::{
     calls::{
-        AuctionLine, CallDetailView, CallFilter, CallLogPage, CallSummary, EventLine, LegLine,
+        AuctionLine, CallDetailView, CallFilter, CallLogPage, CallLogTotals, CallSummary, LegLine,
         TodayFigures,
     },
     errors::AppError,
@@ -12,7 +12,7 @@ use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
-use super::{caller, internal, member};
+use super::{caller, internal, member, timeline};
 use crate::{
     accounts::{OrgId, Permission},
     calls::{
@@ -143,6 +143,19 @@ pub async fn list(
     Ok(CallLogPage { items, next_cursor, time_zone })
 }
 
+pub async fn totals(state: &AppState, form: CallFilter) -> Result<CallLogTotals, AppError> {
+    let member = member(state, &caller().await?, Permission::Read).await?;
+    let time_zone = query::time_zone(&state.db, member.org).await.map_err(internal)?;
+    let filter = filter(&form, time_zone.parse().unwrap_or(Tz::UTC))?;
+    let sums = query::totals(&state.db, member.org, &filter).await.map_err(internal)?;
+    Ok(CallLogTotals {
+        calls: sums.calls,
+        talk_seconds: sums.talk_seconds,
+        revenue_cents: sums.revenue_cents,
+        payout_cents: sums.payout_cents,
+    })
+}
+
 pub async fn live(state: &AppState) -> Result<Vec<CallSummary>, AppError> {
     let member = member(state, &caller().await?, Permission::Read).await?;
     let calls = query::live(&state.db, member.org, LIVE).await.map_err(internal)?;
@@ -180,12 +193,13 @@ pub async fn detail(state: &AppState, id: String) -> Result<CallDetailView, AppE
     let snapshot = state.routing.current();
     let org = member.org;
     let target_name = |id: Uuid| name(&snapshot.targets, org, id, |t| t.name.clone());
+    let buyer_name = |id: Uuid| name(&snapshot.buyers, org, id, |b| b.name.clone());
     let auction = detail
         .bids
         .iter()
         .map(|bid| AuctionLine {
             target: target_name(bid.target_id),
-            buyer: name(&snapshot.buyers, org, bid.buyer_id, |b| b.name.clone()),
+            buyer: buyer_name(bid.buyer_id),
             outcome: bid.outcome.as_str().to_owned(),
             reason: bid.reason.clone(),
             pinged: bid.pinged_at.is_some(),
@@ -229,6 +243,7 @@ pub async fn detail(state: &AppState, id: String) -> Result<CallDetailView, AppE
         }
     }
     let call = &detail.call;
+    let names = timeline::Names { target: &target_name, buyer: &buyer_name };
     Ok(CallDetailView {
         call: summary(&snapshot, org, call),
         end_reason: call.end_reason.clone(),
@@ -240,15 +255,7 @@ pub async fn detail(state: &AppState, id: String) -> Result<CallDetailView, AppE
         buffer_seconds: call.buffer_seconds,
         profit_cents: call.profit_cents,
         tags: call.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        events: detail
-            .events
-            .iter()
-            .map(|e| EventLine {
-                at: rfc3339(e.at),
-                kind: e.kind.clone(),
-                detail: e.detail.to_string(),
-            })
-            .collect(),
+        events: timeline::lines(&detail.events, call.started_at, &names),
         auction,
         legs,
     })

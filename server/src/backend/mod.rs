@@ -15,6 +15,7 @@ mod members;
 mod network;
 mod reports;
 mod settings;
+mod timeline;
 mod webhooks;
 
 use std::{net::IpAddr, time::Duration};
@@ -26,7 +27,7 @@ use bidline_app::{
     auth::Viewer,
     backend::Backend,
     billing::{BillingView, BuyerInvoiceRow, InvoicingView},
-    calls::{CallDetailView, CallFilter, CallLogPage, CallSummary, TodayFigures},
+    calls::{CallDetailView, CallFilter, CallLogPage, CallLogTotals, CallSummary, TodayFigures},
     dni::DniView,
     errors::AppError,
     members::{CreatedInvitation, InvitationView, InviteView, MemberView},
@@ -200,6 +201,10 @@ impl Backend for ServerBackend {
 
     fn list_calls(&self, filter: CallFilter, cursor: Option<String>) -> Answer<'_, CallLogPage> {
         Box::pin(answer(calls::list(&self.state, filter, cursor)))
+    }
+
+    fn call_totals(&self, filter: CallFilter) -> Answer<'_, CallLogTotals> {
+        Box::pin(answer(calls::totals(&self.state, filter)))
     }
 
     fn call_detail(&self, id: String) -> Answer<'_, CallDetailView> {

@@ -268,7 +268,39 @@ pub async fn list_as_json(
 
 /// The SQL of a page of the call log and what it binds after the organization (`$1`).
 fn page(filter: &Filter, after: Option<Uuid>, limit: i64) -> (String, Vec<Bind>) {
-    let mut sql = "SELECT * FROM calls WHERE organization_id = $1".to_owned();
+    let (mut sql, binds) = matching("SELECT * FROM calls", filter, after);
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+    (sql, binds)
+}
+
+/// What the call log's calls add up to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct LogTotals {
+    pub calls: i64,
+    /// Each call's whole seconds, as the log shows them, summed.
+    pub talk_seconds: i64,
+    pub revenue_cents: i64,
+    pub payout_cents: i64,
+}
+
+/// The sums of every call of the organization matching `filter`.
+pub async fn totals(db: &Db, org: OrgId, filter: &Filter) -> Result<LogTotals, sqlx::Error> {
+    let (sql, binds) = matching(
+        "SELECT COUNT(*) AS calls, CAST(COALESCE(SUM(talk_ms / 1000), 0) AS BIGINT) AS talk_seconds, \
+         CAST(COALESCE(SUM(revenue_cents), 0) AS BIGINT) AS revenue_cents, \
+         CAST(COALESCE(SUM(payout_cents), 0) AS BIGINT) AS payout_cents FROM calls",
+        filter,
+        None,
+    );
+    with_pool!(db, pool => {
+        bound!(sqlx::query_as(&sql).bind(org), binds).fetch_one(pool).await
+    })
+}
+
+/// `select` over the organization's (`$1`) calls matching `filter` (and older than
+/// `after`), and what it binds after the organization.
+fn matching(select: &str, filter: &Filter, after: Option<Uuid>) -> (String, Vec<Bind>) {
+    let mut sql = format!("{select} WHERE organization_id = $1");
     let mut binds = Vec::new();
     let mut and = |condition: &str, bind: Bind| {
         binds.push(bind);
@@ -303,7 +335,6 @@ fn page(filter: &Filter, after: Option<Uuid>, limit: i64) -> (String, Vec<Bind>)
     if let Some(caller) = &filter.caller {
         and("caller =", Bind::Text(caller.clone()));
     }
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
     (sql, binds)
 }
 

@@ -1,7 +1,8 @@
 //! The calls pages in chromium: a call made in the test appears in the live view within
-//! a second of its INVITE and moves through ringing, connected and completed; the call
-//! log lists it, its dates read in the organization's zone set in Settings; its page
-//! shows the auction table.
+//! a second of its INVITE and moves through ringing and connected; once it ends it leaves
+//! the live view and enters the call log and its totals without a reload; the log's
+//! filters go into the URL, its dates read in the organization's zone set in Settings;
+//! the call's page shows the auction and a timeline in sentences.
 
 use std::time::{Duration, Instant};
 
@@ -58,26 +59,49 @@ async fn a_call_is_followed_live_and_its_auction_is_shown() {
     let ringing = live_status(&browser, "ringing", started).await;
     assert!(ringing < Duration::from_secs(1), "the call appeared after {ringing:?}");
     live_status(&browser, "connected", started).await;
-    live_status(&browser, "completed", started).await;
     call.passes().await;
+    let ended = Instant::now();
     buyer.passes().await;
     busy_buyer.passes().await;
 
-    // The log has it (after a reload); its page has the auction.
-    browser.open(&server.url("/app/calls")).await;
+    // Ended, it leaves Live and enters the log and its totals, without a reload.
+    browser.wait_for_text("#live-calls tbody", |rows| rows.trim().is_empty()).await;
+    let text = browser
+        .wait_for_text("#call-log tbody tr", |row| {
+            row.contains("completed") && row.contains("$18.00")
+        })
+        .await;
+    assert!(text.contains(CALLER), "{text}");
+    let logged = ended.elapsed();
+    assert!(logged < Duration::from_secs(2), "the ended call entered the log after {logged:?}");
+    browser
+        .wait_for_text("#call-log-totals", |totals| {
+            totals.contains("1 call in all")
+                && totals.contains("$18.00")
+                && totals.contains("$4.00")
+        })
+        .await;
     browser.wait_for_text("#call-log-zone", |text| text.contains("America/Chicago")).await;
-    let row = browser.find("#call-log tbody tr").await;
-    let text = row.text().await.unwrap();
-    assert!(
-        text.contains(CALLER) && text.contains("completed") && text.contains("$18.00"),
-        "{text}"
-    );
+
+    // Filters go into the URL, and a filter that matches nothing empties log and totals.
+    browser.select("#filter-status", "failed").await;
+    browser.click("#call-filters button[type=submit]").await;
+    browser.wait_for_path("/app/calls?status=failed").await;
+    browser.wait_for_text("#call-log-totals", |totals| totals.contains("0 calls in all")).await;
+    browser.open(&server.url("/app/calls?status=completed")).await;
+    browser.wait_for_text("#call-log-totals", |totals| totals.contains("1 call in all")).await;
+
+    // The call's page has the auction and the timeline, with names.
     browser.click("#call-log tbody tr a").await;
     browser.wait_for_path_where(|path| path.starts_with("/app/calls/")).await;
     let won = browser.find("#auction tr[data-outcome='connected']").await.text().await.unwrap();
     assert!(won.contains("Acme East") && won.contains("$18.00") && won.contains("#2"), "{won}");
     let lost = browser.find("#auction tr[data-outcome='no_answer']").await.text().await.unwrap();
     assert!(lost.contains("Acme West") && lost.contains("486 Busy Here"), "{lost}");
+    let failed = browser.find("#timeline tr[data-kind='leg.failed']").await.text().await.unwrap();
+    assert!(failed.contains("Acme West did not take the call: 486 Busy Here."), "{failed}");
+    let bridged = browser.find("#timeline tr[data-kind='bridged']").await.text().await.unwrap();
+    assert!(bridged.contains("Connected the caller to Acme East."), "{bridged}");
     assert_eq!(browser.find("#call-status").await.text().await.unwrap(), "completed");
     assert_eq!(browser.find("#call-revenue").await.text().await.unwrap(), "$18.00");
 

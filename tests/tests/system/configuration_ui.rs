@@ -3,7 +3,7 @@
 //! one bad line shown as an error — checked through the REST API as well.
 
 use bidline_tests::{Browser, FakeBuyer, NewOrg, Server};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Waits for the object page a create leads to, and answers the new object's id.
 async fn created(browser: &Browser, plural: &str) -> String {
@@ -35,9 +35,11 @@ async fn a_network_is_configured_from_the_dashboard() {
 
     new_object(&browser, &server, "publishers").await;
     browser.fill("#field-name", "Call Source").await;
-    browser.fill("#field-payout-cents", "1200").await;
+    browser.fill("#field-payout-cents", "$12").await;
     browser.click("#save").await;
-    created(&browser, "publishers").await;
+    let publisher = created(&browser, "publishers").await;
+    let (_, stored) = api.get(&format!("/publishers/{publisher}")).await;
+    assert_eq!(stored["payout"]["cents"], 1200, "dollars typed, cents stored: {stored}");
 
     new_object(&browser, &server, "buyers").await;
     browser.fill("#field-name", "Acme Insurance").await;
@@ -49,6 +51,9 @@ async fn a_network_is_configured_from_the_dashboard() {
     browser.fill("#field-host", "sip.carrier.example").await;
     browser.click("#save").await;
     let trunk = created(&browser, "trunks").await;
+    let inbound =
+        json!({"name": "Carrier In", "direction": "inbound", "allowed_cidrs": ["203.0.113.0/24"]});
+    assert_eq!(api.post("/trunks", &inbound).await.0, 201);
 
     // A static target: a schedule that makes no sense is refused next to its field.
     new_object(&browser, &server, "targets").await;
@@ -56,18 +61,42 @@ async fn a_network_is_configured_from_the_dashboard() {
     browser.fill("#field-name", "Acme East").await;
     browser.fill("#field-destination", "+1 555 010 0200").await;
     browser.select("#field-outbound_trunk_id", &trunk).await;
+    let trunks = browser.find("#field-outbound_trunk_id").await.text().await.unwrap();
+    assert!(!trunks.contains("Carrier In"), "an inbound trunk is offered as outbound: {trunks}");
     browser.fill("#field-caps-day", "100").await;
     browser.fill("#field-schedule-weekly", "mon 17:00-09:00").await;
-    browser.fill("#field-revenue-cents", "3500").await;
+    browser.fill("#field-revenue-cents", "35.00").await;
     browser.click("#save").await;
     browser
         .wait_for_text("#field-schedule-weekly-error", |text| {
             text.contains("after the opening time")
         })
         .await;
+    // Focus moves to the field in error, which says so and points at its message.
+    let focused = browser
+        .client()
+        .execute(
+            "const e = document.activeElement; \
+             return [e.id, e.getAttribute('aria-invalid'), e.getAttribute('aria-describedby')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused[0], "field-schedule-weekly", "{focused}");
+    assert_eq!(focused[1], "true", "{focused}");
+    assert!(focused[2].as_str().unwrap().contains("field-schedule-weekly-error"), "{focused}");
     browser.fill("#field-schedule-weekly", "mon 09:00-17:00\ntue 09:00-17:00").await;
     browser.click("#save").await;
     let static_target = created(&browser, "targets").await;
+    let (_, stored) = api.get(&format!("/targets/{static_target}")).await;
+    assert_eq!(stored["revenue"]["cents"], 3500, "{stored}");
+    // The list shows each target's buyer by name and its price in dollars.
+    browser.open(&server.url("/app/targets")).await;
+    browser
+        .wait_for_text("#objects tbody", |rows| {
+            rows.contains("Acme East") && rows.contains("Acme Insurance") && rows.contains("$35.00")
+        })
+        .await;
 
     // An RTB target, pinged for a bid.
     new_object(&browser, &server, "targets").await;
@@ -76,17 +105,19 @@ async fn a_network_is_configured_from_the_dashboard() {
     browser.fill("#field-destination", "sip:rtb@acme.example").await;
     browser.select("#field-revenue-kind", "rtb").await;
     browser.fill("#field-revenue-ping_url", "https://acme.example/ping").await;
-    browser.fill("#field-revenue-bid_path", "$.bidAmount").await;
+    // The buyer answers as Ringba's buyers do: its preset fills the answer's fields.
+    browser.click("#preset-ringba").await;
     browser.click("#save").await;
     let rtb_target = created(&browser, "targets").await;
     let (_, rtb) = api.get(&format!("/targets/{rtb_target}")).await;
     assert_eq!(rtb["revenue"]["kind"], "rtb", "{rtb}");
     assert_eq!(rtb["revenue"]["bid_path"], "$.bidAmount");
+    assert_eq!(rtb["revenue"]["bid_unit"], "dollars");
+    assert_eq!(rtb["revenue"]["destination_path"], "$.phoneNumber");
 
     // Its test ping, against a buyer's endpoint on this machine.
     let buyer_endpoint = FakeBuyer::start(serde_json::json!({"bidAmount": 12.5})).await;
     browser.fill("#field-revenue-ping_url", &buyer_endpoint.url("/ping")).await;
-    browser.select("#field-revenue-bid_unit", "dollars").await;
     browser.click("#save").await;
     browser.wait_for_text("#object-form [role=status]", |text| text == "Saved.").await;
     browser.open(&server.url(&format!("/app/targets/{rtb_target}"))).await;

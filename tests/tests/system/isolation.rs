@@ -335,6 +335,12 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
         }
 
         assert_eq!(snapshot(&a_api, &a_owner).await, before, "{backend}: A changed");
+        // B's call log narrowed to A's campaign adds up to nothing.
+        let (_, totals) =
+            b_owner.call("call_totals", &[("filter[campaign_id]", &campaign_id)]).await;
+        assert_eq!(totals["calls"], 0, "{backend}: B's totals count A's calls: {totals}");
+        let (_, totals) = a_owner.call("call_totals", &[("filter[caller]", "")]).await;
+        assert_eq!(totals["calls"], 1, "{backend}: A's own totals: {totals}");
         let (_, b_viewer) = b_owner.call("current_viewer", &[]).await;
         assert_eq!(b_viewer["org_name"], "Org B", "{backend}");
         for (name, listed) in [

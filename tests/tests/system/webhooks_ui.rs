@@ -28,7 +28,10 @@ async fn an_endpoint_made_in_the_dashboard_logs_a_calls_delivery_and_resends_it(
     browser.open(&server.url("/app/webhooks/new")).await;
     browser.fill("#field-name", "CRM").await;
     browser.fill("#field-url", &receiver.url("/hook")).await;
-    browser.fill("#field-events", "call.completed").await;
+    // Events are ticked, call.completed from the start.
+    let completed = browser.find("#field-events-call-completed").await;
+    assert_eq!(completed.prop("checked").await.unwrap().as_deref(), Some("true"));
+    browser.click("#field-events-call-converted").await;
     browser.click("#save").await;
     let secret = browser.find("#new-secret").await.prop("value").await.unwrap().unwrap_or_default();
     assert!(secret.starts_with("whsec_"), "{secret}");
@@ -39,6 +42,9 @@ async fn an_endpoint_made_in_the_dashboard_logs_a_calls_delivery_and_resends_it(
         })
         .await;
     browser.find("#no-deliveries").await;
+    let webhook_id = path.trim_start_matches("/app/webhooks/");
+    let (_, webhook) = network.api.get(&format!("/webhooks/{webhook_id}")).await;
+    assert_eq!(webhook["events"], json!(["call.completed", "call.converted"]), "{webhook}");
     assert!(!browser.source().await.contains(&secret), "the secret is shown again");
     webhooks_live(&network.api).await;
 

@@ -15,6 +15,10 @@ pub enum Input {
     LongText,
     Int,
     Decimal,
+    /// An IANA time zone, suggested as it is typed.
+    TimeZone,
+    /// Dollars and cents as people type them (`35`, `35.50`, `$1,234.50`), stored as cents.
+    Money,
     Checkbox,
     /// (value, label) pairs.
     Select(&'static [(&'static str, &'static str)]),
@@ -22,6 +26,8 @@ pub enum Input {
     Reference(Kind),
     /// One text per line, as a list.
     Lines,
+    /// Some of these (value, label) pairs, ticked; a list like [`Input::Lines`].
+    Choices(&'static [(&'static str, &'static str)]),
     /// `mon 09:00-17:00` per line.
     Weekly,
     /// `attribute operator value` per line.
@@ -46,10 +52,12 @@ pub struct Field {
     pub when: Option<(&'static str, &'static str)>,
     /// The text of a new object's input, when not the input's own default.
     pub initial: Option<&'static str>,
+    /// A reference offers only the objects whose field `.0` holds `.1`.
+    pub only: Option<(&'static str, &'static str)>,
 }
 
 const fn field(key: &'static str, label: &'static str, input: Input) -> Field {
-    Field { key, label, input, hint: "", nullable: false, when: None, initial: None }
+    Field { key, label, input, hint: "", nullable: false, when: None, initial: None, only: None }
 }
 
 impl Field {
@@ -66,6 +74,16 @@ impl Field {
     const fn initially(mut self, text: &'static str) -> Self {
         self.initial = Some(text);
         self
+    }
+
+    const fn only(mut self, key: &'static str, value: &'static str) -> Self {
+        self.only = Some((key, value));
+        self
+    }
+
+    /// Whether a reference offers `object`.
+    pub fn offers(&self, object: &Value) -> bool {
+        self.only.is_none_or(|(key, value)| at(object, key).as_str() == Some(value))
     }
 
     const fn when(mut self, key: &'static str, value: &'static str) -> Self {
@@ -99,7 +117,7 @@ pub fn fields(kind: Kind) -> &'static [Field] {
 const CAMPAIGN: [Field; 12] = [
     field("name", "Name", Input::Text),
     field("status", "Status", STATUS),
-    field("time_zone", "Time zone", Input::Text).hint("IANA name, e.g. America/New_York"),
+    field("time_zone", "Time zone", Input::TimeZone).hint("type a city or region, e.g. New York"),
     field("default_number", "Default (overflow) number", Input::Text).nullable(),
     field("duplicate_window_hours", "Duplicate window (hours)", Input::Int).hint("0 = off"),
     field("reject_duplicates", "Reject duplicates", Input::Checkbox)
@@ -107,7 +125,7 @@ const CAMPAIGN: [Field; 12] = [
     field("reject_anonymous", "Reject withheld callers", Input::Checkbox),
     field("conversion_buffer_seconds", "Publisher conversion buffer (s)", Input::Int)
         .hint("talk time that pays the publisher, unless the publisher sets its own"),
-    field("floor_cents", "Floor (cents)", Input::Int).hint("bids under it are dropped"),
+    field("floor_cents", "Floor ($)", Input::Money).hint("bids under it are dropped"),
     field("repeat_caller_same_target", "Repeat caller → previous target", Input::Checkbox),
     field("dni_allowed_domains", "DNI domains", Input::Lines).hint("one host name per line"),
     field("dni_params", "DNI parameters", Input::Lines)
@@ -122,7 +140,7 @@ const PUBLISHER: [Field; 7] = [
         "Payout",
         Input::Select(&[("fixed", "Fixed per call"), ("percent", "Share of revenue")]),
     ),
-    field("payout.cents", "Payout (cents)", Input::Int).when("payout.kind", "fixed"),
+    field("payout.cents", "Payout ($)", Input::Money).when("payout.kind", "fixed"),
     field("payout.percent", "Payout (%)", Input::Decimal).when("payout.kind", "percent"),
     field("conversion_buffer_seconds", "Conversion buffer (seconds)", Input::Int)
         .nullable()
@@ -154,18 +172,19 @@ const TARGET: [Field; 30] = [
     field("status", "Status", STATUS),
     field("destination", "Destination", Input::Text).hint("+15551234567, or sip:buyer@host"),
     field("outbound_trunk_id", "Outbound trunk", Input::Reference(Kind::Trunk))
+        .only("direction", "outbound")
         .nullable()
         .hint("required for a phone number; none for a SIP URI"),
     field("ring_timeout_seconds", "Ring timeout (seconds)", Input::Int),
     field("concurrency_cap", "Concurrency cap", Input::Int).nullable().hint("empty = no cap"),
-    field("time_zone", "Time zone", Input::Text).hint("caps count in it; default UTC"),
+    field("time_zone", "Time zone", Input::TimeZone).hint("caps count in it; default UTC"),
     field("caps.hour", "Cap per hour", Input::Int).nullable(),
     field("caps.day", "Cap per day", Input::Int).nullable(),
     field("caps.month", "Cap per month", Input::Int).nullable(),
     field("caps.total", "Cap in total", Input::Int).nullable(),
     field("schedule.weekly", "Opening hours", Input::Weekly)
         .hint("one period per line, e.g. mon 09:00-17:00; empty = always open"),
-    field("schedule.time_zone", "Hours' time zone", Input::Text).hint("empty = the target's"),
+    field("schedule.time_zone", "Hours' time zone", Input::TimeZone).hint("empty = the target's"),
     field("schedule.closed_dates", "Closed dates", Input::Lines)
         .hint("one per line, e.g. 2026-12-25"),
     field("conditions", "Conditions", Input::Conditions)
@@ -175,7 +194,7 @@ const TARGET: [Field; 30] = [
         "Revenue",
         Input::Select(&[("static", "Static"), ("rtb", "RTB (ping for a bid)")]),
     ),
-    field("revenue.cents", "Revenue per call (cents)", Input::Int).when("revenue.kind", "static"),
+    field("revenue.cents", "Revenue per call ($)", Input::Money).when("revenue.kind", "static"),
     field("revenue.buffer_seconds", "Conversion buffer (seconds)", Input::Int),
     field("revenue.ping_url", "Ping URL", Input::Text).when(RTB.0, RTB.1),
     field("revenue.method", "Method", Input::Select(&[("POST", "POST"), ("GET", "GET")]))
@@ -204,6 +223,51 @@ const TARGET: [Field; 30] = [
     field("revenue.min_duration_path", "Minimum duration JSONPath", Input::Text).when(RTB.0, RTB.1),
 ];
 
+/// A buyer's answer format, as the texts of an RTB target's fields.
+pub struct Preset {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// (field key, text).
+    pub texts: &'static [(&'static str, &'static str)],
+}
+
+/// Answer formats an RTB target's fields can be filled from.
+pub const RTB_PRESETS: [Preset; 3] = [
+    Preset {
+        id: "bidline",
+        name: "Bidline",
+        texts: &[
+            ("revenue.bid_path", "$.bid"),
+            ("revenue.bid_unit", "cents"),
+            ("revenue.accept_path", "$.accept"),
+            ("revenue.destination_path", "$.destination"),
+            ("revenue.min_duration_path", "$.min_duration"),
+        ],
+    },
+    Preset {
+        id: "ringba",
+        name: "Ringba-style",
+        texts: &[
+            ("revenue.bid_path", "$.bidAmount"),
+            ("revenue.bid_unit", "dollars"),
+            ("revenue.accept_path", ""),
+            ("revenue.destination_path", "$.phoneNumber"),
+            ("revenue.min_duration_path", "$.bidTerms[0].callMinDuration"),
+        ],
+    },
+    Preset {
+        id: "retreaver",
+        name: "Retreaver-style",
+        texts: &[
+            ("revenue.bid_path", "$.retreaver_payout"),
+            ("revenue.bid_unit", "dollars"),
+            ("revenue.accept_path", ""),
+            ("revenue.destination_path", "$.sip_address"),
+            ("revenue.min_duration_path", "$.retreaver_seconds"),
+        ],
+    },
+];
+
 const NUMBER: [Field; 6] = [
     field("number", "Number", Input::Text),
     field("campaign_id", "Campaign", Input::Reference(Kind::Campaign)),
@@ -227,9 +291,17 @@ const WEBHOOK: [Field; 13] = [
         .hint("tokens such as {{call.id}}, {{caller.number}}, {{call.revenue}}, {{tag.utm_source}} are URL-encoded"),
     field("method", "Method", Input::Select(&[("POST", "POST"), ("PUT", "PUT"), ("GET", "GET")]))
         .when("kind", "webhook"),
-    field("events", "Events", Input::Lines)
-        .initially("call.completed")
-        .hint("one per line: call.incoming, call.routed, call.answered, bid.won, call.completed, call.converted, call.duplicate, call.adjusted"),
+    field("events", "Events", Input::Choices(&[
+        ("call.incoming", "A call comes in (call.incoming)"),
+        ("call.routed", "It is routed to buyers (call.routed)"),
+        ("call.answered", "A buyer answers (call.answered)"),
+        ("bid.won", "A bid wins (bid.won)"),
+        ("call.completed", "It ends (call.completed)"),
+        ("call.converted", "It converts (call.converted)"),
+        ("call.duplicate", "It is a duplicate (call.duplicate)"),
+        ("call.adjusted", "A postback changes it (call.adjusted)"),
+    ]))
+    .initially("call.completed"),
     field("campaign_id", "Only this campaign", Input::Reference(Kind::Campaign)).nullable(),
     field("publisher_id", "Only this publisher", Input::Reference(Kind::Publisher)).nullable(),
     field("buyer_id", "Only this buyer", Input::Reference(Kind::Buyer)).nullable(),
@@ -304,7 +376,7 @@ pub fn text_of(field: &Field, object: Option<&Value>) -> String {
     match (field.input, value) {
         (Input::Secret, _) | (_, Value::Null) => String::new(),
         (Input::Checkbox, value) => value.as_bool().unwrap_or(false).to_string(),
-        (Input::Lines, items) => lines(items, &|item| plain(item)),
+        (Input::Lines | Input::Choices(_), items) => lines(items, &|item| plain(item)),
         (Input::Weekly, items) => lines(items, &|p| {
             format!("{} {}-{}", plain(&p["day"]), plain(&p["open"]), plain(&p["close"]))
         }),
@@ -322,11 +394,44 @@ pub fn text_of(field: &Field, object: Option<&Value>) -> String {
             .map(|(name, value)| format!("{name}: {}", plain(value)))
             .collect::<Vec<_>>()
             .join("\n"),
+        (Input::Money, Value::Number(cents)) => cents.as_i64().map(dollars).unwrap_or_default(),
         (Input::Select(_), Value::String(text)) if field.key == "revenue.method" => {
             text.to_uppercase()
         }
         (_, value) => plain(value),
     }
+}
+
+/// `35.50` for 3550 cents: what a money input shows (no `$`, no thousands separators, so
+/// that it reads back unchanged).
+fn dollars(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    format!("{sign}{}.{:02}", cents / 100, cents % 100)
+}
+
+/// Cents from dollars as people type them: `35`, `35.5`, `$1,234.56`, `-2.50`; `None` for
+/// anything else, fractions of a cent included.
+fn cents(text: &str) -> Option<i64> {
+    let (negative, text) = match text.trim().strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.trim()),
+    };
+    let digits: String =
+        text.strip_prefix('$').unwrap_or(text).chars().filter(|c| *c != ',').collect();
+    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
+    let numeric = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty())
+        || !numeric(whole)
+        || !numeric(fraction)
+        || fraction.len() > 2
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let fraction: i64 = format!("{fraction:0<2}").parse().ok()?;
+    let cents = whole.checked_mul(100)?.checked_add(fraction)?;
+    Some(if negative { -cents } else { cents })
 }
 
 fn plain(value: &Value) -> String {
@@ -378,20 +483,31 @@ fn value(field: &Field, text: &str) -> Result<Option<Value>, String> {
     if text.is_empty()
         && !matches!(
             field.input,
-            Input::Checkbox | Input::Lines | Input::Weekly | Input::Conditions | Input::Headers
+            Input::Checkbox
+                | Input::Lines
+                | Input::Choices(_)
+                | Input::Weekly
+                | Input::Conditions
+                | Input::Headers
         )
     {
         return Ok(empty);
     }
     let lines = || text.lines().map(str::trim).filter(|line| !line.is_empty());
     Ok(Some(match field.input {
-        Input::Text | Input::LongText | Input::Select(_) | Input::Reference(_) | Input::Secret => {
-            json!(text)
-        }
+        Input::Text
+        | Input::LongText
+        | Input::TimeZone
+        | Input::Select(_)
+        | Input::Reference(_)
+        | Input::Secret => json!(text),
         Input::Int => json!(text.parse::<i64>().map_err(|_| "must be a whole number".to_owned())?),
         Input::Decimal => json!(text.parse::<f64>().map_err(|_| "must be a number".to_owned())?),
+        Input::Money => {
+            json!(cents(text).ok_or_else(|| "must be dollars and cents, like 35.50".to_owned())?)
+        }
         Input::Checkbox => json!(text == "true"),
-        Input::Lines => json!(lines().collect::<Vec<_>>()),
+        Input::Lines | Input::Choices(_) => json!(lines().collect::<Vec<_>>()),
         Input::Weekly => {
             let mut periods = Vec::new();
             for line in lines() {
@@ -457,7 +573,7 @@ mod tests {
                 ("schedule.weekly", "mon 09:00-17:00\n\ntue 09:00 - 12:00"),
                 ("conditions", "caller.state in_list FL,GA\ntag.gclid exists"),
                 ("revenue.kind", "static"),
-                ("revenue.cents", "3500"),
+                ("revenue.cents", "$35"),
                 ("revenue.ping_url", "https://ignored.example"),
             ]),
         )
@@ -475,6 +591,31 @@ mod tests {
             json!({"kind": "static", "cents": 3500}),
             "RTB fields are not sent"
         );
+    }
+
+    #[test]
+    fn money_is_typed_in_dollars_and_stored_in_cents() {
+        for (typed, stored) in [
+            ("35", 3500),
+            ("35.5", 3550),
+            ("$1,234.56", 123_456),
+            (".05", 5),
+            ("-2.50", -250),
+            ("0", 0),
+        ] {
+            assert_eq!(cents(typed), Some(stored), "{typed}");
+        }
+        for refused in ["", "$", "12.345", "1.2.3", "ten", "1e3", "$-5"] {
+            assert_eq!(cents(refused), None, "{refused}");
+        }
+        assert_eq!(dollars(3550), "35.50");
+        assert_eq!(cents(&dollars(-1)), Some(-1));
+        let payout = fields(Kind::Publisher).iter().find(|f| f.key == "payout.cents").unwrap();
+        assert_eq!(text_of(payout, Some(&json!({"payout": {"cents": 1200}}))), "12.00");
+        let problems =
+            body(Kind::Publisher, &texts(&[("payout.kind", "fixed"), ("payout.cents", "12.345")]))
+                .unwrap_err();
+        assert_eq!(problems["payout.cents"], "must be dollars and cents, like 35.50");
     }
 
     #[test]

@@ -16,11 +16,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use serde_json::Value;
 
-use self::fields::{Field, Input, fields, shown, text_of};
+use self::fields::{Field, Input, Preset, RTB_PRESETS, fields, shown, text_of};
 pub use self::import::ImportNumbers;
-use super::forms::{failure, loading};
+use super::forms::{TIME_ZONES, TimeZones, failure, loading};
 use crate::{
     auth::Viewer,
+    calls::dollars,
     errors::AppError,
     network::{
         Kind, ListPage, ObjectPageData, RingTreeData, all_objects, delete_object, list_objects,
@@ -52,18 +53,46 @@ fn object_path(kind: Kind, id: &str) -> String {
     format!("/app/{}/{id}", kind.plural())
 }
 
-/// The columns a list shows besides the label and status.
-fn columns(kind: Kind) -> &'static [(&'static str, &'static str)] {
+/// How a list's column shows its value.
+#[derive(Clone, Copy)]
+enum Column {
+    Text,
+    Money,
+    /// An id of an object of that kind, shown by its name.
+    Name(Kind),
+}
+
+/// The columns a list shows besides the label and status: key, title, how shown.
+fn columns(kind: Kind) -> &'static [(&'static str, &'static str, Column)] {
     match kind {
-        Kind::Campaign => &[("time_zone", "Time zone"), ("floor_cents", "Floor (¢)")],
-        Kind::Publisher => &[("payout.kind", "Payout")],
-        Kind::Buyer => &[("contact.email", "Contact")],
-        Kind::Target => &[("destination", "Destination"), ("revenue.kind", "Revenue")],
-        Kind::Number => &[("provider", "Provider")],
-        Kind::DniPool => &[("lease_minutes", "Lease (min)")],
-        Kind::Trunk => &[("direction", "Direction"), ("host", "Host")],
-        Kind::BlockedCaller => &[("reason", "Reason")],
-        Kind::Webhook => &[("kind", "Kind"), ("url", "URL")],
+        Kind::Campaign => {
+            &[("time_zone", "Time zone", Column::Text), ("floor_cents", "Floor", Column::Money)]
+        }
+        Kind::Publisher => &[
+            ("payout.cents", "Payout per call", Column::Money),
+            ("payout.percent", "Share of revenue (%)", Column::Text),
+        ],
+        Kind::Buyer => {
+            &[("contact.name", "Contact", Column::Text), ("contact.email", "Email", Column::Text)]
+        }
+        Kind::Target => &[
+            ("buyer_id", "Buyer", Column::Name(Kind::Buyer)),
+            ("destination", "Destination", Column::Text),
+            ("revenue.kind", "Revenue", Column::Text),
+            ("revenue.cents", "Per call", Column::Money),
+        ],
+        Kind::Number => &[
+            ("campaign_id", "Campaign", Column::Name(Kind::Campaign)),
+            ("publisher_id", "Publisher", Column::Name(Kind::Publisher)),
+            ("provider", "Provider", Column::Text),
+        ],
+        Kind::DniPool => &[
+            ("campaign_id", "Campaign", Column::Name(Kind::Campaign)),
+            ("lease_minutes", "Lease (min)", Column::Text),
+        ],
+        Kind::Trunk => &[("direction", "Direction", Column::Text), ("host", "Host", Column::Text)],
+        Kind::BlockedCaller => &[("reason", "Reason", Column::Text)],
+        Kind::Webhook => &[("kind", "Kind", Column::Text), ("url", "URL", Column::Text)],
     }
 }
 
@@ -195,13 +224,21 @@ pub fn ObjectList(kind: Kind) -> impl IntoView {
 
 #[component]
 fn ObjectTable(kind: Kind, items: Vec<Value>) -> impl IntoView {
+    // The objects named columns refer to, fetched once per column.
+    let named: Vec<Option<(Kind, RwSignal<Vec<Value>>)>> = columns(kind)
+        .iter()
+        .map(|(_, _, column)| match column {
+            Column::Name(kind) => Some((*kind, objects_of(*kind))),
+            _ => None,
+        })
+        .collect();
     view! {
         <div class="table-scroll" tabindex="0">
             <table class="data" id="objects">
                 <thead>
                     <tr>
                         <th scope="col">{if kind == Kind::Number { "Number" } else { "Name" }}</th>
-                        {columns(kind).iter().map(|(_, title)| view! { <th scope="col">{*title}</th> }).collect_view()}
+                        {columns(kind).iter().map(|(_, title, _)| view! { <th scope="col">{*title}</th> }).collect_view()}
                         <th scope="col">"Status"</th>
                     </tr>
                 </thead>
@@ -217,7 +254,27 @@ fn ObjectTable(kind: Kind, items: Vec<Value>) -> impl IntoView {
                                     </td>
                                     {columns(kind)
                                         .iter()
-                                        .map(|(key, _)| view! { <td>{cell(&object, key)}</td> })
+                                        .zip(&named)
+                                        .map(|((key, _, column), named)| {
+                                            let value = key.split('.').fold(&object, |value, part| &value[part]);
+                                            match (column, value.as_i64(), named) {
+                                                (Column::Money, Some(cents), _) => {
+                                                    view! { <td class="money">{dollars(cents)}</td> }.into_any()
+                                                }
+                                                (Column::Name(_), _, Some((kind, objects))) if !value.is_null() => {
+                                                    let (kind, objects, id) = (*kind, *objects, value.clone());
+                                                    let name = move || {
+                                                        objects.with(|all| {
+                                                            all.iter()
+                                                                .find(|o| o["id"] == id)
+                                                                .map_or_else(String::new, |o| label(kind, o))
+                                                        })
+                                                    };
+                                                    view! { <td>{name}</td> }.into_any()
+                                                }
+                                                _ => view! { <td>{cell(&object, key)}</td> }.into_any(),
+                                            }
+                                        })
                                         .collect_view()}
                                     <td>{status_of(&object)}</td>
                                 </tr>
@@ -348,8 +405,14 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
                 }
             }
         }
-        Some(Err(AppError::Invalid(fields))) => problems.set(fields),
-        Some(Err(error)) => problems.set(BTreeMap::from([(String::new(), error.to_string())])),
+        Some(Err(AppError::Invalid(fields))) => {
+            problems.set(fields);
+            focus_first_problem();
+        }
+        Some(Err(error)) => {
+            problems.set(BTreeMap::from([(String::new(), error.to_string())]));
+            focus_first_problem();
+        }
         None => {}
     });
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -359,7 +422,10 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
             Ok(body) => {
                 save.dispatch((id.clone(), body.to_string()));
             }
-            Err(found) => problems.set(found),
+            Err(found) => {
+                problems.set(found);
+                focus_first_problem();
+            }
         }
     };
     // Messages no field owns (and failures that are not about input).
@@ -402,8 +468,10 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
                     .iter()
                     .map(|field| view! { <FormField field=*field texts problems /> })
                     .collect_view()}
+                {(kind == Kind::Target).then(|| view! { <RtbPresets texts /> })}
             </fieldset>
-            <ul class="form-error" role="alert" id="form-problems">
+            <TimeZones />
+            <ul class="form-error" role="alert" id="form-problems" tabindex="-1">
                 {move || other().into_iter().map(|message| view! { <li>{message}</li> }).collect_view()}
             </ul>
             {edits
@@ -421,6 +489,51 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
                 })}
         </form>
     }
+}
+
+/// Buttons that fill an RTB target's answer fields in a known buyer format.
+#[component]
+fn RtbPresets(texts: RwSignal<BTreeMap<&'static str, String>>) -> impl IntoView {
+    let rtb = move || texts.with(|t| t.get("revenue.kind").is_some_and(|kind| kind == "rtb"));
+    view! {
+        <div class="presets" hidden=move || !rtb()>
+            <span>"Fill the answer fields for a buyer speaking:"</span>
+            {RTB_PRESETS
+                .iter()
+                .map(|Preset { id, name, texts: values }| {
+                    let fill = move |_| {
+                        texts.update(|t| {
+                            for (key, value) in values.iter() {
+                                t.insert(key, (*value).to_owned());
+                            }
+                        })
+                    };
+                    view! {
+                        <button type="button" class="secondary" id=format!("preset-{id}") on:click=fill>
+                            {*name}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// Moves focus to the first field in error, or to the form's own problems, once the
+/// page shows them: after a failed submit a keyboard or screen reader user lands there.
+fn focus_first_problem() {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        let first = document()
+            .query_selector("#object-form [aria-invalid='true'], #form-problems:not(:empty)")
+            .ok()
+            .flatten()
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(element) = first {
+            let _ = element.focus();
+        }
+    });
 }
 
 /// One labelled input of an object form, its error beneath it.
@@ -452,18 +565,37 @@ fn FormField(
         })
     };
     let invalid = move || if message().is_empty() { "false" } else { "true" };
+    let hint_id = format!("{id}-hint");
+    // Screen readers read the hint and the error with the field.
+    let described =
+        if field.hint.is_empty() { error_id.clone() } else { format!("{hint_id} {error_id}") };
+    // Ticked choices are a group named by the field's label; any other input is labelled.
+    let heading = match field.input {
+        Input::Choices(_) => {
+            view! { <span class="label" id=format!("{id}-label")>{field.label}</span> }.into_any()
+        }
+        _ => view! { <label for=id.clone()>{field.label}</label> }.into_any(),
+    };
     let control = match field.input {
         Input::Checkbox => view! {
             <input
                 id=id.clone()
                 type="checkbox"
+                aria-invalid=invalid
+                aria-describedby=described
                 prop:checked=move || value() == "true"
                 on:change=move |event| set(event_target_checked(&event).to_string())
             />
         }
         .into_any(),
         Input::Select(options) => view! {
-            <select id=id.clone() prop:value=value on:change=move |event| set(event_target_value(&event))>
+            <select
+                id=id.clone()
+                aria-invalid=invalid
+                aria-describedby=described
+                prop:value=value
+                on:change=move |event| set(event_target_value(&event))
+            >
                 {options
                     .iter()
                     .map(|(option, text)| view! { <option value=*option selected=move || value() == *option>{*text}</option> })
@@ -474,12 +606,19 @@ fn FormField(
         Input::Reference(kind) => {
             let choices = objects_of(kind);
             view! {
-                <select id=id.clone() prop:value=value on:change=move |event| set(event_target_value(&event))>
+                <select
+                    id=id.clone()
+                    aria-invalid=invalid
+                    aria-describedby=described
+                    prop:value=value
+                    on:change=move |event| set(event_target_value(&event))
+                >
                     <option value="">{if field.nullable { "— none —" } else { "— choose —" }}</option>
                     {move || {
                         choices
                             .get()
                             .into_iter()
+                            .filter(|object| field.offers(object))
                             .map(|object| {
                                 let option = object["id"].as_str().unwrap_or_default().to_owned();
                                 let chosen = option.clone();
@@ -495,18 +634,71 @@ fn FormField(
             }
             .into_any()
         }
+        Input::Choices(options) => {
+            let described = described.clone();
+            view! {
+                <div class="choices" id=id.clone() role="group" aria-labelledby=format!("{id}-label")>
+                    {options
+                        .iter()
+                        .map(|(option, text)| {
+                            let ticked = move || value().lines().any(|line| line.trim() == *option);
+                            let tick = move |event| {
+                                let on = event_target_checked(&event);
+                                texts.update(|t| {
+                                    let mut chosen: Vec<String> = t
+                                        .get(field.key)
+                                        .map(|text| {
+                                            text.lines()
+                                                .map(str::trim)
+                                                .filter(|line| !line.is_empty() && line != option)
+                                                .map(str::to_owned)
+                                                .collect()
+                                        })
+                                        .unwrap_or_default();
+                                    if on {
+                                        chosen.push((*option).to_owned());
+                                    }
+                                    t.insert(field.key, chosen.join("\n"));
+                                })
+                            };
+                            view! {
+                                <label class="check">
+                                    <input
+                                        type="checkbox"
+                                        id=format!("{id}-{}", option.replace('.', "-"))
+                                        aria-invalid=invalid
+                                        aria-describedby=described.clone()
+                                        prop:checked=ticked
+                                        on:change=tick
+                                    />
+                                    {*text}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            }
+            .into_any()
+        }
         Input::LongText | Input::Lines | Input::Weekly | Input::Conditions | Input::Headers => view! {
-            <textarea id=id.clone() rows="4" prop:value=value on:input=move |event| set(event_target_value(&event))></textarea>
+            <textarea
+                id=id.clone()
+                rows="4"
+                aria-invalid=invalid
+                aria-describedby=described
+                prop:value=value
+                on:input=move |event| set(event_target_value(&event))
+            ></textarea>
         }
         .into_any(),
-        Input::Text | Input::Int | Input::Decimal | Input::Secret => {
+        Input::Text | Input::TimeZone | Input::Int | Input::Decimal | Input::Money | Input::Secret => {
             let kind = match field.input {
                 Input::Secret => "password",
                 _ => "text",
             };
             let mode = match field.input {
                 Input::Int => "numeric",
-                Input::Decimal => "decimal",
+                Input::Decimal | Input::Money => "decimal",
                 _ => "text",
             };
             view! {
@@ -514,6 +706,9 @@ fn FormField(
                     id=id.clone()
                     type=kind
                     inputmode=mode
+                    aria-invalid=invalid
+                    aria-describedby=described
+                    list=(field.input == Input::TimeZone).then_some(TIME_ZONES)
                     autocomplete="off"
                     prop:value=value
                     on:input=move |event| set(event_target_value(&event))
@@ -523,10 +718,10 @@ fn FormField(
         }
     };
     view! {
-        <div class="field" aria-invalid=invalid hidden=move || !texts.with(|t| shown(&field, t))>
-            <label for=id>{field.label}</label>
+        <div class="field" hidden=move || !texts.with(|t| shown(&field, t))>
+            {heading}
             {control}
-            {(!field.hint.is_empty()).then(|| view! { <p class="hint">{field.hint}</p> })}
+            {(!field.hint.is_empty()).then(|| view! { <p class="hint" id=hint_id>{field.hint}</p> })}
             <p class="field-error" id=error_id role="alert">{message}</p>
         </div>
     }
