@@ -10,6 +10,7 @@ use super::{Invalid, Stamp, Status, double_option, name_field, resource::Resourc
 use crate::{
     accounts::{OrgId, normalize_email},
     db::{Tx, with_tx},
+    e164::E164,
 };
 
 const MAX_CONTACT: usize = 200;
@@ -210,9 +211,18 @@ fn apply(
                     *slot = value;
                 }
             };
+        let phone_given = change.phone.is_some();
         text("contact.name", change.name, &mut contact.name);
         text("contact.phone", change.phone, &mut contact.phone);
         text("contact.email", change.email, &mut contact.email);
+        // Checked when given (a number stored before this check does not block edits),
+        // and kept as E.164 whatever its spelling.
+        if let Some(phone) = contact.phone.as_deref().filter(|_| phone_given) {
+            match E164::parse(phone) {
+                Ok(number) => contact.phone = Some(number.as_str().to_owned()),
+                Err(why) => invalid.add("contact.phone", why),
+            }
+        }
     }
     if let Some(email) = &contact.email {
         match normalize_email(email) {
@@ -263,14 +273,26 @@ mod tests {
     }
 
     #[test]
+    fn a_contact_phone_must_be_a_phone_number() {
+        let Err(invalid) = apply(
+            None,
+            input(serde_json::json!({"name": "Acme", "contact": {"phone": "call me"}})),
+        ) else {
+            panic!("accepted")
+        };
+        assert_eq!(invalid.0["contact.phone"], "is not a phone number");
+    }
+
+    #[test]
     fn a_patch_keeps_what_it_does_not_name_and_null_clears() {
         let (name, status, contact, invoicing) = apply(
             None,
-            input(serde_json::json!({"name": " Acme Insurance ", "contact": {"email": "Buy@Acme.example", "phone": "+1 555"}})),
+            input(serde_json::json!({"name": " Acme Insurance ", "contact": {"email": "Buy@Acme.example", "phone": "(212) 555-0100"}})),
         )
         .unwrap();
         assert_eq!((name.as_str(), status), ("Acme Insurance", Status::Active));
         assert_eq!(contact.email.as_deref(), Some("buy@acme.example"));
+        assert_eq!(contact.phone.as_deref(), Some("+12125550100"));
         let buyer = Buyer {
             id: Uuid::now_v7(),
             name,

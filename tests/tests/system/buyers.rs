@@ -32,7 +32,7 @@ async fn buyers_are_created_read_listed_updated_and_deleted_on_both_backends() {
             .call(
                 reqwest::Method::PATCH,
                 &format!("/buyers/{id}"),
-                Some(&json!({"status": "paused", "contact": {"phone": "+1 555 0100", "email": null}})),
+                Some(&json!({"status": "paused", "contact": {"phone": "+1 (212) 555-0100", "email": null}})),
             )
             .await;
         assert_eq!(status, 200, "{backend}: {patched}");
@@ -40,7 +40,7 @@ async fn buyers_are_created_read_listed_updated_and_deleted_on_both_backends() {
         assert_eq!(patched["status"], "paused");
         assert_eq!(
             patched["contact"],
-            json!({"name": null, "email": null, "phone": "+1 555 0100"})
+            json!({"name": null, "email": null, "phone": "+12125550100"})
         );
 
         let (_, history) = api.get(&format!("/buyers/{id}/history")).await;
