@@ -8,7 +8,7 @@ use bidline_app::{
     },
     errors::AppError,
 };
-use chrono::{NaiveDate, TimeZone};
+use chrono::{DurationRound, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -21,6 +21,7 @@ use crate::{
     },
     e164::E164,
     http::AppState,
+    reports::{engine, request},
     routing::snapshot::Snapshot,
     time::rfc3339,
 };
@@ -143,17 +144,61 @@ pub async fn list(
     Ok(CallLogPage { items, next_cursor, time_zone })
 }
 
+/// What every call the log's filters match adds up to. The reports' engine answers it
+/// (from the rollups unless a status, conversion or duplicate filter or a range off whole
+/// hours needs the calls): the page asks again whenever calls change, and summing a
+/// million calls takes SQLite 0.4 s where the rollups take milliseconds. A caller's calls,
+/// which the reports do not filter by, come from the calls through their index.
 pub async fn totals(state: &AppState, form: CallFilter) -> Result<CallLogTotals, AppError> {
     let member = member(state, &caller().await?, Permission::Read).await?;
     let time_zone = query::time_zone(&state.db, member.org).await.map_err(internal)?;
-    let filter = filter(&form, time_zone.parse().unwrap_or(Tz::UTC))?;
-    let sums = query::totals(&state.db, member.org, &filter).await.map_err(internal)?;
+    let zone: Tz = time_zone.parse().unwrap_or(Tz::UTC);
+    let filter = filter(&form, zone)?;
+    let sums = if filter.caller.is_some() {
+        query::totals(&state.db, member.org, &filter).await.map_err(internal)?
+    } else {
+        let request = report_of(&filter, zone, chrono::Utc::now());
+        let answer = engine::answer(&state.db, member.org, &request).await.map_err(internal)?;
+        let sums = answer.rows.into_values().next().unwrap_or_default();
+        query::LogTotals {
+            calls: sums.calls,
+            talk_ms: sums.talk_ms,
+            revenue_cents: sums.revenue_cents,
+            payout_cents: sums.payout_cents,
+        }
+    };
     Ok(CallLogTotals {
         calls: sums.calls,
-        talk_seconds: sums.talk_seconds,
+        talk_seconds: sums.talk_ms / 1000,
         revenue_cents: sums.revenue_cents,
         payout_cents: sums.payout_cents,
     })
+}
+
+/// The report of `filter`'s calls in one row: with no dates, from the epoch to the next
+/// whole hour (whole hours, so the rollups can answer).
+fn report_of(filter: &Filter, zone: Tz, now: chrono::DateTime<chrono::Utc>) -> request::Request {
+    let next_hour = (now + chrono::TimeDelta::hours(1))
+        .duration_trunc(chrono::TimeDelta::hours(1))
+        .unwrap_or(now);
+    request::Request {
+        groups: Vec::new(),
+        from: filter.from.unwrap_or(chrono::DateTime::UNIX_EPOCH),
+        to: filter.to.unwrap_or(next_hour),
+        zone,
+        filters: request::Filters {
+            campaign_id: filter.campaign_id,
+            publisher_id: filter.publisher_id,
+            buyer_id: filter.buyer_id,
+            target_id: filter.target_id,
+            status: filter.status,
+            converted: filter.converted,
+            duplicate: filter.duplicate,
+            ..request::Filters::default()
+        },
+        sort: None,
+        limit: request::DEFAULT_LIMIT,
+    }
 }
 
 pub async fn live(state: &AppState) -> Result<Vec<CallSummary>, AppError> {
@@ -284,6 +329,23 @@ mod tests {
         assert!(
             matches!(filter_error(&bad), Some(AppError::Invalid(fields)) if fields.contains_key("from"))
         );
+    }
+
+    #[test]
+    fn the_log_without_dates_is_summed_over_whole_hours_up_to_now() {
+        let now = "2026-12-07T12:34:56Z".parse().unwrap();
+        let request = report_of(&Filter::default(), Tz::UTC, now);
+        assert_eq!(request.from, chrono::DateTime::UNIX_EPOCH);
+        assert_eq!(request.to.to_rfc3339(), "2026-12-07T13:00:00+00:00");
+        assert!(request.groups.is_empty());
+        let form = CallFilter {
+            from: "2026-12-01".into(),
+            status: "failed".into(),
+            ..CallFilter::default()
+        };
+        let dated = report_of(&filter(&form, Tz::UTC).unwrap(), Tz::UTC, now);
+        assert_eq!(dated.from.to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        assert_eq!(dated.filters.status, Some(Status::Failed));
     }
 
     fn filter_error(form: &CallFilter) -> Option<AppError> {
