@@ -23,6 +23,7 @@ use crate::{
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     reports::{OverviewData, ReportTable},
     roles::Role,
+    setup::{SetupProgress, TestCallResult},
     status::SystemStatus,
     webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
 };
@@ -78,6 +79,8 @@ pub trait Backend: Send + Sync + 'static {
     fn live_calls(&self) -> Answer<'_, Vec<CallSummary>>;
     fn campaign_today(&self, campaign_id: String) -> Answer<'_, TodayFigures>;
     fn campaign_dni(&self, campaign_id: String) -> Answer<'_, DniView>;
+    fn setup_progress(&self) -> Answer<'_, SetupProgress>;
+    fn place_test_call(&self, number_id: String) -> Answer<'_, TestCallResult>;
 
     fn run_report(&self, query: String) -> Answer<'_, ReportTable>;
     fn overview(&self, range: String, from: String, to: String) -> Answer<'_, OverviewData>;

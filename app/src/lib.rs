@@ -23,6 +23,7 @@ mod pages;
 pub mod reports;
 pub use bidline_model::roles;
 pub mod settings;
+pub mod setup;
 pub mod status;
 pub mod webhooks;
 

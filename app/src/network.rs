@@ -68,6 +68,39 @@ impl Kind {
         }
     }
 
+    /// What one is for, as an empty list tells a new user.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Self::Campaign => {
+                "A campaign is the offer callers ring about: its numbers, ring tree and conversion rules."
+            }
+            Self::Publisher => {
+                "Publishers send you calls; each is paid by its payout rule for the calls it converts."
+            }
+            Self::Buyer => {
+                "Buyers take your calls and pay for them; each rings at one or more targets."
+            }
+            Self::Target => {
+                "A target is where a buyer's calls ring (a SIP address, or a phone number through an outbound trunk), with its price and limits."
+            }
+            Self::Number => {
+                "Tracking numbers are what callers dial: each belongs to a campaign, and may be credited to a publisher."
+            }
+            Self::DniPool => {
+                "A DNI pool lends its numbers to website visitors one at a time, so each call tells which visit it came from."
+            }
+            Self::Trunk => {
+                "Trunks connect you to carriers: inbound ones let their calls in, outbound ones carry calls to phone-number targets."
+            }
+            Self::BlockedCaller => {
+                "Calls from a blocked number are turned away before any buyer is asked."
+            }
+            Self::Webhook => {
+                "Webhooks send each call's events (ringing, connected, ended, converted) to your own systems."
+            }
+        }
+    }
+
     pub fn singular(self) -> &'static str {
         match self {
             Self::Campaign => "campaign",

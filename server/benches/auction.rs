@@ -130,6 +130,7 @@ fn router(buyers: Option<SocketAddr>) -> CallRouter {
         allow_private: true,
         headroom: Writer::detached()
             .headroom(Limits { lag: Duration::from_secs(2), bytes: usize::MAX }),
+        loopback_password: "unused".into(),
     }
 }
 

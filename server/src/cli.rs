@@ -60,11 +60,19 @@ pub async fn user(cli: &Cli, command: UserCommand) -> Result<(), StartError> {
 }
 
 pub async fn demo(cli: &Cli, command: DemoCommand) -> Result<(), StartError> {
-    let DemoCommand::Seed { org_id, calls, days, seed } = command;
     let db = open(cli).await?;
-    let org = OrgId(org_id);
-    let written = demo::seed(&db, Seeding { org, calls, days, seed }).await;
-    db.close().await;
-    println!("{}", json!({ "org_id": org, "calls": written? }));
+    match command {
+        DemoCommand::Seed { org_id, calls, days, seed } => {
+            let org = OrgId(org_id);
+            let written = demo::seed(&db, Seeding { org, calls, days, seed }).await;
+            db.close().await;
+            println!("{}", json!({ "org_id": org, "calls": written? }));
+        }
+        DemoCommand::Remove => {
+            let removed = demo::remove(&db).await.map_err(StartError::Calls);
+            db.close().await;
+            println!("{}", json!({ "removed": removed? }));
+        }
+    }
     Ok(())
 }

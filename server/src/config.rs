@@ -327,10 +327,20 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Demonstration data.
+    /// Run the server with a demo organization whose calls never stop: a simulated
+    /// carrier dials its numbers through the SIP edge, simulated buyers on loopback
+    /// answer, bid and send postbacks. `demo seed` and `demo remove` manage demo data.
+    #[command(args_conflicts_with_subcommands = true)]
     Demo {
         #[command(subcommand)]
-        command: DemoCommand,
+        command: Option<DemoCommand>,
+        /// Calls the simulated carrier places a minute, on average (random arrivals).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=600))]
+        calls_per_minute: u32,
+        /// The same seed places the same calls at the same moments (callers, numbers,
+        /// talk times); without it, a new draw at every start.
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
@@ -350,6 +360,9 @@ pub enum DemoCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Delete the organizations `bidline demo` made, with everything they hold; prints
+    /// {"removed": N}.
+    Remove,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Subcommand)]

@@ -92,6 +92,8 @@ pub enum StartError {
     Secret(#[from] secrets::SecretError),
     #[error("cannot seed demo calls: {0}")]
     Seed(#[from] demo::SeedError),
+    #[error("cannot start the demo: {0}")]
+    Demo(#[from] demo::DemoError),
 }
 
 impl StartError {
@@ -142,7 +144,10 @@ pub fn run() -> ExitCode {
             Command::Migrate => cli::migrate(&cli).await,
             Command::Org { command } => cli::org(&cli, command).await,
             Command::User { command } => cli::user(&cli, command).await,
-            Command::Demo { command } => cli::demo(&cli, command).await,
+            Command::Demo { command: None, calls_per_minute, seed } => {
+                serve::run_demo(&cli, demo::Settings { calls_per_minute, seed }).await
+            }
+            Command::Demo { command: Some(command), .. } => cli::demo(&cli, command).await,
         }
     });
     match result {

@@ -30,15 +30,31 @@ pub fn literal_ip(host: &str) -> Option<IpAddr> {
     bare.parse().ok()
 }
 
-/// Checks a host written into configuration: a literal address must be public (unless
-/// the operator allows others); a name is checked when it is resolved.
-pub fn check_host(host: &str) -> Result<(), String> {
-    literal_ip(host).map_or(Ok(()), |ip| guard(host, ip, private_allowed()))
+/// Checks a host (and port, if given) written into configuration: a literal address
+/// must be public (unless the operator allows others); a name is checked when it is
+/// resolved.
+pub fn check_host(host: &str, port: Option<u16>) -> Result<(), String> {
+    literal_ip(host).map_or(Ok(()), |ip| guard(host, ip, port, private_allowed()))
 }
 
 /// Checks the address a SIP leg is about to be sent to.
-pub fn check_dialed(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), String> {
-    guard(host, ip, allow_private)
+pub fn check_dialed(host: &str, addr: SocketAddr, allow_private: bool) -> Result<(), String> {
+    guard(host, addr.ip(), Some(addr.port()), allow_private)
+}
+
+/// Addresses on this machine that Bidline itself serves (the demo's simulated buyers):
+/// they pass the guard whatever the policy; nothing else on this machine does.
+static OWN: std::sync::RwLock<Vec<SocketAddr>> = std::sync::RwLock::new(Vec::new());
+
+/// Lets requests and legs reach `addr`, a socket this process listens on.
+pub fn allow_own(addr: SocketAddr) {
+    OWN.write().unwrap_or_else(std::sync::PoisonError::into_inner).push(addr);
+}
+
+fn own(ip: IpAddr, port: Option<u16>) -> bool {
+    let Some(port) = port else { return false };
+    let own = OWN.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    own.iter().any(|addr| addr.ip() == ip && addr.port() == port)
 }
 
 /// Addresses that are not public: this machine, private and link-local networks, and
@@ -85,9 +101,9 @@ fn embedded_v4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     }
 }
 
-/// Refuses `ip` unless private addresses are allowed.
-fn guard(host: &str, ip: IpAddr, allow_private: bool) -> Result<(), String> {
-    if allow_private || !is_private(ip) {
+/// Refuses `ip` unless private addresses are allowed (or it is one of our own sockets).
+fn guard(host: &str, ip: IpAddr, port: Option<u16>, allow_private: bool) -> Result<(), String> {
+    if allow_private || !is_private(ip) || own(ip, port) {
         return Ok(());
     }
     Err(format!(
@@ -101,8 +117,12 @@ pub fn check_url(url: &url::Url, allow_private: bool) -> Result<(), String> {
     match url.host() {
         None => Err("the URL has no host".to_owned()),
         // Literal addresses never reach the resolver: they are checked here.
-        Some(url::Host::Ipv4(ip)) => guard(&ip.to_string(), ip.into(), allow_private),
-        Some(url::Host::Ipv6(ip)) => guard(&ip.to_string(), ip.into(), allow_private),
+        Some(url::Host::Ipv4(ip)) => {
+            guard(&ip.to_string(), ip.into(), url.port_or_known_default(), allow_private)
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            guard(&ip.to_string(), ip.into(), url.port_or_known_default(), allow_private)
+        }
         Some(url::Host::Domain(_)) => Ok(()),
     }
 }
@@ -125,7 +145,7 @@ impl reqwest::dns::Resolve for Guarded {
                 return Err(format!("{host} has no address").into());
             }
             for addr in &addrs {
-                guard(&host, addr.ip(), allow_private)?;
+                guard(&host, addr.ip(), None, allow_private)?;
             }
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
@@ -208,10 +228,10 @@ mod tests {
     #[test]
     fn literal_hosts_in_configuration_are_checked() {
         for private in ["127.0.0.1", "[::1]", "10.0.0.5", "64:ff9b::7f00:1", "[2002:c0a8:101::1]"] {
-            assert!(check_host(private).is_err(), "{private}");
+            assert!(check_host(private, None).is_err(), "{private}");
         }
         for public in ["203.0.113.10", "sip.carrier.example", "[2001:4860::8888]"] {
-            assert!(check_host(public).is_ok(), "{public}");
+            assert!(check_host(public, None).is_ok(), "{public}");
         }
     }
 
@@ -224,5 +244,17 @@ mod tests {
         assert!(check_url(&url("http://203.0.113.10/hook"), false).is_ok());
         assert!(check_url(&url("https://buyer.example/ping"), false).is_ok());
         assert!(check_url(&url("data:text/plain,hi"), true).is_err());
+    }
+
+    #[test]
+    fn our_own_sockets_pass_and_nothing_else_on_their_address() {
+        let url = |text: &str| url::Url::parse(text).unwrap();
+        allow_own("127.0.0.3:5071".parse().unwrap());
+        assert!(check_url(&url("http://127.0.0.3:5071/bid"), false).is_ok());
+        assert!(check_url(&url("http://127.0.0.3:5072/bid"), false).is_err());
+        assert!(check_host("127.0.0.3", Some(5071)).is_ok());
+        assert!(check_host("127.0.0.3", None).is_err());
+        assert!(check_dialed("127.0.0.3", "127.0.0.3:5071".parse().unwrap(), false).is_ok());
+        assert!(check_dialed("127.0.0.3", "127.0.0.3:5060".parse().unwrap(), false).is_err());
     }
 }

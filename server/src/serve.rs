@@ -22,11 +22,16 @@ use crate::{
     },
     config::Cli,
     db::{self, Backend, Db, nodes::NodeInfo},
+    demo,
     dni::{self, Dni, book::Book},
     http::{self, AppState, Metrics, session},
     limits::TrustedProxies,
     ping::Pinger,
-    routing::{router::CallRouter, snapshot::Routing},
+    routing::{
+        loopback::{self, Line},
+        router::CallRouter,
+        snapshot::Routing,
+    },
     secrets::{self, SecretKey},
     shutdown::Signals,
     tasks::Tasks,
@@ -34,6 +39,15 @@ use crate::{
 };
 
 pub async fn run(cli: &Cli) -> Result<(), StartError> {
+    run_with(cli, None).await
+}
+
+/// `bidline demo`: `serve` with the demo organization's traffic.
+pub async fn run_demo(cli: &Cli, demo: demo::Settings) -> Result<(), StartError> {
+    run_with(cli, Some(demo)).await
+}
+
+async fn run_with(cli: &Cli, demo: Option<demo::Settings>) -> Result<(), StartError> {
     let signals = Signals::install().map_err(StartError::Signals)?;
     let tasks = Tasks::default();
     let metrics = Metrics::install(&tasks).map_err(StartError::Metrics)?;
@@ -105,7 +119,9 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         live: live.clone(),
         leases: dni.book.clone(),
         billing: billing.gate.clone(),
+        loopback_password: loopback::password(),
     };
+    let (routing_for_demo, dni_book) = (routing.clone(), dni.book.clone());
     let sip = start_sip(cli, &db, &node, routes, &tasks).await?;
     let throttle = Arc::new(Throttle::default());
     let trusted_proxies = TrustedProxies::new(cli.trusted_proxies.clone());
@@ -131,6 +147,7 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         dni,
         billing,
         records: sip.records.clone(),
+        line: sip.line.clone(),
     });
 
     tracing::info!(
@@ -142,6 +159,33 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
         version = %node.version,
         "listening"
     );
+
+    if let Some(settings) = demo {
+        let stage = demo::Stage {
+            db: db.clone(),
+            routing: routing_for_demo,
+            book: dni_book,
+            line: sip.line.clone(),
+            http: http_addr,
+        };
+        let sign_in = demo::start(stage, settings, &tasks).await?;
+        let host = if http_addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            http_addr.ip().to_string()
+        };
+        println!(
+            "Bidline demo: {} calls a minute to the organization {} ({}).\n\
+             Sign in at http://{host}:{}/login as {} with the password {}\n\
+             (a new password at every start; `bidline demo remove` deletes the demo organization).",
+            settings.calls_per_minute,
+            sign_in.org,
+            sign_in.email,
+            http_addr.port(),
+            sign_in.email,
+            sign_in.password,
+        );
+    }
 
     serve_until_signalled(listener, app, signals, cli.shutdown_grace()).await;
     sip.stop().await;
@@ -163,6 +207,8 @@ pub async fn run(cli: &Cli) -> Result<(), StartError> {
 /// The SIP edge and what records its calls.
 struct Sip {
     edge: Edge,
+    /// Bidline's own phone line into the edge.
+    line: Line,
     recording: tokio::task::JoinHandle<()>,
     flushed: crate::calls::writer::Flushed,
     /// What waits to be written of the calls' records.
@@ -190,6 +236,7 @@ struct Routes {
     live: crate::calls::LiveFeed,
     leases: Arc<Book>,
     billing: Arc<crate::billing::Gate>,
+    loopback_password: String,
 }
 
 /// Recovers what a stopped node left, then starts the SIP edge with the call router.
@@ -200,7 +247,7 @@ async fn start_sip(
     routes: Routes,
     tasks: &Tasks,
 ) -> Result<Sip, StartError> {
-    let Routes { routing, pinger, live, leases, billing } = routes;
+    let Routes { routing, pinger, live, leases, billing, loopback_password } = routes;
     let spool = match db.backend() {
         Backend::Postgres => {
             let writing = db.for_writer();
@@ -250,6 +297,7 @@ async fn start_sip(
         billing,
         allow_private: cli.allow_private_targets,
         headroom: writer.headroom(cli.record_limits()),
+        loopback_password: loopback_password.as_str().into(),
     };
     let mut config = edge::Config::new(cli.sip_addr);
     config.advertise = cli.sip_advertise.clone();
@@ -265,7 +313,8 @@ async fn start_sip(
     export_backlog(records.clone(), tasks);
     let recording = inbox.spawn(events, writer, live, counters, recent.clone());
     spawn_forgetting_callers(recent, tasks);
-    Ok(Sip { edge, recording, flushed, records })
+    let line = Line::new(loopback_password, edge.udp_addr());
+    Ok(Sip { edge, line, recording, flushed, records })
 }
 
 /// Copies what the SIP edge refused for lack of room into `/metrics`, every second.

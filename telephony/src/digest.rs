@@ -211,14 +211,21 @@ pub fn answer(
     username: &str,
     password: &str,
 ) -> Option<String> {
-    answer_with_cnonce(
-        challenge,
-        method,
-        uri,
-        username,
-        password,
-        &format!("{:016x}", rand::random::<u64>()),
-    )
+    answer_counted(challenge, method, uri, username, password, 1)
+}
+
+/// [`answer`] with the nonce count `nc`: a server may hand several requests the same
+/// nonce, and accepts each count once, rising.
+pub fn answer_counted(
+    challenge: &str,
+    method: &str,
+    uri: &str,
+    username: &str,
+    password: &str,
+    nc: u32,
+) -> Option<String> {
+    let cnonce = format!("{:016x}", rand::random::<u64>());
+    answer_with_cnonce(challenge, method, uri, username, password, &cnonce, nc)
 }
 
 fn answer_with_cnonce(
@@ -228,6 +235,7 @@ fn answer_with_cnonce(
     username: &str,
     password: &str,
     cnonce: &str,
+    nc: u32,
 ) -> Option<String> {
     let params = params(challenge)?;
     if param(&params, "algorithm").is_some_and(|a| !a.eq_ignore_ascii_case("MD5")) {
@@ -244,9 +252,10 @@ fn answer_with_cnonce(
         "Digest username=\"{username}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", algorithm=MD5"
     );
     if offers_auth {
-        let response = md5_hex(&[&ha1, nonce, "00000001", cnonce, "auth", &ha2]);
+        let nc = format!("{nc:08x}");
+        let response = md5_hex(&[&ha1, nonce, &nc, cnonce, "auth", &ha2]);
         Some(format!(
-            "{base}, response=\"{response}\", qop=auth, nc=00000001, cnonce=\"{cnonce}\"{opaque}"
+            "{base}, response=\"{response}\", qop=auth, nc={nc}, cnonce=\"{cnonce}\"{opaque}"
         ))
     } else {
         let response = md5_hex(&[&ha1, nonce, &ha2]);
@@ -351,6 +360,7 @@ mod tests {
             "Mufasa",
             "Circle Of Life",
             "0a4f113b",
+            1,
         )
         .unwrap();
         assert!(value.contains("response=\"6629fae49393a05397450978507c4ef1\""), "{value}");

@@ -13,7 +13,8 @@
 //!   timer), without I/O;
 //! - [`edge`]: the running whole: transports feeding shards that own the calls.
 //!
-//! [`digest`] authenticates carriers and answers buyers' challenges.
+//! [`digest`] authenticates carriers and answers buyers' challenges; [`phone`] is a plain
+//! SIP phone for calls Bidline places to itself (the demo, the dashboard's test call).
 //! `examples/static_b2bua.rs` is the smallest complete use: every call to fixed URIs.
 //!
 //! This crate depends on no other crate of the workspace.
@@ -22,6 +23,7 @@ pub mod b2bua;
 pub mod dialog;
 pub mod digest;
 pub mod edge;
+pub mod phone;
 pub mod transaction;
 pub mod transport;
 pub mod wire;

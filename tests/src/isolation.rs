@@ -27,6 +27,7 @@ pub const ID_TAKING_FUNCTIONS: &[&str] = &[
     "revoke_postback_key",
     "list_buyer_invoices",
     "run_buyer_invoice",
+    "place_test_call",
 ];
 
 /// Server functions without such an argument. (`list_audit_events` takes a cursor, but it
@@ -63,4 +64,5 @@ pub const ID_FREE_FUNCTIONS: &[&str] = &[
     "set_organization_time_zone",
     "run_report",
     "overview",
+    "setup_status",
 ];

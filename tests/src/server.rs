@@ -83,6 +83,8 @@ pub struct ServerOptions {
     pub database: Option<TestDatabase>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// `serve` unless given (`demo` runs the server with the demo's traffic).
+    pub command: Option<&'static str>,
 }
 
 pub struct Server {
@@ -90,6 +92,8 @@ pub struct Server {
     addr: SocketAddr,
     sip_addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
+    /// What it printed on stdout, line by line.
+    stdout: Arc<Mutex<Vec<String>>>,
     database: TestDatabase,
     /// The node's own call records spool (nodes of one host must not share one).
     _spool: tempfile::TempDir,
@@ -109,7 +113,7 @@ impl Server {
         // (`site`) is, with the database in `DATABASE_URL`.
         command
             .current_dir(workspace_root())
-            .arg("serve")
+            .arg(options.command.unwrap_or("serve"))
             .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0", "--log-format", "json"])
             .arg("--records-spool")
             .arg(spool.path())
@@ -124,7 +128,7 @@ impl Server {
             .env("BIDLINE_ALLOW_PRIVATE_TARGETS", "true")
             .envs(options.env)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         // Leptos can read its options from LEPTOS_* variables; Bidline must not need them.
@@ -139,12 +143,15 @@ impl Server {
         let (listening_tx, listening_rx) = oneshot::channel();
         let stderr = child.stderr.take().expect("piped stderr");
         tokio::spawn(collect_log(BufReader::new(stderr), log.clone(), listening_tx));
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let printed = child.stdout.take().expect("piped stdout");
+        tokio::spawn(collect_lines(BufReader::new(printed), stdout.clone()));
 
         let (addr, sip_addr) = match tokio::time::timeout(START_TIMEOUT, listening_rx).await {
             Ok(Ok(addrs)) => addrs,
             _ => panic!("bidline did not start listening:\n{}", log.lock().unwrap().join("\n")),
         };
-        Self { child, addr, sip_addr, log, database, _spool: spool }
+        Self { child, addr, sip_addr, log, stdout, database, _spool: spool }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -167,6 +174,11 @@ impl Server {
     /// Every line the server has logged so far.
     pub fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Every line the server has printed on stdout so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
     }
 
     pub fn pid(&self) -> u32 {
@@ -250,6 +262,16 @@ async fn collect_log(
             let _ = tx.send(addr);
         }
         log.lock().unwrap().push(line);
+    }
+}
+
+async fn collect_lines(
+    stdout: BufReader<tokio::process::ChildStdout>,
+    lines: Arc<Mutex<Vec<String>>>,
+) {
+    let mut reader = stdout.lines();
+    while let Ok(Some(line)) = reader.next_line().await {
+        lines.lock().unwrap().push(line);
     }
 }
 

@@ -192,7 +192,7 @@ pub fn follow_live_calls(on_call: impl Fn(CallSummary) + 'static) {
 #[cfg(not(feature = "hydrate"))]
 pub fn follow_live_calls(_: impl Fn(CallSummary) + 'static) {}
 
-fn capitalized(text: &str) -> String {
+pub(crate) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -16,11 +16,13 @@ use super::{
 use crate::{
     auth::Viewer,
     calls::dollars,
+    errors::AppError,
     reports::{
         OverviewData, RANGES, TopLine, as_of, calls_text, change, count, metric_text, overview,
         whole_dollars,
     },
     roles::Permission,
+    setup::{SetupNumber, SetupProgress, TestCallResult, place_test_call, setup_status},
 };
 
 /// The figures the tiles show, by metric name.
@@ -48,16 +50,21 @@ pub fn Overview() -> impl IntoView {
         |(range, from, to, _)| overview(range, from, to),
     );
     let administers = viewer.role.allows(Permission::Administer);
+    let test_call: TestCall = Action::new(|number_id: &String| place_test_call(number_id.clone()));
+    // Read with the figures (resources are made here, not inside what awaits them, so
+    // that the page hydrates them in the order the server rendered them).
+    let progress = Resource::new(move || changed.get(), |_| setup_status());
     view! {
         <Title text=format!("{} · Bidline", viewer.org_name) />
         <h1>{viewer.org_name.clone()}</h1>
         <RangePicker range=Signal::derive(move || param("range")) from=param("from") to=param("to") />
+        {test_call_outcome(test_call)}
         // Transition, not Suspense: the figures stay while newer ones load.
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(data) if data.has_calls => figures(data).into_any(),
-                    Ok(_) => setup(administers).into_any(),
+                    Ok(_) => view! { <Setup administers progress test_call /> }.into_any(),
                     Err(error) => failure(&error),
                 }
             })}
@@ -223,8 +230,13 @@ fn top(title: &'static str, id: &'static str, lines: Vec<TopLine>) -> impl IntoV
     }
 }
 
-/// Until the first call: what to set up, in order.
-fn setup(administers: bool) -> impl IntoView {
+/// Until the first call: what to set up, in order, each step ticked once done.
+#[component]
+fn Setup(
+    administers: bool,
+    progress: Resource<Result<SetupProgress, AppError>>,
+    test_call: TestCall,
+) -> impl IntoView {
     if !administers {
         return view! {
             <section class="panel empty-state" id="setup">
@@ -237,41 +249,172 @@ fn setup(administers: bool) -> impl IntoView {
         }
         .into_any();
     }
-    let steps: [(&str, &str, &str); 6] = [
-        (
-            "/app/trunks",
-            "Add an inbound trunk",
-            " for the carrier that sends you calls (its addresses are allowed in).",
-        ),
-        ("/app/campaigns", "Create a campaign", ": the offer callers ring about."),
-        ("/app/buyers", "Add a buyer", ", then a target for it: where its calls ring."),
-        (
-            "/app/campaigns",
-            "Put the target in the campaign's ring tree",
-            " (on the campaign's page).",
-        ),
-        (
-            "/app/numbers",
-            "Add a tracking number",
-            " to the campaign, credited to a publisher if you have one.",
-        ),
-        (
-            "/app/calls",
-            "Call the number",
-            ": the call shows here as it rings, and in the figures when it ends.",
-        ),
-    ];
     view! {
-        <section class="panel empty-state" id="setup">
+        <section class="panel" id="setup">
             <h2>"Set up your first campaign"</h2>
-            <p>"No calls yet. In this order:"</p>
-            <ol class="steps">
-                {steps
-                    .into_iter()
-                    .map(|(href, what, why)| view! { <li><a href=href>{what}</a>{why}</li> })
-                    .collect_view()}
-            </ol>
+            <p class="hint">"No calls yet. In this order; each step is ticked once it is done."</p>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    match progress.await {
+                        Ok(progress) => steps(progress, test_call).into_any(),
+                        Err(error) => failure(&error),
+                    }
+                })}
+            </Transition>
         </section>
     }
     .into_any()
+}
+
+/// A test call: placed from the setup, its outcome shown above whatever the Overview
+/// shows by then (the call itself makes the figures appear).
+pub type TestCall = Action<String, Result<TestCallResult, AppError>>;
+
+fn steps(progress: SetupProgress, test_call: TestCall) -> impl IntoView {
+    let with_query = |path: &str, name: &str, value: &Option<String>| match value {
+        Some(value) => format!("{path}?{name}={value}"),
+        None => path.to_owned(),
+    };
+    let ring_tree = match &progress.campaign_id {
+        Some(id) => format!("/app/campaigns/{id}"),
+        None => "/app/campaigns".to_owned(),
+    };
+    let steps = [
+        (
+            progress.inbound_trunks > 0,
+            "/app/trunks/new?direction=inbound".to_owned(),
+            "Add an inbound trunk",
+            " for the carrier that sends you calls: calls are let in only from its addresses \
+             (or with its username and password).",
+        ),
+        (
+            progress.campaigns > 0,
+            "/app/campaigns/new".to_owned(),
+            "Create a campaign",
+            ": the offer callers ring about. A call pays its publisher only once it lasts the \
+             campaign's conversion buffer (60 s unless you change it): a shorter call shows $0.",
+        ),
+        (
+            progress.buyers > 0,
+            "/app/buyers/new".to_owned(),
+            "Add a buyer",
+            ": the business that takes the calls.",
+        ),
+        (
+            progress.targets > 0,
+            with_query("/app/targets/new", "buyer_id", &progress.buyer_id),
+            "Add a target for the buyer",
+            ": where its calls ring — a SIP address, or a phone number through an outbound \
+             trunk (add one under Trunks first: an inbound trunk cannot carry calls out). \
+             Its revenue too counts only past its buffer.",
+        ),
+        (
+            progress.ring_tree_entries > 0,
+            ring_tree,
+            "Put the target in the campaign's ring tree",
+            " (on the campaign's page, below its settings): the targets a call may ring.",
+        ),
+        (
+            !progress.numbers.is_empty(),
+            with_query("/app/numbers/new", "campaign_id", &progress.campaign_id),
+            "Add a tracking number",
+            " to the campaign, credited to a publisher if you have one.",
+        ),
+    ];
+    let numbers = progress.numbers.clone();
+    view! {
+        <ol class="steps">
+            {steps
+                .into_iter()
+                .map(|(done, href, what, why)| {
+                    view! {
+                        <li class:done=done>
+                            {done.then(|| view! { <span class="badge ok">"Done"</span> " " })}
+                            <a href=href>{what}</a>
+                            {why}
+                        </li>
+                    }
+                })
+                .collect_view()}
+            <li>
+                <strong>"Place a test call"</strong>
+                ": Bidline's own test phone dials the number through your SIP edge, as a \
+                 carrier would, talks 10 seconds once answered, and tells you what happened."
+                {if numbers.is_empty() {
+                    view! { <p class="hint">"Add a tracking number first."</p> }.into_any()
+                } else {
+                    test_call_form(numbers, test_call).into_any()
+                }}
+            </li>
+        </ol>
+    }
+}
+
+fn test_call_form(numbers: Vec<SetupNumber>, test_call: TestCall) -> impl IntoView {
+    let chosen = RwSignal::new(numbers.first().map(|n| n.id.clone()).unwrap_or_default());
+    view! {
+        <form
+            class="test-call"
+            on:submit=move |event: leptos::ev::SubmitEvent| {
+                event.prevent_default();
+                test_call.dispatch(chosen.get_untracked());
+            }
+        >
+            <div class="control">
+                <label for="test-call-number">"Number"</label>
+                <select
+                    id="test-call-number"
+                    on:change=move |event| chosen.set(event_target_value(&event))
+                >
+                    {numbers
+                        .into_iter()
+                        .map(|n| {
+                            let label = format!("{} ({})", n.number, n.campaign);
+                            view! { <option value=n.id>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <button type="submit" id="place-test-call" disabled=move || test_call.pending().get()>
+                "Place a test call"
+            </button>
+        </form>
+    }
+}
+
+/// The test call's progress and outcome.
+fn test_call_outcome(test_call: TestCall) -> impl IntoView {
+    move || {
+        if test_call.pending().get() {
+            return view! {
+                <p class="panel notice" id="test-call-outcome" role="status">
+                    "Calling… the test call rings, talks 10 seconds if answered, then hangs up."
+                </p>
+            }
+            .into_any();
+        }
+        match test_call.value().get() {
+            None => ().into_any(),
+            Some(Ok(result)) => view! {
+                <p
+                    class="panel notice"
+                    class:success=result.answered
+                    id="test-call-outcome"
+                    role="status"
+                >
+                    "Test call: " {result.summary}
+                    {result.call_id.map(|id| {
+                        view! { " " <a href=format!("/app/calls/{id}")>"See the call"</a> }
+                    })}
+                </p>
+            }
+            .into_any(),
+            Some(Err(error)) => view! {
+                <p class="panel notice error" id="test-call-outcome" role="alert">
+                    "The test call could not be placed: " {error.to_string()}
+                </p>
+            }
+            .into_any(),
+        }
+    }
 }

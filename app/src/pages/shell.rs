@@ -44,6 +44,18 @@ pub fn Shell() -> impl IntoView {
     }
 }
 
+/// A notice for the page a form goes to once it is done ("Campaign created."): shown
+/// on that page, gone at the next move.
+#[derive(Clone, Copy)]
+pub struct Notice(RwSignal<Option<(String, String)>>);
+
+impl Notice {
+    /// Shows `text` on the page at `path` (where the caller is about to go).
+    pub fn show(self, path: String, text: String) {
+        self.0.set(Some((path, text)));
+    }
+}
+
 #[component]
 fn Layout(
     viewer: Viewer,
@@ -56,9 +68,14 @@ fn Layout(
     // Below 768 px the navigation folds behind a button, and folds again on every move.
     let nav_open = RwSignal::new(false);
     let location = use_location();
+    let notice = Notice(RwSignal::new(None));
+    provide_context(notice);
     Effect::new(move |_| {
-        location.pathname.track();
+        let path = location.pathname.get();
         nav_open.set(false);
+        if notice.0.with_untracked(|n| n.as_ref().is_some_and(|(at, _)| *at != path)) {
+            notice.0.set(None);
+        }
     });
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
@@ -120,6 +137,11 @@ fn Layout(
                                 </p>
                             }
                         })}
+                    {move || {
+                        notice.0.get().map(|(_, text)| {
+                            view! { <p class="panel notice success" role="status" id="notice">{text}</p> }
+                        })
+                    }}
                     <Outlet />
                 </main>
             </div>

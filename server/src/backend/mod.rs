@@ -15,6 +15,7 @@ mod members;
 mod network;
 mod reports;
 mod settings;
+mod setup;
 mod timeline;
 mod webhooks;
 
@@ -34,6 +35,7 @@ use bidline_app::{
     network::{ImportAnswer, Kind, ListPage, ObjectPageData, PingReport},
     reports::{OverviewData, ReportTable},
     roles::Role,
+    setup::{SetupProgress, TestCallResult},
     status::SystemStatus,
     webhooks::{CreatedPostbackKey, DeliveryRow, PostbackKeyRow},
 };
@@ -221,6 +223,14 @@ impl Backend for ServerBackend {
 
     fn campaign_dni(&self, campaign_id: String) -> Answer<'_, DniView> {
         Box::pin(answer(dni::campaign(&self.state, campaign_id)))
+    }
+
+    fn setup_progress(&self) -> Answer<'_, SetupProgress> {
+        Box::pin(answer(setup::progress(&self.state)))
+    }
+
+    fn place_test_call(&self, number_id: String) -> Answer<'_, TestCallResult> {
+        Box::pin(answer(setup::test_call(&self.state, number_id)))
     }
 
     fn run_report(&self, query: String) -> Answer<'_, ReportTable> {

@@ -89,3 +89,47 @@ async fn seeding_an_unknown_organization_is_refused() {
         assert_eq!(error.to_string(), format!("no organization has the id {org}"));
     }
 }
+
+#[tokio::test]
+async fn a_tracking_number_drawn_twice_in_one_organization_is_drawn_again() {
+    use rand::{Rng, SeedableRng, rngs::StdRng};
+    use serde_json::json;
+
+    use super::world::{make, tracking_number};
+    use crate::network::campaigns::Campaign;
+
+    for (_test_db, db) in migrated_databases().await {
+        let org = create_with_owner(
+            &db,
+            "Demo",
+            "o@demo.example",
+            "Qz8-long-pass-Wx4",
+            Creator::Operator,
+        )
+        .await
+        .unwrap()
+        .org;
+        let campaign = json!({"name": "Auto", "time_zone": "UTC"});
+        let campaign = make::<Campaign>(&db, org, campaign).await.unwrap().id;
+        let publisher = json!({"name": "Pub", "payout": {"kind": "percent", "percent": 50}});
+        let publisher =
+            make::<crate::network::publishers::Publisher>(&db, org, publisher).await.unwrap().id;
+        let mut rng = StdRng::seed_from_u64(3);
+        // The number the next draw gives is the organization's already.
+        let mut peek = rng.clone();
+        let area = super::world::AREA_CODES[peek.random_range(0..super::world::AREA_CODES.len())];
+        let first = format!("+1{area}55501{:02}", peek.random_range(0..100));
+        let held = json!({"number": first, "campaign_id": campaign});
+        make::<crate::network::numbers::Number>(&db, org, held).await.unwrap();
+
+        tracking_number(&db, org, campaign, publisher, None, &mut rng).await.unwrap();
+        let count: i64 = with_pool!(&db, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM numbers WHERE organization_id = $1")
+                .bind(org)
+                .fetch_one(pool)
+                .await
+        })
+        .unwrap();
+        assert_eq!(count, 2, "{:?}", db.backend());
+    }
+}

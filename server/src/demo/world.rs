@@ -13,7 +13,7 @@ use crate::{
         NetworkError,
         buyers::Buyer,
         campaigns::Campaign,
-        numbers::Number,
+        numbers::{self, Number},
         publishers::Publisher,
         resource::{self, Resource},
         targets::Target,
@@ -22,13 +22,13 @@ use crate::{
 
 /// Names the demo configuration uses, with each campaign's typical revenue per
 /// converted call in cents.
-const CAMPAIGNS: [(&str, i64); 4] = [
+pub(super) const CAMPAIGNS: [(&str, i64); 4] = [
     ("Auto insurance", 3_500),
     ("Medicare supplement", 4_500),
     ("Home services", 2_500),
     ("Debt relief", 6_000),
 ];
-const PUBLISHERS: [&str; 6] = [
+pub(super) const PUBLISHERS: [&str; 6] = [
     "Bright Leads",
     "CallCraft Media",
     "Northside Digital",
@@ -36,7 +36,7 @@ const PUBLISHERS: [&str; 6] = [
     "Radio Direct",
     "Search Partners",
 ];
-const BUYERS: [&str; 5] = [
+pub(super) const BUYERS: [&str; 5] = [
     "Acme Insurance",
     "Blue Harbor Agency",
     "Cedar Health",
@@ -44,7 +44,8 @@ const BUYERS: [&str; 5] = [
     "Evergreen Finance",
 ];
 /// Area codes the demo's numbers are in (fictional 555-01XX lines in each).
-const AREA_CODES: [u16; 12] = [212, 213, 305, 312, 404, 415, 512, 602, 617, 702, 713, 720];
+pub(super) const AREA_CODES: [u16; 12] =
+    [212, 213, 305, 312, 404, 415, 512, 602, 617, 702, 713, 720];
 
 pub struct World {
     pub campaigns: Vec<CampaignPlan>,
@@ -175,35 +176,52 @@ async fn create(db: &Db, org: OrgId, rng: &mut StdRng) -> Result<(), NetworkErro
         .id;
         for _ in 0..3 {
             let publisher = publishers[rng.random_range(0..publishers.len())];
-            tracking_number(db, org, campaign, publisher, rng).await?;
+            tracking_number(db, org, campaign, publisher, None, rng).await?;
         }
     }
     Ok(())
 }
 
 /// A number on the platform nobody holds yet: numbers are unique across organizations,
-/// so a taken one is drawn again.
-async fn tracking_number(
+/// so one taken (by another organization, or by this one in an earlier draw) is drawn
+/// again.
+pub(super) async fn tracking_number(
     db: &Db,
     org: OrgId,
     campaign: Uuid,
     publisher: Uuid,
+    pool: Option<Uuid>,
     rng: &mut StdRng,
 ) -> Result<(), NetworkError> {
     let mut last = None;
     for _ in 0..50 {
         let area = AREA_CODES[rng.random_range(0..AREA_CODES.len())];
         let number = format!("+1{area}55501{:02}", rng.random_range(0..100));
-        let input = json!({"number": number, "campaign_id": campaign, "publisher_id": publisher});
+        let input = json!({
+            "number": number,
+            "campaign_id": campaign,
+            "publisher_id": publisher,
+            "pool_id": pool,
+        });
         match make::<Number>(db, org, input).await {
             Err(error @ NetworkError::Taken(_)) => last = Some(error),
+            Err(NetworkError::Invalid(invalid))
+                if invalid.0.get("number").map(String::as_str)
+                    == Some(numbers::IN_THIS_ORGANIZATION) =>
+            {
+                last = Some(NetworkError::Invalid(invalid));
+            }
             done => return done.map(|_| ()),
         }
     }
     Err(last.expect("fifty draws were made"))
 }
 
-async fn make<R: Resource>(db: &Db, org: OrgId, input: Value) -> Result<R, NetworkError> {
+pub(super) async fn make<R: Resource>(
+    db: &Db,
+    org: OrgId,
+    input: Value,
+) -> Result<R, NetworkError> {
     let input: R::Input = serde_json::from_value(input).expect("demo objects are well formed");
     resource::create(db, org, input, By::operator()).await
 }

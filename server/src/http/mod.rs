@@ -66,6 +66,8 @@ pub struct AppState {
     pub billing: crate::billing::Billing,
     /// What waits to be written of this node's call records: how fresh reports are.
     pub records: Arc<crate::db::batch::Backlog>,
+    /// Bidline's own phone line into the SIP edge (test calls).
+    pub line: crate::routing::loopback::Line,
 }
 
 impl AppState {

@@ -26,7 +26,11 @@ impl Destination {
     /// A SIP URI whose host is a literal private, loopback or link-local address is
     /// refused, unless the operator allows such targets (see [`crate::outbound`]).
     pub fn check_public(&self) -> Result<(), String> {
-        self.host().map_or(Ok(()), |host| crate::outbound::check_host(&host))
+        let port = match self {
+            Self::Sip(uri) => port_of(uri),
+            Self::Phone(_) => None,
+        };
+        self.host().map_or(Ok(()), |host| crate::outbound::check_host(&host, port))
     }
 
     /// A SIP URI's host (an IPv6 address in brackets); `None` for a phone number.
@@ -66,13 +70,27 @@ impl schemars::JsonSchema for Destination {
 
 /// The host of a URI [`parse_sip_uri`] accepted (IPv6 in brackets).
 fn host_of(uri: &str) -> String {
-    let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
-    let address = rest.split(';').next().unwrap_or(rest);
-    let host_port = address.rsplit_once('@').map_or(address, |(_, host_port)| host_port);
+    let host_port = host_port_of(uri);
     match host_port.strip_prefix('[') {
         Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or(v6)),
         None => host_port.split(':').next().unwrap_or(host_port).to_owned(),
     }
+}
+
+/// A SIP URI's port, as written (5060 is meant when none is).
+fn port_of(uri: &str) -> Option<u16> {
+    let host_port = host_port_of(uri);
+    let after_host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("", |(_, after)| after),
+        None => host_port.split_once(':').map_or("", |(host, _)| &host_port[host.len()..]),
+    };
+    after_host.strip_prefix(':').map_or(Some(5060), |port| port.parse().ok())
+}
+
+fn host_port_of(uri: &str) -> &str {
+    let rest = uri.split_once(':').map_or(uri, |(_, rest)| rest);
+    let address = rest.split(';').next().unwrap_or(rest);
+    address.rsplit_once('@').map_or(address, |(_, host_port)| host_port)
 }
 
 /// `sip[s]:[user@]host[:port][;param[=value]]…`, with the scheme in lower case. Headers

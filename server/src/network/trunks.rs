@@ -220,7 +220,7 @@ impl Resource for Trunk {
                         invalid.add("host", "must be a host name or an IP address")
                     }
                     Some(host) => {
-                        if let Err(why) = crate::outbound::check_host(host) {
+                        if let Err(why) = crate::outbound::check_host(host, None) {
                             invalid.add("host", why);
                         }
                     }

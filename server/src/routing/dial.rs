@@ -80,7 +80,7 @@ pub async fn via_trunk(
         uri.params.set("transport", Some("tcp"));
     }
     let addr = resolve(host, *port).await?;
-    crate::outbound::check_dialed(host, addr.ip(), allow_private).map_err(DialError::Private)?;
+    crate::outbound::check_dialed(host, addr, allow_private).map_err(DialError::Private)?;
     let credentials = match (&trunk.username, password) {
         (Some(username), Some(password)) => {
             Some(Credentials { username: username.clone(), password: password.clone() })
@@ -118,7 +118,7 @@ pub async fn to_uri(
         Host::Ip(ip) => SocketAddr::new(*ip, port),
         Host::Name(name) => resolve(name, port).await?,
     };
-    crate::outbound::check_dialed(&sip.host.to_string(), addr.ip(), allow_private)
+    crate::outbound::check_dialed(&sip.host.to_string(), addr, allow_private)
         .map_err(DialError::Private)?;
     Ok(Destination {
         uri,

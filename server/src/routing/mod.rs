@@ -5,6 +5,7 @@
 pub mod auction;
 pub mod dial;
 pub mod fan_out;
+pub mod loopback;
 pub mod rank;
 pub mod router;
 pub mod rules;

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use super::{
     auction::{self, Auction, Eligible},
-    dial,
+    dial, loopback,
     rank::{self, Candidate},
     shield::Shield,
     snapshot::{Owned, Routing, Snapshot},
@@ -65,6 +65,8 @@ pub struct CallRouter {
     pub allow_private: bool,
     /// Room left in the call records' backlog: none, and new calls are turned away.
     pub headroom: Headroom,
+    /// The password of the loopback line ([`super::loopback`]).
+    pub loopback_password: Arc<str>,
 }
 
 /// New INVITEs answered 503 because call records were too far behind.
@@ -91,8 +93,15 @@ impl Router for CallRouter {
     /// username it gives (digest). A number no one holds is answered 404 to a source some
     /// trunk admits (a carrier sending to a number not here), 403 to anyone else.
     fn admit(&self, arrival: &Arrival<'_>) -> Admission {
-        let snapshot = self.routing.current();
         let ip = arrival.source.ip();
+        if loopback::is_line(ip, arrival.username) {
+            return Admission::Digest {
+                realm: REALM.to_owned(),
+                password: Some(self.loopback_password.to_string()),
+                trunk: Some(loopback::TRUNK.to_owned()),
+            };
+        }
+        let snapshot = self.routing.current();
         let number = E164::parse(arrival.dialed).ok();
         let Some(number) = number.as_ref().and_then(|number| snapshot.number(number)) else {
             return if snapshot.inbound_trunks(ip).next().is_some() {
@@ -150,15 +159,20 @@ impl Router for CallRouter {
 }
 
 /// The number dialed and the trunk of its organization that admitted the call (the
-/// snapshot may have changed since: both must still be there and agree).
+/// snapshot may have changed since: both must still be there and agree); no trunk for
+/// the loopback line.
 fn admitted_number<'s>(
     snapshot: &'s Snapshot,
     call: &IncomingCall,
-) -> Option<(&'s Owned<Number>, Uuid)> {
+) -> Option<(&'s Owned<Number>, Option<Uuid>)> {
     let number = snapshot.number(&E164::parse(&call.dialed).ok()?)?;
-    let trunk_id: Uuid = call.trunk.as_deref()?.parse().ok()?;
+    let trunk = call.trunk.as_deref()?;
+    if trunk == loopback::TRUNK {
+        return Some((number, None));
+    }
+    let trunk_id: Uuid = trunk.parse().ok()?;
     let trunk = snapshot.trunks.get(&trunk_id)?;
-    (trunk.org == number.org).then_some((number, trunk_id))
+    (trunk.org == number.org).then_some((number, Some(trunk_id)))
 }
 
 /// One call being routed.
@@ -167,7 +181,7 @@ struct Routing1<'a> {
     snapshot: &'a Snapshot,
     call: &'a IncomingCall,
     number: &'a Owned<Number>,
-    trunk_id: Uuid,
+    trunk_id: Option<Uuid>,
 }
 
 impl Routing1<'_> {
@@ -248,7 +262,7 @@ impl Routing1<'_> {
             campaign_id: campaign.id,
             publisher_id: publisher.map(|p| p.id),
             number_id: Some(number.id),
-            inbound_trunk_id: Some(self.trunk_id),
+            inbound_trunk_id: self.trunk_id,
             buyer_id: None,
             target_id: None,
             caller: caller.number.as_ref().map(|n| n.as_str().to_owned()),

@@ -227,6 +227,7 @@ async fn another_organizations_ids_are_404_and_untouched_on_both_backends() {
             Probe::Function("call_detail", vec![("id", call_id.clone())]),
             Probe::Function("campaign_today", vec![("campaign_id", campaign_id.clone())]),
             Probe::Function("campaign_dni", vec![("campaign_id", campaign_id.clone())]),
+            Probe::Function("place_test_call", vec![("number_id", number_id.clone())]),
             Probe::Function("webhook_deliveries", vec![("webhook_id", webhook_id.clone())]),
             Probe::Function("rotate_webhook_secret", vec![("webhook_id", webhook_id.clone())]),
             Probe::Function("list_postback_keys", vec![("buyer_id", buyer_id.clone())]),

@@ -13,12 +13,16 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde_json::Value;
 
 use self::fields::{Field, Input, Preset, RTB_PRESETS, fields, shown, text_of};
 pub use self::import::ImportNumbers;
-use super::forms::{TIME_ZONES, TimeZones, failure, loading};
+use super::{
+    calls::capitalized,
+    forms::{TIME_ZONES, TimeZones, failure, loading},
+    shell::Notice,
+};
 use crate::{
     auth::Viewer,
     calls::dollars,
@@ -177,12 +181,21 @@ pub fn ObjectList(kind: Kind) -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(ListPage { items, .. }) if items.is_empty() => {
-                        view! {
-                            <p class="empty-state">
-                                "No " {kind.title().to_lowercase()} " here yet."
-                            </p>
-                        }
-                            .into_any()
+                        let filtered = !name.get_untracked().is_empty()
+                            || !status.get_untracked().is_empty();
+                        let title = kind.title().to_lowercase();
+                        let text = if filtered {
+                            format!("No {title} match this search or status.")
+                        } else if edits {
+                            format!(
+                                "No {title} yet. {} Add one with “New {}”.",
+                                kind.purpose(),
+                                kind.singular(),
+                            )
+                        } else {
+                            format!("No {title} yet. {}", kind.purpose())
+                        };
+                        view! { <p class="empty-state" id="empty-list">{text}</p> }.into_any()
                     }
                     Ok(ListPage { items, next_cursor }) => {
                         view! {
@@ -381,9 +394,22 @@ fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
 #[component]
 fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
     let navigate = use_navigate();
+    let notice = use_context::<Notice>();
     let id = object.as_ref().and_then(|o| o["id"].as_str()).map(str::to_owned);
+    // A new object's fields may come prefilled from the link that opened the form
+    // (`/app/targets/new?buyer_id=…`, as the Overview's setup steps link).
+    let query = use_query_map();
+    let prefilled = |key: &str| {
+        if object.is_some() { None } else { query.with_untracked(|q| q.get(key)) }
+    };
     let texts: RwSignal<BTreeMap<&'static str, String>> = RwSignal::new(
-        fields(kind).iter().map(|field| (field.key, text_of(field, object.as_ref()))).collect(),
+        fields(kind)
+            .iter()
+            .map(|field| {
+                let text = prefilled(field.key).unwrap_or_else(|| text_of(field, object.as_ref()));
+                (field.key, text)
+            })
+            .collect(),
     );
     // Problems found here before asking the server, then the server's.
     let problems = RwSignal::new(BTreeMap::<String, String>::new());
@@ -401,7 +427,14 @@ fn ObjectForm(kind: Kind, object: Option<Value>, edits: bool) -> impl IntoView {
             if creating && let Some(new_id) = object["id"].as_str() {
                 match object["secret"].as_str() {
                     Some(secret) => shown_once.set(Some((new_id.to_owned(), secret.to_owned()))),
-                    None => navigate(&object_path(kind, new_id), Default::default()),
+                    None => {
+                        let path = object_path(kind, new_id);
+                        if let Some(notice) = notice {
+                            let text = format!("{} created.", capitalized(kind.singular()));
+                            notice.show(path.clone(), text);
+                        }
+                        navigate(&path, Default::default());
+                    }
                 }
             }
         }

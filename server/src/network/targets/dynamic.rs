@@ -77,7 +77,7 @@ impl FromStr for Allowed {
                     widest(network)
                 ));
             }
-            crate::outbound::check_host(&network.network().to_string())?;
+            crate::outbound::check_host(&network.network().to_string(), None)?;
             return Ok(Self::Network(network));
         }
         let name = text.trim_end_matches('.').to_ascii_lowercase();
