@@ -169,19 +169,14 @@ async fn run_with(cli: &Cli, demo: Option<demo::Settings>) -> Result<(), StartEr
             http: http_addr,
         };
         let sign_in = demo::start(stage, settings, &tasks).await?;
-        let host = if http_addr.ip().is_unspecified() {
-            "127.0.0.1".to_owned()
-        } else {
-            http_addr.ip().to_string()
-        };
         println!(
             "Bidline demo: {} calls a minute to the organization {} ({}).\n\
-             Sign in at http://{host}:{}/login as {} with the password {}\n\
+             Sign in at http://{}/login as {} with the password {}\n\
              (a new password at every start; `bidline demo remove` deletes the demo organization).",
             settings.calls_per_minute,
             sign_in.org,
             sign_in.email,
-            http_addr.port(),
+            loopback::reachable(http_addr),
             sign_in.email,
             sign_in.password,
         );

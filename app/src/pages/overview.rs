@@ -51,9 +51,10 @@ pub fn Overview() -> impl IntoView {
     );
     let administers = viewer.role.allows(Permission::Administer);
     let test_call: TestCall = Action::new(|number_id: &String| place_test_call(number_id.clone()));
-    // Read with the figures (resources are made here, not inside what awaits them, so
-    // that the page hydrates them in the order the server rendered them).
-    let progress = Resource::new(move || changed.get(), |_| setup_status());
+    // Made here, not inside what awaits the figures, so that the page hydrates resources
+    // in the order the server rendered them. Read once: steps are done on other pages,
+    // and coming back reads it again; calls changing do not move it.
+    let progress = Resource::new(|| (), |_| setup_status());
     view! {
         <Title text=format!("{} · Bidline", viewer.org_name) />
         <h1>{viewer.org_name.clone()}</h1>

@@ -2,7 +2,7 @@
 //! is ticked as soon as its form is), and test calls placed from Bidline's own phone
 //! through the SIP edge, as a carrier's call would arrive.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ const RING: Duration = Duration::from_secs(45);
 const TALK: Duration = Duration::from_secs(10);
 
 /// Organizations with a test call under way: one at a time each.
-static PLACING: Mutex<Option<HashSet<OrgId>>> = Mutex::new(None);
+static PLACING: Mutex<BTreeSet<OrgId>> = Mutex::new(BTreeSet::new());
 
 pub async fn progress(state: &AppState) -> Result<SetupProgress, AppError> {
     let member = member(state, &caller().await?, Permission::Read).await?;
@@ -98,17 +98,23 @@ pub async fn test_call(state: &AppState, number_id: String) -> Result<TestCallRe
     })
     .map_err(internal)?;
     let number = number.ok_or(AppError::NotFound)?;
-    let Some(_placing) = Placing::start(org) else {
+    let Some(placing) = Placing::start(org) else {
         return Err(AppError::field("number_id", "a test call is already under way: wait for it"));
     };
     // A fictional caller (555-0100 to 555-0199), another each time, so that a campaign
     // turning duplicates away does not refuse the second test.
     let caller_number = format!("+1202555{:04}", 100 + rand::random::<u16>() % 100);
     let call_id = format!("test-{}@bidline.invalid", Uuid::now_v7());
-    let outcome = state
-        .line
-        .call(&number, &caller_number, &call_id, RING, TALK)
+    // On a task of its own: a browser that goes away mid-call must not drop the phone
+    // with its dialog open (the buyer's leg would stay up with nobody to hang it up).
+    let (line, dialed, sip_call_id) = (state.line.clone(), number.clone(), call_id.clone());
+    let placed = tokio::spawn(async move {
+        let _placing = placing;
+        line.call(&dialed, &caller_number, &sip_call_id, RING, TALK).await
+    });
+    let outcome = placed
         .await
+        .map_err(|error| AppError::Internal(format!("the test call failed: {error}")))?
         .map_err(|error| AppError::Internal(format!("the test call failed: {error}")))?;
     let record = record_of(state, org, &call_id).await?;
     Ok(TestCallResult {
@@ -170,15 +176,12 @@ struct Placing(OrgId);
 impl Placing {
     fn start(org: OrgId) -> Option<Placing> {
         let mut placing = PLACING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        placing.get_or_insert_with(HashSet::new).insert(org).then_some(Placing(org))
+        placing.insert(org).then_some(Placing(org))
     }
 }
 
 impl Drop for Placing {
     fn drop(&mut self) {
-        let mut placing = PLACING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(placing) = placing.as_mut() {
-            placing.remove(&self.0);
-        }
+        PLACING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.0);
     }
 }

@@ -26,7 +26,10 @@ use crate::{
     dni::book::Book,
     network::NetworkError,
     postbacks::keys,
-    routing::{loopback::Line, snapshot::Routing},
+    routing::{
+        loopback::{self, Line},
+        snapshot::Routing,
+    },
     tasks::Tasks,
 };
 
@@ -173,7 +176,7 @@ async fn postback_key(db: &Db, org: OrgId) -> Result<String, DemoError> {
 /// Reports conversions of the calls the postback buyer answered, once each has ended.
 async fn send_postbacks(mut answered: mpsc::Receiver<Answered>, http: SocketAddr, key: String) {
     let client = reqwest::Client::new();
-    let url = format!("http://{}/postback/v1/{key}", loopback_of(http));
+    let url = format!("http://{}/postback/v1/{key}", loopback::reachable(http));
     while let Some(Answered { caller, plan, hang_up_after }) = answered.recv().await {
         let (client, url) = (client.clone(), url.clone());
         let (converted, revenue) = {
@@ -198,11 +201,6 @@ async fn send_postbacks(mut answered: mpsc::Receiver<Answered>, http: SocketAddr
             }
         });
     }
-}
-
-/// The HTTP server as reached from this machine.
-fn loopback_of(addr: SocketAddr) -> SocketAddr {
-    if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr }
 }
 
 /// Waits (a few seconds at most) for the routing snapshot to hold the demo's numbers.

@@ -4,7 +4,7 @@
 //! any organization is needed, and nobody outside this machine can use it: an INVITE
 //! from anywhere else giving this username is treated as any other.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use bidline_telephony::phone::{self, Dial, Outcome, PhoneError};
 
@@ -31,17 +31,7 @@ impl Line {
     /// A line with `password` (see [`password`]) to the edge listening at `edge` (an
     /// unspecified address is reached on loopback).
     pub fn new(password: String, edge: SocketAddr) -> Line {
-        let edge = if edge.ip().is_unspecified() {
-            let ip = if edge.is_ipv4() {
-                IpAddr::V4(Ipv4Addr::LOCALHOST)
-            } else {
-                IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])
-            };
-            SocketAddr::new(ip, edge.port())
-        } else {
-            edge
-        };
-        Line { password, edge }
+        Line { password, edge: reachable(edge) }
     }
 
     /// Calls `number` from `caller` with the Call-ID `call_id`, rings at most
@@ -70,6 +60,20 @@ impl Line {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         };
         phone::call(&dial, local).await
+    }
+}
+
+/// Where this machine reaches a socket bound to `addr`: an unspecified address on
+/// loopback.
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port())
+        }
+        _ => addr,
     }
 }
 
