@@ -22,25 +22,28 @@ pub mod network;
 mod pages;
 pub mod reports;
 pub use bidline_model::roles;
+mod routes;
 pub mod settings;
 pub mod setup;
 pub mod status;
 pub mod webhooks;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
-use network::Kind;
+use routes::*;
 
-/// Name of the wasm bundle and its JS glue under `/pkg`, and of the stylesheet.
+/// Name of the wasm bundle and its JS glue in the site's asset folder, and of the
+/// stylesheet.
 pub const OUTPUT_NAME: &str = "bidline";
 
 /// The HTML document around the app, rendered only on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = format!("/{}/{OUTPUT_NAME}.css", options.site_pkg_dir);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -48,6 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href=stylesheet />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -63,45 +67,44 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Stylesheet id="bidline" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <Title text="Bidline" />
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view=pages::Home />
-                <Route path=path!("/login") view=pages::Login />
-                <Route path=path!("/signup") view=pages::Signup />
-                <Route path=path!("/invite/:token") view=pages::Invite />
+                <Route path=path!("/login") view={Lazy::<LoginPage>::new()} />
+                <Route path=path!("/signup") view={Lazy::<SignupPage>::new()} />
+                <Route path=path!("/invite/:token") view={Lazy::<InvitePage>::new()} />
                 // Rendered whole before the first byte leaves, so a signed-out visitor
                 // gets a real 302 to /login and a refused page its 403.
                 <ParentRoute path=path!("/app") view=pages::Shell ssr=SsrMode::Async>
-                    <Route path=path!("") view=pages::Overview />
-                    <Route path=path!("calls") view=pages::Calls />
-                    <Route path=path!("calls/:id") view=pages::CallDetail />
-                    <Route path=path!("reports") view=pages::Reports />
-                    <Route path=path!("members") view=pages::Members />
-                    <Route path=path!("api-keys") view=pages::ApiKeys />
-                    <Route path=path!("audit") view=pages::AuditLog />
-                    <Route path=path!("settings") view=pages::Settings />
-                    <Route path=path!("billing") view=pages::Billing />
-                    <Route path=path!("campaigns") view=|| view! { <pages::ObjectList kind=Kind::Campaign /> } />
-                    <Route path=path!("campaigns/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Campaign /> } />
-                    <Route path=path!("publishers") view=|| view! { <pages::ObjectList kind=Kind::Publisher /> } />
-                    <Route path=path!("publishers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Publisher /> } />
-                    <Route path=path!("buyers") view=|| view! { <pages::ObjectList kind=Kind::Buyer /> } />
-                    <Route path=path!("buyers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Buyer /> } />
-                    <Route path=path!("targets") view=|| view! { <pages::ObjectList kind=Kind::Target /> } />
-                    <Route path=path!("targets/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Target /> } />
-                    <Route path=path!("numbers") view=|| view! { <pages::ObjectList kind=Kind::Number /> } />
-                    <Route path=path!("numbers/import") view=pages::ImportNumbers />
-                    <Route path=path!("numbers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Number /> } />
-                    <Route path=path!("dni-pools") view=|| view! { <pages::ObjectList kind=Kind::DniPool /> } />
-                    <Route path=path!("dni-pools/:id") view=|| view! { <pages::ObjectDetail kind=Kind::DniPool /> } />
-                    <Route path=path!("trunks") view=|| view! { <pages::ObjectList kind=Kind::Trunk /> } />
-                    <Route path=path!("trunks/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Trunk /> } />
-                    <Route path=path!("blocked-callers") view=|| view! { <pages::ObjectList kind=Kind::BlockedCaller /> } />
-                    <Route path=path!("blocked-callers/:id") view=|| view! { <pages::ObjectDetail kind=Kind::BlockedCaller /> } />
-                    <Route path=path!("webhooks") view=|| view! { <pages::ObjectList kind=Kind::Webhook /> } />
-                    <Route path=path!("webhooks/:id") view=|| view! { <pages::ObjectDetail kind=Kind::Webhook /> } />
+                    <Route path=path!("") view={Lazy::<OverviewPage>::new()} />
+                    <Route path=path!("calls") view={Lazy::<CallsPage>::new()} />
+                    <Route path=path!("calls/:id") view={Lazy::<CallPage>::new()} />
+                    <Route path=path!("reports") view={Lazy::<ReportsPage>::new()} />
+                    <Route path=path!("members") view={Lazy::<MembersPage>::new()} />
+                    <Route path=path!("api-keys") view={Lazy::<ApiKeysPage>::new()} />
+                    <Route path=path!("audit") view={Lazy::<AuditPage>::new()} />
+                    <Route path=path!("settings") view={Lazy::<SettingsPage>::new()} />
+                    <Route path=path!("billing") view={Lazy::<BillingPage>::new()} />
+                    <Route path=path!("campaigns") view={Lazy::<CampaignsPage>::new()} />
+                    <Route path=path!("campaigns/:id") view={Lazy::<CampaignPage>::new()} />
+                    <Route path=path!("publishers") view={Lazy::<PublishersPage>::new()} />
+                    <Route path=path!("publishers/:id") view={Lazy::<PublisherPage>::new()} />
+                    <Route path=path!("buyers") view={Lazy::<BuyersPage>::new()} />
+                    <Route path=path!("buyers/:id") view={Lazy::<BuyerPage>::new()} />
+                    <Route path=path!("targets") view={Lazy::<TargetsPage>::new()} />
+                    <Route path=path!("targets/:id") view={Lazy::<TargetPage>::new()} />
+                    <Route path=path!("numbers") view={Lazy::<NumbersPage>::new()} />
+                    <Route path=path!("numbers/import") view={Lazy::<ImportNumbersPage>::new()} />
+                    <Route path=path!("numbers/:id") view={Lazy::<NumberPage>::new()} />
+                    <Route path=path!("dni-pools") view={Lazy::<DniPoolsPage>::new()} />
+                    <Route path=path!("dni-pools/:id") view={Lazy::<DniPoolPage>::new()} />
+                    <Route path=path!("trunks") view={Lazy::<TrunksPage>::new()} />
+                    <Route path=path!("trunks/:id") view={Lazy::<TrunkPage>::new()} />
+                    <Route path=path!("blocked-callers") view={Lazy::<BlockedCallersPage>::new()} />
+                    <Route path=path!("blocked-callers/:id") view={Lazy::<BlockedCallerPage>::new()} />
+                    <Route path=path!("webhooks") view={Lazy::<WebhooksPage>::new()} />
+                    <Route path=path!("webhooks/:id") view={Lazy::<WebhookPage>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -7,10 +7,13 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(bidline_app::App);
-    // Marks the page as live, for people debugging and for the browser tests, which
-    // wait for it before they click.
-    if let Some(body) = document().body() {
+    let Some(body) = document().body() else { return };
+    // Pages are lazily loaded routes: hydration waits for the page's chunk, so it runs
+    // as a task rather than at once.
+    wasm_bindgen_futures::spawn_local(async move {
+        leptos::mount::hydrate_from_async(body.clone(), bidline_app::App).await.forget();
+        // Marks the page as live, for people debugging and for the browser tests, which
+        // wait for it before they click.
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }

@@ -1,7 +1,7 @@
 //! `bidline serve`: open the database, bring it up to date, and serve HTTP until a
 //! signal says stop.
 
-use std::{future::IntoFuture, path::Path, sync::Arc, time::Duration};
+use std::{future::IntoFuture, sync::Arc, time::Duration};
 
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
@@ -89,11 +89,10 @@ async fn run_with(cli: &Cli, demo: Option<demo::Settings>) -> Result<(), StartEr
     let node = Arc::new(NodeInfo::new(http_addr));
     db::nodes::register(&db, &node).await.map_err(StartError::Register)?;
 
-    check_site(&cli.site_root);
     let leptos = LeptosOptions::builder()
         .output_name(bidline_app::OUTPUT_NAME)
         .site_root(cli.site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(crate::http::assets::pkg_dir(&cli.site_root))
         .site_addr(http_addr)
         .build();
     let routing = Routing::load(&db).await.map_err(StartError::Routing)?;
@@ -544,16 +543,4 @@ fn spawn_forgetting(throttle: Arc<Throttle>, postbacks: crate::limits::Limits, t
             postbacks.forget_idle();
         }
     });
-}
-
-/// Pages render without the built site, but they never hydrate: say so at start.
-fn check_site(site_root: &Path) {
-    let glue = site_root.join("pkg").join(format!("{}.js", bidline_app::OUTPUT_NAME));
-    if !glue.is_file() {
-        tracing::warn!(
-            site_root = %site_root.display(),
-            "no {} in the site root: pages will render but not come alive; build the site with `cargo xtask build`",
-            glue.display()
-        );
-    }
 }

@@ -1,14 +1,23 @@
 //! `cargo xtask build [--release]`: builds everything the `bidline` binary serves.
 //!
-//! 1. the `frontend` crate for `wasm32-unknown-unknown` (the hydrating app);
-//! 2. its JS glue, generated in-process by `wasm-bindgen-cli-support` at the exact
+//! 1. the `frontend` crate for `wasm32-unknown-unknown` (the hydrating app), linked with
+//!    its relocations so that it can be split;
+//! 2. the split: every Leptos `#[lazy]` function (each dashboard page is one) moves to a
+//!    chunk of its own, loaded when first needed, with a manifest of which chunks each
+//!    one needs (the server preloads them for the page it renders);
+//! 3. the JS glue, generated in-process by `wasm-bindgen-cli-support` at the exact
 //!    version of the `wasm-bindgen` pin, so no `wasm-bindgen` CLI install is needed;
-//! 3. for `--release`, `wasm-opt` from npm's `binaryen` when `npm ci` installed it;
-//! 4. `style/main.css` and `public/` into the site folder `site/`;
-//! 5. the server (`bidline`).
+//! 4. for `--release`, `wasm-opt` from npm's `binaryen` on every wasm file, when `npm ci`
+//!    installed it;
+//! 5. `style/main.css` beside them, then the lot moved under `site/pkg/<hash>/`, named
+//!    by the hash of its contents (so browsers may keep it for a year), each file with
+//!    brotli and gzip copies beside it; `site/pkg-dir` names the folder for the server;
+//! 6. `public/` into the site folder `site/`;
+//! 7. the server (`bidline`).
 //!
-//! Debug and release differ only in cargo profiles; both produce `site/pkg/bidline.js`
-//! and `site/pkg/bidline_bg.wasm`, the names the server's pages ask for.
+//! Debug and release differ only in cargo profiles and in how hard they compress.
+
+mod assets;
 
 use std::{
     env,
@@ -19,6 +28,9 @@ use std::{
 };
 
 const OUTPUT_NAME: &str = "bidline";
+/// What Leptos' `HydrationScripts` asks for when files are not renamed by cargo-leptos.
+const SPLIT_LINK: &str = "__wasm_split.______________________.js";
+const SPLIT_MANIFEST: &str = "__wasm_split_manifest.json";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Profile {
@@ -76,20 +88,40 @@ fn build(profile: Profile) -> Result {
     if pkg.exists() {
         fs::remove_dir_all(&pkg).map_err(|e| format!("cannot empty {}: {e}", pkg.display()))?;
     }
+    let staging = pkg.join("staging");
+    fs::create_dir_all(&staging)
+        .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
+
+    let main = wasm.with_file_name("bidline_frontend_split.wasm");
+    split(&wasm, &main, &staging)?;
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
+        .input_path(&main)
         .web(true)
         .and_then(|bindgen| {
-            bindgen.out_name(OUTPUT_NAME).debug(profile == Profile::Debug).generate(&pkg)
+            bindgen
+                .out_name(OUTPUT_NAME)
+                .debug(profile == Profile::Debug)
+                // The split chunks link against the main module's exports by their
+                // linker names: keep both.
+                .keep_lld_exports(true)
+                .demangle(false)
+                .generate(&staging)
         })
-        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", wasm.display()))?;
+        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", main.display()))?;
 
-    let bundle = pkg.join(format!("{OUTPUT_NAME}_bg.wasm"));
     if profile == Profile::Release {
-        optimise(&root, &bundle)?;
+        for file in assets::files(&staging)? {
+            if file.extension() == Some(OsStr::new("wasm")) {
+                optimise(&root, &file)?;
+            }
+        }
     }
+    copy(&root.join("style/main.css"), &staging.join(format!("{OUTPUT_NAME}.css")))?;
 
-    copy(&root.join("style/main.css"), &pkg.join(format!("{OUTPUT_NAME}.css")))?;
+    let hashed = assets::publish(&staging, &pkg, profile == Profile::Release)?;
+    let pkg_dir = format!("pkg/{}", hashed.file_name().and_then(OsStr::to_str).unwrap_or_default());
+    fs::write(site.join("pkg-dir"), &pkg_dir)
+        .map_err(|e| format!("cannot write site/pkg-dir: {e}"))?;
     copy_tree(&root.join("public"), &site)?;
 
     let mut server = vec!["build", "--package", "bidline"];
@@ -98,9 +130,27 @@ fn build(profile: Profile) -> Result {
     }
     cargo(&root, &server)?;
 
-    let size = fs::metadata(&bundle).map_err(|e| e.to_string())?.len();
-    println!("site: {} (wasm {} KiB)", site.display(), size / 1024);
+    println!("site: {} (assets in {pkg_dir})", site.display());
     Ok(())
+}
+
+/// Splits `wasm` at its lazy-loading points: the chunks and the loader that fetches them
+/// go to `out`, with the manifest Leptos reads to preload a page's chunks; the main
+/// module, still to go through wasm-bindgen, to `main`.
+fn split(wasm: &Path, main: &Path, out: &Path) -> Result {
+    let input = fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
+    let link = format!("./{SPLIT_LINK}");
+    let main_module = format!("./{OUTPUT_NAME}.js");
+    let mut options = wasm_split_cli_support::Options::new(&input);
+    options.output_dir = out;
+    options.main_out_path = main;
+    options.link_name = &link;
+    options.main_module = &main_module;
+    let split = wasm_split_cli_support::transform(options)
+        .map_err(|e| format!("wasm-split on {}: {e:#}", wasm.display()))?;
+    let manifest = serde_json::to_string_pretty(&split.prefetch_map).map_err(|e| e.to_string())?;
+    fs::write(out.join(SPLIT_MANIFEST), manifest)
+        .map_err(|e| format!("cannot write the split manifest: {e}"))
 }
 
 /// The workspace of the current folder. Not this binary's build-time path: one target

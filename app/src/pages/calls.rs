@@ -492,6 +492,17 @@ fn CallLog() -> impl IntoView {
     }
 }
 
+/// One figure as a tile: its label above, the value large.
+#[component]
+fn Tile(label: &'static str, id: &'static str, value: String) -> impl IntoView {
+    view! {
+        <div class="tile">
+            <span class="tile-label">{label}</span>
+            <span class="tile-value" id=id>{value}</span>
+        </div>
+    }
+}
+
 /// A campaign's calls today, on the campaign's page. Fetched once the page is live in
 /// the browser (the page around it is itself loaded in a suspense, where a second
 /// resource would have to hydrate in step with it).
@@ -510,13 +521,13 @@ pub fn CampaignToday(campaign_id: String) -> impl IntoView {
             {move || match today.get() {
                 None => loading().into_any(),
                 Some(Ok(t)) => view! {
-                    <dl class="facts" id="campaign-today">
-                        <dt>"Calls"</dt><dd id="today-calls">{t.calls}</dd>
-                        <dt>"Connected"</dt><dd id="today-connected">{t.connected}</dd>
-                        <dt>"Converted"</dt><dd id="today-converted">{t.converted}</dd>
-                        <dt>"Revenue"</dt><dd id="today-revenue">{dollars(t.revenue_cents)}</dd>
-                        <dt>"Payout"</dt><dd id="today-payout">{dollars(t.payout_cents)}</dd>
-                    </dl>
+                    <div class="tiles" id="campaign-today">
+                        <Tile label="Calls" id="today-calls" value=t.calls.to_string() />
+                        <Tile label="Connected" id="today-connected" value=t.connected.to_string() />
+                        <Tile label="Converted" id="today-converted" value=t.converted.to_string() />
+                        <Tile label="Revenue" id="today-revenue" value=dollars(t.revenue_cents) />
+                        <Tile label="Payout" id="today-payout" value=dollars(t.payout_cents) />
+                    </div>
                     <p class="hint">"Since midnight, " {t.time_zone} "."</p>
                 }
                 .into_any(),

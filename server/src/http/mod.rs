@@ -4,6 +4,7 @@
 //! One module per area; each exposes a `router()` merged here.
 
 mod api;
+pub mod assets;
 mod csrf;
 mod dni;
 mod export;
@@ -98,7 +99,8 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard(&state))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_address))
         .layer(axum::middleware::from_fn(metrics::record))
-        // gzip for clients that ask: the release wasm shrinks from ~1 MiB to about a third.
+        // gzip for clients that ask, for what has no compressed copy (the built assets
+        // have theirs: see `assets`).
         .layer(CompressionLayer::new())
         .layer(
             ServiceBuilder::new()
@@ -144,8 +146,10 @@ fn dashboard(state: &AppState) -> Router<AppState> {
     let backend: Arc<dyn AppBackend> = Arc::new(ServerBackend::new(state));
     let provide_backend = move || provide_context(backend.clone());
     let leptos_options = state.leptos.clone();
+    let site_root = std::path::Path::new(state.leptos.site_root.as_ref());
 
     Router::new()
+        .merge(assets::router(site_root))
         .route(bidline_app::calls::LIVE_PATH, axum::routing::get(live::calls))
         .merge(export::router())
         .leptos_routes_with_context(state, routes, provide_backend.clone(), move || {
@@ -157,6 +161,7 @@ fn dashboard(state: &AppState) -> Router<AppState> {
         ))
         .layer(axum::middleware::from_fn(csrf::guard))
         .layer(session::layer(state.sessions.clone(), state.secure_cookies))
+        .layer(axum::middleware::from_fn(assets::revalidate_by_default))
 }
 
 /// The span around a request: its id, method and path (never the query, which may

@@ -130,23 +130,52 @@ async fn every_response_carries_a_request_id_that_the_log_names() {
     );
 }
 
-#[tokio::test]
-async fn the_built_site_is_served_with_its_wasm() {
-    let server = Server::start().await;
+/// The build's asset folder (`/pkg/<hash>`) as the start page names it.
+async fn asset_folder(server: &Server) -> String {
     let html = reqwest::get(server.url("/")).await.unwrap().text().await.unwrap();
-    assert!(html.contains("/pkg/bidline.js") && html.contains("bidline_bg"), "{html}");
+    let start = html.find("/pkg/").unwrap_or_else(|| panic!("no asset folder in {html}"));
+    let folder = &html[start..start + "/pkg/".len() + 16];
+    assert!(
+        folder["/pkg/".len()..].bytes().all(|b| b.is_ascii_hexdigit()),
+        "the asset folder is not named by a hash: {folder}"
+    );
+    folder.to_owned()
+}
+
+#[tokio::test]
+async fn the_built_site_is_served_with_its_wasm_kept_for_a_year() {
+    let server = Server::start().await;
+    let page = reqwest::get(server.url("/")).await.unwrap();
+    assert_eq!(page.headers()["cache-control"], "no-cache", "pages are revalidated");
+    let html = page.text().await.unwrap();
+    let pkg = asset_folder(&server).await;
+    for name in ["bidline.js", "bidline_bg.wasm", "bidline.css"] {
+        assert!(html.contains(&format!("{pkg}/{name}")), "the page does not link {name}: {html}");
+    }
 
     for (path, content_type) in [
-        ("/pkg/bidline.js", "text/javascript"),
-        ("/pkg/bidline_bg.wasm", "application/wasm"),
-        ("/pkg/bidline.css", "text/css"),
-        ("/favicon.svg", "image/svg+xml"),
+        (format!("{pkg}/bidline.js"), "text/javascript"),
+        (format!("{pkg}/bidline_bg.wasm"), "application/wasm"),
+        (format!("{pkg}/bidline.css"), "text/css"),
     ] {
-        let response = reqwest::get(server.url(path)).await.unwrap();
+        let response = reqwest::get(server.url(&path)).await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let served = response.headers()["content-type"].to_str().unwrap().to_owned();
         assert!(served.starts_with(content_type), "{path} served as {served}");
+        assert_eq!(
+            response.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{path}"
+        );
     }
+
+    let favicon = reqwest::get(server.url("/favicon.svg")).await.unwrap();
+    assert_eq!(favicon.status(), 200);
+    assert!(favicon.headers()["content-type"].to_str().unwrap().starts_with("image/svg+xml"));
+
+    let missing = reqwest::get(server.url(&format!("{pkg}/no-such-file.wasm"))).await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_ne!(missing.headers()["cache-control"], "public, max-age=31536000, immutable");
 }
 
 #[tokio::test]
@@ -158,17 +187,37 @@ async fn an_unknown_page_is_a_404_page() {
 }
 
 #[tokio::test]
-async fn the_wasm_is_sent_gzipped_to_clients_that_accept_it() {
+async fn the_wasm_is_sent_compressed_as_the_client_accepts() {
     let server = Server::start().await;
-    let plain =
-        reqwest::get(server.url("/pkg/bidline_bg.wasm")).await.unwrap().bytes().await.unwrap();
-    let gzipped = reqwest::Client::new()
-        .get(server.url("/pkg/bidline_bg.wasm"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
-    let compressed = gzipped.bytes().await.unwrap();
-    assert!(compressed.len() * 2 < plain.len(), "{} of {} bytes", compressed.len(), plain.len());
+    let wasm = format!("{}/bidline_bg.wasm", asset_folder(&server).await);
+    let plain = reqwest::get(server.url(&wasm)).await.unwrap().bytes().await.unwrap();
+    let client = reqwest::Client::new();
+
+    for (accepted, encoding) in [("gzip", "gzip"), ("gzip, deflate, br", "br")] {
+        let response =
+            client.get(server.url(&wasm)).header("accept-encoding", accepted).send().await.unwrap();
+        assert_eq!(response.headers()["content-encoding"], encoding, "for {accepted}");
+        assert_eq!(response.headers()["content-type"], "application/wasm", "for {accepted}");
+        let compressed = response.bytes().await.unwrap();
+        assert!(
+            compressed.len() * 2 < plain.len(),
+            "{encoding}: {} of {} bytes",
+            compressed.len(),
+            plain.len()
+        );
+        let mut unpacked = Vec::new();
+        match encoding {
+            "gzip" => {
+                std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(&compressed[..]),
+                    &mut unpacked,
+                )
+                .unwrap();
+            }
+            _ => {
+                brotli::BrotliDecompress(&mut &compressed[..], &mut unpacked).unwrap();
+            }
+        }
+        assert!(unpacked == plain, "{encoding} does not unpack to the wasm");
+    }
 }

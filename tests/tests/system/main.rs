@@ -40,3 +40,4 @@ mod tenancy;
 mod trunks;
 mod webhooks;
 mod webhooks_ui;
+mod weight;

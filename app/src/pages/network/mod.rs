@@ -289,7 +289,12 @@ fn ObjectTable(kind: Kind, items: Vec<Value>) -> impl IntoView {
                                             }
                                         })
                                         .collect_view()}
-                                    <td>{status_of(&object)}</td>
+                                    <td>
+                                        {
+                                            let status = status_of(&object);
+                                            view! { <span class=format!("status {status}")>{status.clone()}</span> }
+                                        }
+                                    </td>
                                 </tr>
                             }
                         })

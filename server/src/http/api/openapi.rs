@@ -7,7 +7,7 @@
 
 use std::{fmt::Write as _, sync::Arc};
 
-use axum::{Json, Router, http::header, response::Html, routing::get};
+use axum::{Json, Router, extract::State, http::header, response::Html, routing::get};
 use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
@@ -202,8 +202,8 @@ pub fn describe(spec: &mut Spec) {
 
 /// Serves the finished document; no API key needed.
 pub fn serve(document: Value) -> Router<AppState> {
-    let page = Html(render(&document));
     let document = Arc::new(document);
+    let page = document.clone();
     Router::new()
         .route(
             "/openapi.json",
@@ -212,7 +212,14 @@ pub fn serve(document: Value) -> Router<AppState> {
                 async move { ([(header::CACHE_CONTROL, "no-cache")], Json(document.as_ref().clone())) }
             }),
         )
-        .route("/docs", get(move || async move { page.clone() }))
+        .route(
+            "/docs",
+            get(move |State(state): State<AppState>| {
+                let page = page.clone();
+                // The stylesheet lives in the current build's asset folder.
+                async move { Html(render(&page, &state.leptos.site_pkg_dir)) }
+            }),
+        )
 }
 
 fn escape(text: &str) -> String {
@@ -221,7 +228,7 @@ fn escape(text: &str) -> String {
 
 /// The document as HTML: operations by tag, then every schema. No scripts, nothing
 /// fetched from elsewhere.
-fn render(document: &Value) -> String {
+fn render(document: &Value, pkg_dir: &str) -> String {
     let mut by_tag: std::collections::BTreeMap<String, Vec<(String, String, &Value)>> =
         Default::default();
     for (path, item) in document["paths"].as_object().into_iter().flatten() {
@@ -230,9 +237,10 @@ fn render(document: &Value) -> String {
             by_tag.entry(tag).or_default().push((method.to_uppercase(), path.clone(), op));
         }
     }
-    let mut html = String::from(
+    let mut html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Bidline API</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/bidline.css\"></head><body class=\"api-docs\"><main>",
+         <link rel=\"stylesheet\" href=\"/{pkg_dir}/{}.css\"></head><body class=\"api-docs\"><main>",
+        bidline_app::OUTPUT_NAME
     );
     let info = &document["info"];
     let _ = write!(
