@@ -1,8 +1,8 @@
 //! The dashboard's pages as lazily loaded routes.
 //!
 //! Each page's code is split out of the main wasm by `cargo xtask build` and fetched the
-//! first time the page is shown (the server preloads the chunks of the page it renders),
-//! so a visitor downloads the router, the shell and the pages they open, not all of them.
+//! first time the page is shown, so a visitor downloads the router, the shell and the
+//! pages they open, not all of them.
 
 use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};

@@ -2,9 +2,9 @@
 //!
 //! 1. the `frontend` crate for `wasm32-unknown-unknown` (the hydrating app), linked with
 //!    its relocations so that it can be split;
-//! 2. the split: every Leptos `#[lazy]` function (each dashboard page is one) moves to a
-//!    chunk of its own, loaded when first needed, with a manifest of which chunks each
-//!    one needs (the server preloads them for the page it renders);
+//! 2. the split: every Leptos `#[lazy]` function (each dashboard page is one) moves to
+//!    chunks of its own, loaded when first needed, with a manifest of which chunks each
+//!    one needs (Leptos reads it to name a rendered page's chunks in preload links);
 //! 3. the JS glue, generated in-process by `wasm-bindgen-cli-support` at the exact
 //!    version of the `wasm-bindgen` pin, so no `wasm-bindgen` CLI install is needed;
 //! 4. for `--release`, `wasm-opt` from npm's `binaryen` on every wasm file, when `npm ci`
