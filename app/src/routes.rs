@@ -7,7 +7,10 @@
 use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 
-use crate::{network::Kind, pages};
+use crate::{
+    network::Kind,
+    pages::{self, sections},
+};
 
 /// Declares a lazily loaded route named `$route` that shows `$view`.
 macro_rules! lazy_pages {
@@ -42,21 +45,21 @@ lazy_pages! {
     BillingPage => view! { <pages::Billing /> };
     ImportNumbersPage => view! { <pages::ImportNumbers /> };
     CampaignsPage => view! { <pages::ObjectList kind=Kind::Campaign /> };
-    CampaignPage => view! { <pages::ObjectDetail kind=Kind::Campaign /> };
+    CampaignPage => view! { <pages::ObjectDetail kind=Kind::Campaign sections=sections::Campaign /> };
     PublishersPage => view! { <pages::ObjectList kind=Kind::Publisher /> };
-    PublisherPage => view! { <pages::ObjectDetail kind=Kind::Publisher /> };
+    PublisherPage => view! { <pages::ObjectDetail kind=Kind::Publisher sections=sections::Plain /> };
     BuyersPage => view! { <pages::ObjectList kind=Kind::Buyer /> };
-    BuyerPage => view! { <pages::ObjectDetail kind=Kind::Buyer /> };
+    BuyerPage => view! { <pages::ObjectDetail kind=Kind::Buyer sections=sections::Buyer /> };
     TargetsPage => view! { <pages::ObjectList kind=Kind::Target /> };
-    TargetPage => view! { <pages::ObjectDetail kind=Kind::Target /> };
+    TargetPage => view! { <pages::ObjectDetail kind=Kind::Target sections=sections::Target /> };
     NumbersPage => view! { <pages::ObjectList kind=Kind::Number /> };
-    NumberPage => view! { <pages::ObjectDetail kind=Kind::Number /> };
+    NumberPage => view! { <pages::ObjectDetail kind=Kind::Number sections=sections::Plain /> };
     DniPoolsPage => view! { <pages::ObjectList kind=Kind::DniPool /> };
-    DniPoolPage => view! { <pages::ObjectDetail kind=Kind::DniPool /> };
+    DniPoolPage => view! { <pages::ObjectDetail kind=Kind::DniPool sections=sections::Plain /> };
     TrunksPage => view! { <pages::ObjectList kind=Kind::Trunk /> };
-    TrunkPage => view! { <pages::ObjectDetail kind=Kind::Trunk /> };
+    TrunkPage => view! { <pages::ObjectDetail kind=Kind::Trunk sections=sections::Plain /> };
     BlockedCallersPage => view! { <pages::ObjectList kind=Kind::BlockedCaller /> };
-    BlockedCallerPage => view! { <pages::ObjectDetail kind=Kind::BlockedCaller /> };
+    BlockedCallerPage => view! { <pages::ObjectDetail kind=Kind::BlockedCaller sections=sections::Plain /> };
     WebhooksPage => view! { <pages::ObjectList kind=Kind::Webhook /> };
-    WebhookPage => view! { <pages::ObjectDetail kind=Kind::Webhook /> };
+    WebhookPage => view! { <pages::ObjectDetail kind=Kind::Webhook sections=sections::Webhook /> };
 }

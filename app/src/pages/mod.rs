@@ -31,7 +31,7 @@ pub use home::Home;
 pub use invite::Invite;
 pub use login::Login;
 pub use members::Members;
-pub use network::{ImportNumbers, ObjectDetail, ObjectList};
+pub use network::{ImportNumbers, ObjectDetail, ObjectList, sections};
 pub use not_found::NotFound;
 pub use overview::Overview;
 pub use reports::Reports;

@@ -1,12 +1,13 @@
 //! The configuration pages: a list (search, status filter, pages) and an object page
 //! (its form, its history, delete) for every kind, one component each, driven by the
-//! kind's fields ([`fields`]). The campaign page adds the ring-tree editor; numbers
-//! add an import page.
+//! kind's fields ([`fields`]). Object pages add their kind's [`sections`] (a campaign's
+//! ring-tree editor, a buyer's postback keys…); numbers add an import page.
 
 mod fields;
 mod history;
 mod import;
 mod ring_tree;
+pub mod sections;
 mod test_ping;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use serde_json::Value;
 
 use self::fields::{Field, Input, Preset, RTB_PRESETS, fields, shown, text_of};
 pub use self::import::ImportNumbers;
+use self::sections::{Sections, Shown};
 use super::{
     calls::capitalized,
     forms::{TIME_ZONES, TimeZones, failure, loading},
@@ -28,8 +30,8 @@ use crate::{
     calls::dollars,
     errors::AppError,
     network::{
-        Kind, ListPage, ObjectPageData, RingTreeData, all_objects, delete_object, list_objects,
-        object_page, save_object,
+        Kind, ListPage, ObjectPageData, all_objects, delete_object, list_objects, object_page,
+        save_object,
     },
     roles::Permission,
 };
@@ -310,9 +312,10 @@ async fn load(kind: Kind, id: String) -> Result<Option<ObjectPageData>, AppError
     if id == "new" { Ok(None) } else { object_page(kind, id).await.map(Some) }
 }
 
-/// `/app/{kind}/{id}`, or `/app/{kind}/new` for a new object.
+/// `/app/{kind}/{id}`, or `/app/{kind}/new` for a new object, with the kind's
+/// [`Sections`] besides its form.
 #[component]
-pub fn ObjectDetail(kind: Kind) -> impl IntoView {
+pub fn ObjectDetail<S: Sections>(kind: Kind, sections: S) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let loaded = Resource::new(id, move |id| load(kind, id));
@@ -320,7 +323,7 @@ pub fn ObjectDetail(kind: Kind) -> impl IntoView {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
                 match loaded.await {
-                    Ok(loaded) => view! { <ObjectView kind loaded /> }.into_any(),
+                    Ok(loaded) => view! { <ObjectView kind sections loaded /> }.into_any(),
                     Err(error) => failure(&error),
                 }
             })}
@@ -329,70 +332,47 @@ pub fn ObjectDetail(kind: Kind) -> impl IntoView {
 }
 
 #[component]
-fn ObjectView(kind: Kind, loaded: Option<ObjectPageData>) -> impl IntoView {
-    let (object, history, ring_tree) = match loaded {
-        Some(ObjectPageData { object, history, ring_tree }) => (Some(object), history, ring_tree),
-        None => (None, Vec::new(), None),
-    };
+fn ObjectView<S: Sections>(
+    kind: Kind,
+    sections: S,
+    loaded: Option<ObjectPageData>,
+) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let edits = viewer.role.allows(Permission::EditConfiguration);
-    let administers = viewer.role.allows(Permission::Administer);
-    let id = object.as_ref().and_then(|o| o["id"].as_str()).map(str::to_owned);
-    let heading = match &object {
-        Some(object) => label(kind, object),
+    let shown = loaded.map(|ObjectPageData { object, history, ring_tree }| {
+        let id = object["id"].as_str().unwrap_or_default().to_owned();
+        let administers = viewer.role.allows(Permission::Administer);
+        (Shown { id, object, ring_tree, edits, administers }, history)
+    });
+    let heading = match &shown {
+        Some((shown, _)) => label(kind, &shown.object),
         None => format!("New {}", kind.singular()),
     };
-    let campaign = id.clone().zip(ring_tree);
+    let object = shown.as_ref().map(|(shown, _)| shown.object.clone());
+    let dni_key = object.as_ref().and_then(|o| o["dni_public_key"].as_str()).map(str::to_owned);
+    let above = shown.as_ref().map(|(shown, _)| sections.above(shown));
+    let (below, ending) = match shown {
+        Some((shown, history)) => {
+            let id = shown.id.clone();
+            let ending = view! {
+                {edits.then(|| view! { <DeleteObject kind id /> })}
+                <history::History changes=history />
+            };
+            (Some(sections.below(shown)), Some(ending))
+        }
+        None => (None, None),
+    };
     view! {
         <Title text=format!("{heading} · Bidline") />
         <p class="breadcrumb">
             <a href=format!("/app/{}", kind.plural())>{kind.title()}</a>
         </p>
         <h1>{heading}</h1>
-        {object
-            .as_ref()
-            .and_then(|o| o["dni_public_key"].as_str())
-            .map(|key| {
-                view! {
-                    <p class="hint">"DNI key: " <code>{key.to_owned()}</code></p>
-                }
-            })}
-        {id
-            .clone()
-            .filter(|_| kind == Kind::Campaign)
-            .map(|campaign_id| view! { <crate::pages::calls::CampaignToday campaign_id /> }.into_any())}
-        {id
-            .clone()
-            .filter(|_| kind == Kind::Campaign)
-            .map(|campaign_id| view! { <crate::pages::dni::CampaignDni campaign_id /> }.into_any())}
-        {view! { <ObjectForm kind object=object.clone() edits /> }.into_any()}
-        {campaign
-            .map(|(campaign_id, RingTreeData { entries, targets })| {
-                view! { <ring_tree::RingTreeEditor campaign_id tree=entries targets edits /> }.into_any()
-            })}
-        {id
-            .clone()
-            .filter(|_| edits && kind == Kind::Target)
-            .filter(|_| object.as_ref().is_some_and(|o| o["revenue"]["kind"] == "rtb"))
-            .map(|target_id| view! { <test_ping::TestPing target_id /> }.into_any())}
-        {id
-            .clone()
-            .filter(|_| kind == Kind::Buyer)
-            .map(|buyer_id| view! { <crate::pages::webhooks::PostbackKeys buyer_id edits /> }.into_any())}
-        {id
-            .clone()
-            .filter(|_| kind == Kind::Buyer && administers)
-            .map(|buyer_id| view! { <crate::pages::buyer_invoices::BuyerInvoices buyer_id /> }.into_any())}
-        {id
-            .clone()
-            .filter(|_| edits && kind == Kind::Webhook)
-            .map(|webhook_id| view! { <crate::pages::webhooks::RotateSecret webhook_id /> }.into_any())}
-        {id
-            .clone()
-            .filter(|_| kind == Kind::Webhook)
-            .map(|webhook_id| view! { <crate::pages::webhooks::Deliveries webhook_id edits /> }.into_any())}
-        {id.clone().filter(|_| edits).map(|id| view! { <DeleteObject kind id /> }.into_any())}
-        {id.map(|_| view! { <history::History changes=history /> }.into_any())}
+        {dni_key.map(|key| view! { <p class="hint">"DNI key: " <code>{key}</code></p> })}
+        {above}
+        <ObjectForm kind object edits />
+        {below}
+        {ending}
     }
 }
 
