@@ -57,11 +57,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(site_root: &Path) -> Router<S> {
         .layer(axum::middleware::from_fn(keep_for_a_year))
 }
 
-/// A found asset may be kept for a year; a missing one is not remembered at all.
+/// A found asset may be kept for a year; a missing one is not remembered at all. Either
+/// way the body depends on the request's `Accept-Encoding` (brotli, gzip or plain), which
+/// a shared cache must know so as not to hand brotli to a browser that did not ask for it.
 async fn keep_for_a_year(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let value = if response.status().is_success() { IMMUTABLE } else { REVALIDATE };
-    response.headers_mut().insert(header::CACHE_CONTROL, value);
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, value);
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 

@@ -198,6 +198,7 @@ async fn the_wasm_is_sent_compressed_as_the_client_accepts() {
             client.get(server.url(&wasm)).header("accept-encoding", accepted).send().await.unwrap();
         assert_eq!(response.headers()["content-encoding"], encoding, "for {accepted}");
         assert_eq!(response.headers()["content-type"], "application/wasm", "for {accepted}");
+        assert_eq!(response.headers()["vary"], "accept-encoding", "for {accepted}");
         let compressed = response.bytes().await.unwrap();
         assert!(
             compressed.len() * 2 < plain.len(),

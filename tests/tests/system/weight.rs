@@ -31,6 +31,9 @@ async fn a_first_load_fetches_the_shared_code_and_only_that_pages_chunks() {
         api.post("/campaigns", &json!({"name": "Weight", "time_zone": "UTC"})).await;
     assert_eq!(status, 201, "{campaign}");
     let campaign = campaign["id"].as_str().unwrap().to_owned();
+    let (status, buyer) = api.post("/buyers", &json!({"name": "Weight buyer"})).await;
+    assert_eq!(status, 201, "{buyer}");
+    let buyer = buyer["id"].as_str().unwrap().to_owned();
 
     let signed_in = Browser::start().await;
     signed_in
@@ -57,6 +60,9 @@ async fn a_first_load_fetches_the_shared_code_and_only_that_pages_chunks() {
         "/app/calls".into(),
         "/app/reports".into(),
         format!("/app/campaigns/{campaign}"),
+        format!("/app/buyers/{buyer}"),
+        "/app/targets/new".into(),
+        "/app/settings".into(),
     ] {
         // A browser of its own: an empty cache, with the signed-in session's cookie.
         let browser = Browser::start().await;
