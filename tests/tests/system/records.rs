@@ -158,7 +158,7 @@ async fn a_node_killed_under_load_loses_at_most_one_write_window_on_both_backend
         let watched = Instant::now();
         while watched.elapsed() < Duration::from_secs(2) {
             peak_lag = peak_lag.max(metric(&first, "bidline_call_records_lag_seconds").await);
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
         first.kill().await;
         let placed = load.finish().await;
