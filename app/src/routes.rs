@@ -1,65 +1,120 @@
-//! The dashboard's pages as lazily loaded routes.
+//! The dashboard's pages as lazily loaded routes, in groups.
 //!
-//! Each page's code is split out of the main wasm by `cargo xtask build` and fetched the
-//! first time the page is shown, so a visitor downloads the router, the shell and the
-//! pages they open, not all of them.
+//! Each group's code is split out of the main wasm by `cargo xtask build` and fetched the
+//! first time one of its pages is shown, so a visitor downloads the router, the shell and
+//! the groups they open, not all of them. Pages that share most of their code share a
+//! group (every list is one component, as is the page of a kind without sections of its
+//! own; signing in, signing up and accepting an invitation share their forms): the split then makes fewer, larger shared
+//! chunks, and a page fetches a few dozen files rather than a hundred or more, each a
+//! request and a wasm module's own headers. Grouping pages that share little makes each
+//! of them fetch the others' code: measured with `scripts/bench-weight`, it costs more
+//! than the requests it saves.
 
 use leptos::prelude::*;
-use leptos_router::{LazyRoute, lazy_route};
+use leptos_router::LazyRoute;
 
 use crate::{
     network::Kind,
     pages::{self, sections},
 };
 
-/// Declares a lazily loaded route named `$route` that shows `$view`.
-macro_rules! lazy_pages {
-    ($($route:ident => $view:expr;)*) => {$(
+/// Declares, for each `$group`, a lazily loaded route `$route` per page that shows
+/// `$view`, the group's pages split out together into one wasm module named after it.
+/// `$page` names the page's own function (unique, as the split tool needs).
+macro_rules! lazy_groups {
+    ($($group:ident { $($page:ident: $route:ident => $view:expr;)* })*) => {$($(
         pub struct $route;
 
-        #[lazy_route]
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            fn view(_this: Self) -> AnyView {
+            async fn view(_this: Self) -> AnyView {
+                $page::$page().await
+            }
+
+            async fn preload() {
+                #[cfg(feature = "hydrate")]
+                $page::preload().await;
+            }
+        }
+
+        #[allow(non_snake_case)]
+        mod $page {
+            use super::*;
+
+            #[cfg(feature = "hydrate")]
+            #[leptos::wasm_split::wasm_split(
+                $group,
+                wasm_split_path = ::leptos::wasm_split,
+                preload(preload)
+            )]
+            pub fn $page() -> AnyView {
+                $view.into_any()
+            }
+
+            /// On the server: names the group, whose chunks the page's preload links
+            /// name (from the split's manifest), as Leptos' own `#[lazy]` does.
+            #[cfg(not(feature = "hydrate"))]
+            pub async fn $page() -> AnyView {
+                leptos::prefetch_lazy_fn_on_server(stringify!($group));
                 $view.into_any()
             }
         }
-    )*};
+    )*)*};
 }
 
-lazy_pages! {
-    LoginPage => view! { <pages::Login /> };
-    SignupPage => view! { <pages::Signup /> };
-    InvitePage => view! { <pages::Invite /> };
-    OverviewPage => view! { <pages::Overview /> };
-    CallsPage => view! { <pages::Calls /> };
-    CallPage => view! { <pages::CallDetail /> };
-    ReportsPage => view! { <pages::Reports /> };
-    MembersPage => view! { <pages::Members /> };
-    ApiKeysPage => view! { <pages::ApiKeys /> };
-    AuditPage => view! { <pages::AuditLog /> };
-    SettingsPage => view! { <pages::Settings /> };
-    BillingPage => view! { <pages::Billing /> };
-    ImportNumbersPage => view! { <pages::ImportNumbers /> };
-    CampaignsPage => view! { <pages::ObjectList kind=Kind::Campaign /> };
-    CampaignPage => view! { <pages::ObjectDetail kind=Kind::Campaign sections=sections::Campaign /> };
-    PublishersPage => view! { <pages::ObjectList kind=Kind::Publisher /> };
-    PublisherPage => view! { <pages::ObjectDetail kind=Kind::Publisher sections=sections::Plain /> };
-    BuyersPage => view! { <pages::ObjectList kind=Kind::Buyer /> };
-    BuyerPage => view! { <pages::ObjectDetail kind=Kind::Buyer sections=sections::Buyer /> };
-    TargetsPage => view! { <pages::ObjectList kind=Kind::Target /> };
-    TargetPage => view! { <pages::ObjectDetail kind=Kind::Target sections=sections::Target /> };
-    NumbersPage => view! { <pages::ObjectList kind=Kind::Number /> };
-    NumberPage => view! { <pages::ObjectDetail kind=Kind::Number sections=sections::Plain /> };
-    DniPoolsPage => view! { <pages::ObjectList kind=Kind::DniPool /> };
-    DniPoolPage => view! { <pages::ObjectDetail kind=Kind::DniPool sections=sections::Plain /> };
-    TrunksPage => view! { <pages::ObjectList kind=Kind::Trunk /> };
-    TrunkPage => view! { <pages::ObjectDetail kind=Kind::Trunk sections=sections::Plain /> };
-    BlockedCallersPage => view! { <pages::ObjectList kind=Kind::BlockedCaller /> };
-    BlockedCallerPage => view! { <pages::ObjectDetail kind=Kind::BlockedCaller sections=sections::Plain /> };
-    WebhooksPage => view! { <pages::ObjectList kind=Kind::Webhook /> };
-    WebhookPage => view! { <pages::ObjectDetail kind=Kind::Webhook sections=sections::Webhook /> };
+lazy_groups! {
+    sign_in {
+        login: LoginPage => view! { <pages::Login /> };
+        signup: SignupPage => view! { <pages::Signup /> };
+        invite: InvitePage => view! { <pages::Invite /> };
+    }
+    overview {
+        overview: OverviewPage => view! { <pages::Overview /> };
+    }
+    calls {
+        calls: CallsPage => view! { <pages::Calls /> };
+    }
+    call {
+        call: CallPage => view! { <pages::CallDetail /> };
+    }
+    reports {
+        reports: ReportsPage => view! { <pages::Reports /> };
+    }
+    team {
+        members: MembersPage => view! { <pages::Members /> };
+        api_keys: ApiKeysPage => view! { <pages::ApiKeys /> };
+        billing: BillingPage => view! { <pages::Billing /> };
+    }
+    organization {
+        settings: SettingsPage => view! { <pages::Settings /> };
+        audit: AuditPage => view! { <pages::AuditLog /> };
+    }
+    lists {
+        campaigns: CampaignsPage => view! { <pages::ObjectList kind=Kind::Campaign /> };
+        publishers: PublishersPage => view! { <pages::ObjectList kind=Kind::Publisher /> };
+        buyers: BuyersPage => view! { <pages::ObjectList kind=Kind::Buyer /> };
+        targets: TargetsPage => view! { <pages::ObjectList kind=Kind::Target /> };
+        numbers: NumbersPage => view! { <pages::ObjectList kind=Kind::Number /> };
+        dni_pools: DniPoolsPage => view! { <pages::ObjectList kind=Kind::DniPool /> };
+        trunks: TrunksPage => view! { <pages::ObjectList kind=Kind::Trunk /> };
+        blocked_callers: BlockedCallersPage => view! { <pages::ObjectList kind=Kind::BlockedCaller /> };
+        webhooks: WebhooksPage => view! { <pages::ObjectList kind=Kind::Webhook /> };
+        import_numbers: ImportNumbersPage => view! { <pages::ImportNumbers /> };
+    }
+    objects {
+        publisher: PublisherPage => view! { <pages::ObjectDetail kind=Kind::Publisher sections=sections::PLAIN /> };
+        number: NumberPage => view! { <pages::ObjectDetail kind=Kind::Number sections=sections::PLAIN /> };
+        dni_pool: DniPoolPage => view! { <pages::ObjectDetail kind=Kind::DniPool sections=sections::PLAIN /> };
+        trunk: TrunkPage => view! { <pages::ObjectDetail kind=Kind::Trunk sections=sections::PLAIN /> };
+        blocked_caller: BlockedCallerPage => view! { <pages::ObjectDetail kind=Kind::BlockedCaller sections=sections::PLAIN /> };
+        target: TargetPage => view! { <pages::ObjectDetail kind=Kind::Target sections=sections::TARGET /> };
+        buyer: BuyerPage => view! { <pages::ObjectDetail kind=Kind::Buyer sections=sections::BUYER /> };
+        webhook: WebhookPage => view! { <pages::ObjectDetail kind=Kind::Webhook sections=sections::WEBHOOK /> };
+    }
+    campaign {
+        campaign: CampaignPage => view! { <pages::ObjectDetail kind=Kind::Campaign sections=sections::CAMPAIGN /> };
+    }
 }

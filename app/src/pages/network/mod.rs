@@ -315,7 +315,7 @@ async fn load(kind: Kind, id: String) -> Result<Option<ObjectPageData>, AppError
 /// `/app/{kind}/{id}`, or `/app/{kind}/new` for a new object, with the kind's
 /// [`Sections`] besides its form.
 #[component]
-pub fn ObjectDetail<S: Sections>(kind: Kind, sections: S) -> impl IntoView {
+pub fn ObjectDetail(kind: Kind, sections: Sections) -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let loaded = Resource::new(id, move |id| load(kind, id));
@@ -332,11 +332,7 @@ pub fn ObjectDetail<S: Sections>(kind: Kind, sections: S) -> impl IntoView {
 }
 
 #[component]
-fn ObjectView<S: Sections>(
-    kind: Kind,
-    sections: S,
-    loaded: Option<ObjectPageData>,
-) -> impl IntoView {
+fn ObjectView(kind: Kind, sections: Sections, loaded: Option<ObjectPageData>) -> impl IntoView {
     let viewer = expect_context::<Viewer>();
     let edits = viewer.role.allows(Permission::EditConfiguration);
     let shown = loaded.map(|ObjectPageData { object, history, ring_tree }| {
@@ -594,35 +590,38 @@ fn FormField(
         }
         _ => view! { <label for=id.clone()>{field.label}</label> }.into_any(),
     };
+    // Few shapes of control, each compiled once: every list of options is one `<select>`
+    // (a fixed list, or the objects a reference may name), every one-line input one
+    // `<input>` (a checkbox included).
     let control = match field.input {
-        Input::Checkbox => view! {
-            <input
-                id=id.clone()
-                type="checkbox"
-                aria-invalid=invalid
-                aria-describedby=described
-                prop:checked=move || value() == "true"
-                on:change=move |event| set(event_target_checked(&event).to_string())
-            />
-        }
-        .into_any(),
-        Input::Select(options) => view! {
-            <select
-                id=id.clone()
-                aria-invalid=invalid
-                aria-describedby=described
-                prop:value=value
-                on:change=move |event| set(event_target_value(&event))
-            >
-                {options
-                    .iter()
-                    .map(|(option, text)| view! { <option value=*option selected=move || value() == *option>{*text}</option> })
-                    .collect_view()}
-            </select>
-        }
-        .into_any(),
-        Input::Reference(kind) => {
-            let choices = objects_of(kind);
+        Input::Select(_) | Input::Reference(_) => {
+            let objects = match field.input {
+                Input::Reference(kind) => Some((kind, objects_of(kind))),
+                _ => None,
+            };
+            let options = move || -> Vec<(String, String)> {
+                match (field.input, objects) {
+                    (Input::Select(options), _) => options
+                        .iter()
+                        .map(|(option, text)| ((*option).to_owned(), (*text).to_owned()))
+                        .collect(),
+                    (_, Some((kind, objects))) => {
+                        let none = if field.nullable { "— none —" } else { "— choose —" };
+                        std::iter::once((String::new(), none.to_owned()))
+                            .chain(objects.with(|all| {
+                                all.iter()
+                                    .filter(|object| field.offers(object))
+                                    .map(|object| {
+                                        let id = object["id"].as_str().unwrap_or_default();
+                                        (id.to_owned(), label(kind, object))
+                                    })
+                                    .collect::<Vec<_>>()
+                            }))
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                }
+            };
             view! {
                 <select
                     id=id.clone()
@@ -631,20 +630,12 @@ fn FormField(
                     prop:value=value
                     on:change=move |event| set(event_target_value(&event))
                 >
-                    <option value="">{if field.nullable { "— none —" } else { "— choose —" }}</option>
                     {move || {
-                        choices
-                            .get()
+                        options()
                             .into_iter()
-                            .filter(|object| field.offers(object))
-                            .map(|object| {
-                                let option = object["id"].as_str().unwrap_or_default().to_owned();
+                            .map(|(option, text)| {
                                 let chosen = option.clone();
-                                view! {
-                                    <option value=option selected=move || value() == chosen>
-                                        {label(kind, &object)}
-                                    </option>
-                                }
+                                view! { <option value=option selected=move || value() == chosen>{text}</option> }
                             })
                             .collect_view()
                     }}
@@ -698,26 +689,37 @@ fn FormField(
             }
             .into_any()
         }
-        Input::LongText | Input::Lines | Input::Weekly | Input::Conditions | Input::Headers => view! {
-            <textarea
-                id=id.clone()
-                rows="4"
-                aria-invalid=invalid
-                aria-describedby=described
-                prop:value=value
-                on:input=move |event| set(event_target_value(&event))
-            ></textarea>
+        Input::LongText | Input::Lines | Input::Weekly | Input::Conditions | Input::Headers => {
+            view! {
+                <textarea
+                    id=id.clone()
+                    rows="4"
+                    aria-invalid=invalid
+                    aria-describedby=described
+                    prop:value=value
+                    on:input=move |event| set(event_target_value(&event))
+                ></textarea>
+            }
+            .into_any()
         }
-        .into_any(),
-        Input::Text | Input::TimeZone | Input::Int | Input::Decimal | Input::Money | Input::Secret => {
+        Input::Checkbox
+        | Input::Text
+        | Input::TimeZone
+        | Input::Int
+        | Input::Decimal
+        | Input::Money
+        | Input::Secret => {
+            let checkbox = field.input == Input::Checkbox;
             let kind = match field.input {
+                Input::Checkbox => "checkbox",
                 Input::Secret => "password",
                 _ => "text",
             };
             let mode = match field.input {
-                Input::Int => "numeric",
-                Input::Decimal | Input::Money => "decimal",
-                _ => "text",
+                Input::Int => Some("numeric"),
+                Input::Decimal | Input::Money => Some("decimal"),
+                Input::Checkbox => None,
+                _ => Some("text"),
             };
             view! {
                 <input
@@ -727,9 +729,18 @@ fn FormField(
                     aria-invalid=invalid
                     aria-describedby=described
                     list=(field.input == Input::TimeZone).then_some(TIME_ZONES)
-                    autocomplete="off"
-                    prop:value=value
-                    on:input=move |event| set(event_target_value(&event))
+                    autocomplete=(!checkbox).then_some("off")
+                    prop:checked=move || checkbox && value() == "true"
+                    prop:value=move || if checkbox { String::new() } else { value() }
+                    on:input=move |event| {
+                        set(
+                            if checkbox {
+                                event_target_checked(&event).to_string()
+                            } else {
+                                event_target_value(&event)
+                            },
+                        )
+                    }
                 />
             }
             .into_any()

@@ -2,9 +2,9 @@
 //! ring tree, a target's test ping, a buyer's postback keys and invoices, a webhook's
 //! secret and deliveries.
 //!
-//! Each kind's page is its own lazily loaded route, and names its [`Sections`] as a type,
-//! so the code of these sections lands in that route's chunk of the wasm: a publisher's
-//! page does not download the ring-tree editor.
+//! Each kind's route names its [`Sections`], so their code is reached from that route
+//! alone and lands in its group's chunk of the wasm: a publisher's page does not
+//! download the ring-tree editor.
 
 use leptos::prelude::*;
 use serde_json::Value;
@@ -25,79 +25,79 @@ pub struct Shown {
 }
 
 /// A kind's sections: those above its form and those below it.
-pub trait Sections: Copy + Send + Sync + 'static {
-    fn above(self, _shown: &Shown) -> AnyView {
-        ().into_any()
+///
+/// Plain functions rather than a generic parameter: the object page is compiled once,
+/// and each kind's sections are reached only from its own route.
+#[derive(Clone, Copy)]
+pub struct Sections {
+    above: fn(&Shown) -> AnyView,
+    below: fn(Shown) -> AnyView,
+}
+
+impl Sections {
+    pub fn above(self, shown: &Shown) -> AnyView {
+        (self.above)(shown)
     }
 
-    fn below(self, _shown: Shown) -> AnyView {
-        ().into_any()
+    pub fn below(self, shown: Shown) -> AnyView {
+        (self.below)(shown)
     }
 }
 
 /// A kind whose page is its form and history alone.
-#[derive(Clone, Copy)]
-pub struct Plain;
+pub const PLAIN: Sections = Sections { above: |_| ().into_any(), below: |_| ().into_any() };
 
-impl Sections for Plain {}
-
-#[derive(Clone, Copy)]
-pub struct Campaign;
-
-impl Sections for Campaign {
-    fn above(self, shown: &Shown) -> AnyView {
+/// A campaign's figures for today and its DNI snippet, then its ring tree.
+pub const CAMPAIGN: Sections = Sections {
+    above: |shown| {
         let campaign_id = shown.id.clone();
         view! {
             <CampaignToday campaign_id=campaign_id.clone() />
             <CampaignDni campaign_id />
         }
         .into_any()
-    }
-
-    fn below(self, shown: Shown) -> AnyView {
+    },
+    below: |shown| {
         let Shown { id, ring_tree, edits, .. } = shown;
         ring_tree
             .map(|RingTreeData { entries, targets }| {
                 view! { <RingTreeEditor campaign_id=id tree=entries targets edits /> }
             })
             .into_any()
-    }
-}
+    },
+};
 
-#[derive(Clone, Copy)]
-pub struct Target;
-
-impl Sections for Target {
-    fn below(self, shown: Shown) -> AnyView {
+/// An RTB target's test ping.
+pub const TARGET: Sections = Sections {
+    above: |_| ().into_any(),
+    below: |shown| {
         let rtb = shown.object["revenue"]["kind"] == "rtb";
         (shown.edits && rtb).then(|| view! { <TestPing target_id=shown.id /> }).into_any()
-    }
-}
+    },
+};
 
-#[derive(Clone, Copy)]
-pub struct Buyer;
-
-impl Sections for Buyer {
-    fn below(self, shown: Shown) -> AnyView {
+/// A buyer's postback keys and invoices.
+pub const BUYER: Sections = Sections {
+    above: |_| ().into_any(),
+    below: |shown| {
         let Shown { id, edits, administers, .. } = shown;
         view! {
             <webhooks::PostbackKeys buyer_id=id.clone() edits />
             {administers.then(|| view! { <BuyerInvoices buyer_id=id /> })}
         }
         .into_any()
-    }
-}
+    },
+};
 
-#[derive(Clone, Copy)]
-pub struct Webhook;
-
-impl Sections for Webhook {
-    fn below(self, shown: Shown) -> AnyView {
+/// A webhook's secret rotation and deliveries.
+pub const WEBHOOK: Sections = Sections {
+    above: |_| ().into_any(),
+    below: |shown| {
         let Shown { id, edits, .. } = shown;
         view! {
             {edits.then(|| view! { <webhooks::RotateSecret webhook_id=id.clone() /> })}
             <webhooks::Deliveries webhook_id=id edits />
         }
         .into_any()
-    }
-}
+    },
+};
