@@ -8,6 +8,14 @@
 // A view's type nests as deep as its markup; the ring tree editor's passes rustc's default.
 #![recursion_limit = "256"]
 
+// The server renders and the wasm hydrates the same markup only when both erase component
+// types alike (a placeholder follows an erased view that renders nothing).
+#[cfg(not(erase_components))]
+compile_error!(
+    "bidline-app is built with `--cfg erase_components` (.cargo/config.toml); a RUSTFLAGS \
+     variable replaces that: add `--cfg erase_components` to it"
+);
+
 pub mod api_keys;
 pub mod audit;
 pub mod auth;

@@ -4,11 +4,11 @@
 //! first time one of its pages is shown, so a visitor downloads the router, the shell and
 //! the groups they open, not all of them. Pages that share most of their code share a
 //! group (every list is one component, as is the page of a kind without sections of its
-//! own; signing in, signing up and accepting an invitation share their forms): the split then makes fewer, larger shared
-//! chunks, and a page fetches a few dozen files rather than a hundred or more, each a
-//! request and a wasm module's own headers. Grouping pages that share little makes each
-//! of them fetch the others' code: measured with `scripts/bench-weight`, it costs more
-//! than the requests it saves.
+//! own; signing in, signing up and accepting an invitation share their forms). Code two
+//! groups share is a chunk of its own and code three or more share stays in the main
+//! module, so a page fetches about ten files. Grouping pages that share little makes
+//! each of them fetch the others' code: measured with `scripts/bench-weight`, it costs
+//! more than the requests it saves.
 
 use leptos::prelude::*;
 use leptos_router::LazyRoute;

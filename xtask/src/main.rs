@@ -2,9 +2,11 @@
 //!
 //! 1. the `frontend` crate for `wasm32-unknown-unknown` (the hydrating app), linked with
 //!    its relocations so that it can be split;
-//! 2. the split: every Leptos `#[lazy]` function (each dashboard page is one) moves to
-//!    chunks of its own, loaded when first needed, with a manifest of which chunks each
-//!    one needs (Leptos reads it to name a rendered page's chunks in preload links);
+//! 2. the split: every group of dashboard pages (`app/src/routes.rs`) moves to a module
+//!    of its own, loaded when first needed, with the code two groups share in chunks
+//!    and what three or more share left in the main module; a manifest says which
+//!    chunks each group needs (Leptos reads it to name a rendered page's chunks in
+//!    preload links);
 //! 3. the JS glue, generated in-process by `wasm-bindgen-cli-support` at the exact
 //!    version of the `wasm-bindgen` pin, so no `wasm-bindgen` CLI install is needed;
 //! 4. for `--release`, `wasm-opt` from npm's `binaryen` on every wasm file, when `npm ci`
@@ -146,6 +148,10 @@ fn split(wasm: &Path, main: &Path, out: &Path) -> Result {
     options.main_out_path = main;
     options.link_name = &link;
     options.main_module = &main_module;
+    // Code that three or more page groups need goes into the main module: measured with
+    // `scripts/bench-weight`, one chunk per set of groups made a page fetch 60–120 small
+    // files, and every page is lighter this way (two: the main module grows too much).
+    options.main_from_users = Some(3);
     let split = wasm_split_cli_support::transform(options)
         .map_err(|e| format!("wasm-split on {}: {e:#}", wasm.display()))?;
     let manifest = serde_json::to_string_pretty(&split.prefetch_map).map_err(|e| e.to_string())?;
@@ -217,6 +223,8 @@ fn optimise(root: &Path, wasm: &Path) -> Result {
     let status = Command::new(&wasm_opt)
         .args(features)
         .arg("-Oz")
+        // Sections browsers ignore, repeated in every chunk.
+        .args(["--strip-producers", "--strip-target-features"])
         .arg(wasm)
         .arg("-o")
         .arg(wasm)

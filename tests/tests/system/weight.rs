@@ -63,6 +63,8 @@ async fn a_first_load_fetches_the_shared_code_and_only_that_pages_chunks() {
         format!("/app/buyers/{buyer}"),
         "/app/targets/new".into(),
         "/app/settings".into(),
+        "/app/members".into(),
+        "/app/campaigns".into(),
     ] {
         // A browser of its own: an empty cache, with the signed-in session's cookie.
         let browser = Browser::start().await;
