@@ -13,6 +13,7 @@
 //!   timer), without I/O;
 //! - [`edge`]: the running whole: transports feeding shards that own the calls.
 //!
+//! [`media`] reads and writes what RTP carries (packets, G.711 samples, DTMF events).
 //! [`digest`] authenticates carriers and answers buyers' challenges; [`phone`] is a plain
 //! SIP phone for calls Bidline places to itself (the demo, the dashboard's test call).
 //! `examples/static_b2bua.rs` is the smallest complete use: every call to fixed URIs.
@@ -23,6 +24,7 @@ pub mod b2bua;
 pub mod dialog;
 pub mod digest;
 pub mod edge;
+pub mod media;
 pub mod phone;
 pub mod transaction;
 pub mod transport;
