@@ -148,9 +148,10 @@ fn split(wasm: &Path, main: &Path, out: &Path) -> Result {
     options.main_out_path = main;
     options.link_name = &link;
     options.main_module = &main_module;
-    // Code that three or more page groups need goes into the main module: measured with
-    // `scripts/bench-weight`, one chunk per set of groups made a page fetch 60–120 small
-    // files, and every page is lighter this way (two: the main module grows too much).
+    // Code that three or more page groups need goes into the main module. One chunk per
+    // set of groups made a page fetch 58–118 small files; this way every page is lighter
+    // (estimated from each layout's files, then measured with `scripts/bench-weight`; at
+    // two the main module alone grows to 317 KB).
     options.main_from_users = Some(3);
     let split = wasm_split_cli_support::transform(options)
         .map_err(|e| format!("wasm-split on {}: {e:#}", wasm.display()))?;
