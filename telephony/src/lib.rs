@@ -13,7 +13,8 @@
 //!   timer), without I/O;
 //! - [`edge`]: the running whole: transports feeding shards that own the calls.
 //!
-//! [`media`] reads and writes what RTP carries (packets, G.711 samples, DTMF events).
+//! [`media`] reads and writes what RTP carries (packets, G.711 samples, DTMF events) and
+//! hands out the port pairs it arrives on.
 //! [`digest`] authenticates carriers and answers buyers' challenges; [`phone`] is a plain
 //! SIP phone for calls Bidline places to itself (the demo, the dashboard's test call).
 //! `examples/static_b2bua.rs` is the smallest complete use: every call to fixed URIs.

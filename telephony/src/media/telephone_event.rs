@@ -1,6 +1,6 @@
 //! DTMF digits carried as RTP events (RFC 4733 §2.3): the event code, whether the tone
 //! has ended, its volume and its duration so far. A digit's packets repeat (the end
-//! packet three times), so a reader acts on the first end packet of each timestamp.
+//! packet three times), so a reader should act on the first end packet of each timestamp.
 
 /// One telephone-event payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
